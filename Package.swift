@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of compiler settings for every target: Swift 6 language mode with strict
+/// concurrency, plus two upcoming features that keep APIs honest.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "ChatBots",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ChatBotKit", targets: ["ChatBotKit"]),
+        .library(name: "ChatEmulator", targets: ["ChatEmulator"]),
+        .executable(name: "chatbots", targets: ["chatbots"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The event model: typed events, tolerant decoding, wire encoding.
+        .target(
+            name: "ChatBotKit",
+            swiftSettings: swiftSettings
+        ),
+        // A local backend that speaks PROTOCOL.md for real: tokens, WebSocket, actions, faults.
+        .target(
+            name: "ChatEmulator",
+            dependencies: [
+                "ChatBotKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command-line tool.
+        .executableTarget(
+            name: "chatbots",
+            dependencies: [
+                "ChatBotKit",
+                "ChatEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatBotKitTests",
+            dependencies: ["ChatBotKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatEmulatorTests",
+            dependencies: [
+                "ChatBotKit",
+                "ChatEmulator",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,108 @@
+/// An opaque identifier of a chat, a user, a message or a file.
+///
+/// The backend sends ids as JSON strings or JSON integers, and does not promise that
+/// they are numeric. An `Identifier` keeps the id as its decimal or textual form, so
+/// `42` and `"42"` are the same id:
+///
+/// ```swift
+/// let a: ChatID = 42
+/// let b: ChatID = "42"
+/// assert(a == b)
+/// ```
+///
+/// The `Tag` parameter only keeps different kinds of id apart at compile time: a
+/// ``ChatID`` cannot be passed where a ``UserID`` is expected.
+public struct Identifier<Tag>: Hashable, Sendable, Comparable {
+    /// The id as text, exactly as the backend spelled it (integers in decimal).
+    public let rawValue: String
+
+    /// Creates an id from its text form.
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// Creates an id from its integer form.
+    public init(_ value: Int64) {
+        self.rawValue = String(value)
+    }
+
+    /// The id as an integer, when its text is a plain decimal integer.
+    ///
+    /// Used to fall back to numeric order between message ids, and to write ids as
+    /// JSON integers when the wire style asks for it.
+    public var integerValue: Int64? {
+        guard let first = rawValue.utf8.first, first != UInt8(ascii: "+") else { return nil }
+        guard let value = Int64(rawValue), String(value) == rawValue else { return nil }
+        return value
+    }
+
+    /// Orders ids numerically when both are integers, and by their text otherwise.
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        if let left = lhs.integerValue, let right = rhs.integerValue {
+            return left < right
+        }
+        return lhs.rawValue < rhs.rawValue
+    }
+}
+
+extension Identifier: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) {
+        self.init(value)
+    }
+}
+
+extension Identifier: ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: Int64) {
+        self.init(value)
+    }
+}
+
+extension Identifier: CustomStringConvertible {
+    public var description: String { rawValue }
+}
+
+extension Identifier: Codable {
+    /// Accepts a JSON string or a JSON integer.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self.init(text)
+        } else if let number = try? container.decode(Int64.self) {
+            self.init(number)
+        } else {
+            throw DecodingError.typeMismatch(
+                String.self,
+                .init(codingPath: decoder.codingPath, debugDescription: "expected an id (a string or an integer)")
+            )
+        }
+    }
+
+    /// Writes a string, or an integer when the wire style asks for numeric ids and the
+    /// id is a plain decimal integer.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if encoder.wireStyle.numericIDs, let number = integerValue {
+            try container.encode(number)
+        } else {
+            try container.encode(rawValue)
+        }
+    }
+}
+
+/// Tag of ``ChatID``.
+public enum ChatTag {}
+/// Tag of ``UserID``.
+public enum UserTag {}
+/// Tag of ``MessageID``.
+public enum MessageTag {}
+/// Tag of ``FileID``.
+public enum FileTag {}
+
+/// The id of a chat.
+public typealias ChatID = Identifier<ChatTag>
+/// The id of a user: a client, a curator or a service account.
+public typealias UserID = Identifier<UserTag>
+/// The id of a message within the backend.
+public typealias MessageID = Identifier<MessageTag>
+/// The id of a file attached to a message.
+public typealias FileID = Identifier<FileTag>

@@ -1,0 +1,69 @@
+/// A change to the emulator's faults, given at start or while it runs.
+///
+/// Over HTTP it is the JSON body of `POST /emulator/faults`; every field is optional
+/// and only the fields present change anything:
+///
+/// ```json
+/// {"drop_sockets": true}
+/// {"close_sockets": 4001}
+/// {"fail_actions": {"count": 2, "status": 500}}
+/// {"fail_actions": {"count": 1, "status": 429, "retry_after": 1}}
+/// {"delay_ms": 250}
+/// {"silent": true}
+/// ```
+public struct FaultCommand: Codable, Sendable, Equatable {
+    /// Drop every open socket now, without a close frame.
+    public var dropSockets: Bool?
+    /// Close every open socket now with this close code.
+    public var closeSockets: UInt16?
+    /// Fail the next action requests (and leave them unapplied).
+    public var failActions: ActionFailure?
+    /// Delay every answer of the token endpoint and the action routes by this many ms.
+    public var delayMilliseconds: Int?
+    /// Go silent: stop reading from the open sockets (so pings go unanswered) and stop
+    /// writing to them, as a half-open connection does. `false` wakes them again.
+    public var silent: Bool?
+
+    /// Injected failures of action requests.
+    public struct ActionFailure: Codable, Sendable, Equatable {
+        /// How many of the next action requests fail.
+        public var count: Int
+        /// The status they fail with: 500, 503, 429, ...
+        public var status: Int
+        /// The `Retry-After` header to send, in seconds.
+        public var retryAfter: Int?
+
+        public init(count: Int, status: Int = 500, retryAfter: Int? = nil) {
+            self.count = count
+            self.status = status
+            self.retryAfter = retryAfter
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case count, status
+            case retryAfter = "retry_after"
+        }
+    }
+
+    public init(
+        dropSockets: Bool? = nil,
+        closeSockets: UInt16? = nil,
+        failActions: ActionFailure? = nil,
+        delayMilliseconds: Int? = nil,
+        silent: Bool? = nil
+    ) {
+        self.dropSockets = dropSockets
+        self.closeSockets = closeSockets
+        self.failActions = failActions
+        self.delayMilliseconds = delayMilliseconds
+        self.silent = silent
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dropSockets = "drop_sockets"
+        case closeSockets = "close_sockets"
+        case failActions = "fail_actions"
+        case delayMilliseconds = "delay_ms"
+        case silent
+    }
+}

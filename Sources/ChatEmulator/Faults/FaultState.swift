@@ -1,0 +1,53 @@
+import Synchronization
+
+/// The faults in force on the HTTP side: failures to inject and the answer delay.
+final class FaultState: Sendable {
+    /// What to do with one action request.
+    enum Verdict: Equatable {
+        case proceed
+        case fail(status: Int, retryAfter: Int?)
+    }
+
+    private struct Knobs {
+        var pendingFailures: [FaultCommand.ActionFailure] = []
+        var delayMilliseconds = 0
+    }
+
+    private let knobs = Mutex(Knobs())
+
+    /// Takes in the HTTP-side fields of a command.
+    func apply(_ command: FaultCommand) {
+        knobs.withLock { knobs in
+            if let failure = command.failActions, failure.count > 0 {
+                knobs.pendingFailures.append(failure)
+            }
+            if let delay = command.delayMilliseconds {
+                knobs.delayMilliseconds = max(0, delay)
+            }
+        }
+    }
+
+    /// The answer delay now in force.
+    var delay: Duration {
+        .milliseconds(knobs.withLock { $0.delayMilliseconds })
+    }
+
+    /// Whether the next action request fails; each call uses up one injected failure.
+    func nextActionVerdict() -> Verdict {
+        knobs.withLock { knobs in
+            guard var first = knobs.pendingFailures.first else { return .proceed }
+            first.count -= 1
+            if first.count == 0 {
+                knobs.pendingFailures.removeFirst()
+            } else {
+                knobs.pendingFailures[0] = first
+            }
+            return .fail(status: first.status, retryAfter: first.retryAfter)
+        }
+    }
+
+    /// How many action requests are still to fail.
+    var pendingFailureCount: Int {
+        knobs.withLock { $0.pendingFailures.reduce(0) { $0 + $1.count } }
+    }
+}
