@@ -1,0 +1,76 @@
+import ChatBotKit
+import Foundation
+import Hummingbird
+
+/// The webhook sink for alerts, and the routes a test or a person uses to watch and
+/// steer the emulator (`/emulator/...`).
+struct ControlRoutes {
+    let core: EmulatorCore
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.post("hooks/**") { request, _ in
+            let body = try await request.collectBody().jsonValue
+            core.recorder.recordAlert(path: request.uri.path, body: body)
+            return Response.json(["ok": true])
+        }
+        router.get("emulator/record") { _, _ in
+            Response.json(core.recorder.snapshot)
+        }
+        router.get("emulator/state") { _, _ in
+            Response.json(EmulatorStatus(core: core))
+        }
+        router.post("emulator/faults") { request, _ in
+            let buffer = try await request.collectBody(limit: 64 * 1024)
+            let command: FaultCommand
+            do {
+                command = try JSONDecoder().decode(FaultCommand.self, from: Data(buffer.readableBytesView))
+            } catch {
+                return Response.detail("not a fault command: \(error)", status: 400)
+            }
+            core.apply(command)
+            return Response.json(EmulatorStatus(core: core))
+        }
+        router.post("emulator/frames") { request, _ in
+            let buffer = try await request.collectBody(limit: 4 << 20)
+            core.sendRaw(frame: String(buffer: buffer))
+            return Response.json(["sent_to": core.hub.count])
+        }
+        router.post("emulator/tokens/revoke") { _, _ in
+            core.revokeTokens()
+            return Response.json(EmulatorStatus(core: core))
+        }
+    }
+}
+
+/// A summary of the emulator for `GET /emulator/state`.
+public struct EmulatorStatus: Codable, Sendable, Equatable {
+    public var sockets: Int
+    public var silent: Bool
+    public var chats: Int
+    public var openChats: Int
+    public var curatorsOnline: Int
+    public var pendingActionFailures: Int
+    public var actionsReceived: Int
+    public var alertsReceived: Int
+
+    init(core: EmulatorCore) {
+        sockets = core.hub.count
+        silent = core.hub.isSilent
+        (chats, openChats, curatorsOnline) = core.read { world in
+            (world.chats.count, world.openChatIDs.count, world.curators.values.filter(\.isOnline).count)
+        }
+        pendingActionFailures = core.faults.pendingFailureCount
+        let record = core.recorder.snapshot
+        actionsReceived = record.actions.count
+        alertsReceived = record.alerts.count
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sockets, silent, chats
+        case openChats = "open_chats"
+        case curatorsOnline = "curators_online"
+        case pendingActionFailures = "pending_action_failures"
+        case actionsReceived = "actions_received"
+        case alertsReceived = "alerts_received"
+    }
+}

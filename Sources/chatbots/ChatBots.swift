@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `chatbots` command.
+@main
+struct ChatBots: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chatbots",
+        abstract: "Bots and automation for the support-chat backend.",
+        subcommands: [EmulatorCommand.self]
+    )
+}

@@ -1,0 +1,76 @@
+import ChatBotKit
+import ChatEmulator
+import Foundation
+import Testing
+
+@Suite("The Keycloak-shaped token endpoint")
+struct TokenEndpointTests {
+    @Test func issuesAJWTWithSubjectIssuedAtAndExpiry() async throws {
+        try await withEmulator(EmulatorConfiguration(tokenLifetime: .seconds(120))) { _, endpoints in
+            let answer = try await HTTPProbe(endpoints: endpoints).requestToken()
+            #expect(answer.status == 200)
+            #expect(answer.json["token_type"] == "Bearer")
+            #expect(answer.json["expires_in"] == .integer(120))
+            let token = try #require(answer.json["access_token"]?.stringValue)
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+            #expect(parts.count == 3)
+            var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+            let claims = try JSONDecoder().decode(JSONValue.self, from: try #require(Data(base64Encoded: payload)))
+            #expect(claims["sub"] == "1000")
+            guard case .integer(let issuedAt) = claims["iat"], case .integer(let expiry) = claims["exp"] else {
+                Issue.record("iat and exp must be integers: \(claims)")
+                return
+            }
+            #expect(expiry - issuedAt == 120)
+        }
+    }
+
+    @Test func aWrongSecretIsRefusedAsKeycloakRefusesIt() async throws {
+        try await withEmulator { _, endpoints in
+            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(secret: "wrong")
+            #expect(answer.status == 401)
+            #expect(answer.json["error"] == "unauthorized_client")
+        }
+    }
+
+    @Test func anUnknownClientIsRefused() async throws {
+        try await withEmulator { _, endpoints in
+            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(clientID: "someone-else")
+            #expect(answer.status == 401)
+            #expect(answer.json["error"] == "invalid_client")
+        }
+    }
+
+    @Test func anotherGrantTypeIsRefused() async throws {
+        try await withEmulator { _, endpoints in
+            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(grant: "password")
+            #expect(answer.status == 400)
+            #expect(answer.json["error"] == "unsupported_grant_type")
+        }
+    }
+
+    @Test func anUnknownRealmIsNotFound() async throws {
+        try await withEmulator { _, endpoints in
+            let probe = HTTPProbe(endpoints: endpoints)
+            let form = Data("grant_type=client_credentials&client_id=chatbots&client_secret=chatbots-secret".utf8)
+            let answer = try await probe.send(
+                "POST", "/realms/elsewhere/protocol/openid-connect/token", body: form,
+                contentType: "application/x-www-form-urlencoded"
+            )
+            #expect(answer.status == 404)
+        }
+    }
+
+    @Test func acceptsHTTPBasicClientAuthentication() async throws {
+        try await withEmulator { _, endpoints in
+            let basic = Data("chatbots:chatbots-secret".utf8).base64EncodedString()
+            let answer = try await HTTPProbe(endpoints: endpoints).send(
+                "POST", endpoints.tokenURL, body: Data("grant_type=client_credentials".utf8),
+                contentType: "application/x-www-form-urlencoded", headers: ["Authorization": "Basic \(basic)"]
+            )
+            #expect(answer.status == 200)
+            #expect(answer.json["access_token"]?.stringValue != nil)
+        }
+    }
+}
