@@ -1,6 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+import class Foundation.ProcessInfo
+
 /// One set of compiler settings for every target: Swift 6 language mode with strict
 /// concurrency, plus two upcoming features that keep APIs honest.
 let swiftSettings: [SwiftSetting] = [
@@ -83,3 +85,21 @@ let package = Package(
         ),
     ]
 )
+
+// Benchmarks are run by hand (see docs/BENCHMARKS.md), never by `swift test`: their
+// targets and the benchmark package join the graph only when CHATBOTS_BENCHMARKS is
+// set, so the everyday build and CI do not pay for them.
+if ProcessInfo.processInfo.environment["CHATBOTS_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "Decoding",
+            dependencies: ["ChatBotKit", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/Decoding",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -67,6 +67,9 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Fail the next action requests: COUNT[:STATUS[:RETRY_AFTER]], e.g. 2:500 or 1:429:3.")
     var failActions: ActionFailureArgument?
 
+    @Flag(help: "Start silent: sockets open, then nothing is read or written (pings go unanswered), as on a half-open connection.")
+    var silent = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
@@ -94,7 +97,9 @@ struct EmulatorCommand: AsyncParsableCommand {
             serviceAccountID: serviceAccount, tokenLifetime: .seconds(tokenLifetime),
             refusesBadTokensAtHandshake: refuseBadTokens, requiresOrigin: requireOrigin,
             trafficRate: rate, seed: seed, quirks: quirks, scenarioPath: scenario,
-            faults: FaultCommand(failActions: failActions?.failure, delayMilliseconds: delayMs > 0 ? delayMs : nil)
+            faults: FaultCommand(
+                failActions: failActions?.failure, delayMilliseconds: delayMs > 0 ? delayMs : nil, silent: silent ? true : nil
+            )
         )
         let emulator: Emulator
         do {

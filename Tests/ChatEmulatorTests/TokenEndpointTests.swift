@@ -26,27 +26,29 @@ struct TokenEndpointTests {
         }
     }
 
-    @Test func aWrongSecretIsRefusedAsKeycloakRefusesIt() async throws {
-        try await withEmulator { _, endpoints in
-            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(secret: "wrong")
-            #expect(answer.status == 401)
-            #expect(answer.json["error"] == "unauthorized_client")
-        }
+    /// A refused token request, and what Keycloak answers it with.
+    struct Refusal: Sendable, CustomTestStringConvertible {
+        let testDescription: String
+        var clientID: String? = nil
+        var secret: String? = nil
+        var grant = "client_credentials"
+        let status: Int
+        let error: String
     }
 
-    @Test func anUnknownClientIsRefused() async throws {
+    @Test(arguments: [
+        Refusal(testDescription: "a wrong secret", secret: "wrong", status: 401, error: "unauthorized_client"),
+        Refusal(testDescription: "an unknown client", clientID: "someone-else", status: 401, error: "invalid_client"),
+        Refusal(testDescription: "another grant type", grant: "password", status: 400, error: "unsupported_grant_type"),
+    ])
+    func refusesAsKeycloakDoes(_ refusal: Refusal) async throws {
         try await withEmulator { _, endpoints in
-            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(clientID: "someone-else")
-            #expect(answer.status == 401)
-            #expect(answer.json["error"] == "invalid_client")
-        }
-    }
-
-    @Test func anotherGrantTypeIsRefused() async throws {
-        try await withEmulator { _, endpoints in
-            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(grant: "password")
-            #expect(answer.status == 400)
-            #expect(answer.json["error"] == "unsupported_grant_type")
+            let answer = try await HTTPProbe(endpoints: endpoints).requestToken(
+                clientID: refusal.clientID, secret: refusal.secret, grant: refusal.grant
+            )
+            #expect(answer.status == refusal.status)
+            #expect(answer.json["error"] == .string(refusal.error))
+            #expect(answer.json["access_token"] == nil)
         }
     }
 
