@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ChatBotKit", targets: ["ChatBotKit"]),
+        .library(name: "ChatBotTesting", targets: ["ChatBotTesting"]),
         .library(name: "ChatEmulator", targets: ["ChatEmulator"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
     ],
@@ -33,6 +34,13 @@ let package = Package(
         // The event model: typed events, tolerant decoding, wire encoding.
         .target(
             name: "ChatBotKit",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // What a bot author tests with: an in-memory store and a virtual clock.
+        .target(
+            name: "ChatBotTesting",
+            dependencies: ["ChatBotKit"],
             swiftSettings: swiftSettings
         ),
         // A local backend that speaks PROTOCOL.md for real: tokens, WebSocket, actions, faults.
@@ -66,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatBotKitTests",
-            dependencies: ["ChatBotKit"],
+            dependencies: ["ChatBotKit", "ChatBotTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

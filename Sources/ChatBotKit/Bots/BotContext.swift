@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// What a bot's handler works with: the world model, its own state, a clock, a logger,
+/// and the effects it records.
+///
+/// Effects are recorded, not performed. The engine commits them when the handler
+/// returns; if it throws or times out, they are dropped.
+///
+/// ```swift
+/// func handle(_ event: ChatEvent, in context: BotContext) async throws {
+///     guard case .newMessage(let message) = event,
+///           context.world.role(of: message.senderID) == .client else { return }
+///     let count = (try context.state(Int.self, for: "messages.\(message.chatID)") ?? 0) + 1
+///     try context.setState(count, for: "messages.\(message.chatID)")
+///     if count == 1 {
+///         context.schedule("nudge.\(message.chatID)", after: .seconds(300), chat: message.chatID)
+///     }
+/// }
+/// ```
+public final class BotContext: Sendable {
+    /// The bot this context belongs to.
+    public let botName: String
+    /// The engine clock's time when the handler started.
+    public let now: Date
+    /// A logger carrying the bot's name, the event type and the chat id.
+    public let logger: Logger
+    /// The world model, as of this event.
+    public let world: WorldView
+
+    private let cache: BotStateCache
+    private let effects = Mutex(BotEffects())
+
+    init(botName: String, now: Date, logger: Logger, world: WorldView, cache: BotStateCache) {
+        self.botName = botName
+        self.now = now
+        self.logger = logger
+        self.world = world
+        self.cache = cache
+    }
+
+    // MARK: Actions
+
+    /// Sends a text message to a chat.
+    public func send(_ text: String, to chat: ChatID) {
+        perform(.sendMessage(chatID: chat, text: text))
+    }
+
+    /// Assigns a curator to a chat.
+    public func assign(_ curator: UserID, to chat: ChatID) {
+        perform(.assignCurator(chatID: chat, curatorID: curator))
+    }
+
+    /// Changes a chat's status.
+    public func setStatus(_ status: ChatStatus, of chat: ChatID) {
+        perform(.changeStatus(chatID: chat, status: status))
+    }
+
+    /// Marks a chat read up to a message, as the service account.
+    public func markRead(_ chat: ChatID, upTo message: MessageID) {
+        perform(.markRead(chatID: chat, lastMessageID: message))
+    }
+
+    /// Raises an alert.
+    public func alert(_ alert: Alert) {
+        perform(.alert(alert))
+    }
+
+    /// Records any action.
+    public func perform(_ action: BotAction) {
+        effects.withLock { $0.actions.append(action) }
+    }
+
+    // MARK: Timers
+
+    /// Schedules a timer; a timer of the same name is replaced.
+    public func schedule(_ timer: TimerRequest) {
+        effects.withLock { $0.timers[timer.name] = .some(timer) }
+    }
+
+    /// Schedules a timer `delay` from now.
+    public func schedule(_ name: String, after delay: Duration, chat: ChatID? = nil, payload: JSONValue = .null) {
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        schedule(TimerRequest(name: name, fireAt: now.addingTimeInterval(seconds), chatID: chat, payload: payload))
+    }
+
+    /// Cancels a timer by name; nothing happens if there is none.
+    public func cancelTimer(_ name: String) {
+        effects.withLock { $0.timers[name] = .some(nil) }
+    }
+
+    // MARK: State
+
+    /// The bot's value for `key`, including what this handler wrote; `nil` if none.
+    ///
+    /// Throws if the stored value does not decode as `T`.
+    public func state<T: Decodable>(_ type: T.Type, for key: String) throws -> T? {
+        guard let data = stateData(for: key) else { return nil }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// Writes the bot's value for `key`; committed with the handler's other effects.
+    public func setState<T: Encodable>(_ value: T, for key: String) throws {
+        let data = try JSONEncoder().encode(value)
+        effects.withLock { $0.stateWrites[key] = .some(data) }
+    }
+
+    /// Removes the bot's value for `key`.
+    public func removeState(for key: String) {
+        effects.withLock { $0.stateWrites[key] = .some(nil) }
+    }
+
+    private func stateData(for key: String) -> Data? {
+        if let written = effects.withLock({ $0.stateWrites[key] }) {
+            return written
+        }
+        let (data, version) = cache.read(BotStateCache.Key(bot: botName, key: key))
+        effects.withLock { effects in
+            if effects.stateReads[key] == nil {
+                effects.stateReads[key] = version
+            }
+        }
+        return data
+    }
+
+    /// What the handler recorded.
+    var recorded: BotEffects {
+        effects.withLock { $0 }
+    }
+}

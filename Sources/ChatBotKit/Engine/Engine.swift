@@ -1,0 +1,329 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Applies events and fired timers to the world model and the bots, and commits what
+/// they decide.
+///
+/// Events of one chat are handled in arrival order; different chats run at the same
+/// time. For each event the engine updates the world model, runs every bot's handler
+/// (skipping the service account's own messages), and commits the world change and the
+/// bots' effects in one transaction. A bot that throws or times out loses only its own
+/// effects for that event.
+///
+/// ```swift
+/// let engine = try await Engine(bots: [Greeter()], store: store, configuration: .init(serviceAccountID: "1000"), logger: logger)
+/// try await withThrowingTaskGroup(of: Void.self) { group in
+///     group.addTask { try await engine.run() }
+///     await engine.submit(event, receivedAt: Date())
+///     await engine.finish()
+/// }
+/// ```
+public final class Engine: Sendable {
+    public let configuration: EngineConfiguration
+    private let bots: [any Bot]
+    private let clock: any EngineClock
+    private let logger: Logger
+    private let world: SharedWorld
+    private let cache: BotStateCache
+    private let timers: TimerTable
+    private let lanes = LaneRouter()
+    private let committer: CommitCoordinator
+    private let startedAt: Date
+    private let counters = Mutex(EngineCounters())
+    /// One gate per bot, by name (see ``BotGate``).
+    private let gates: [String: BotGate]
+
+    /// Creates an engine over what `store` holds.
+    ///
+    /// - Parameters:
+    ///   - bots: The bots, in the order their handlers run for each event. Names must be unique.
+    ///   - onActionsCommitted: Called after each transaction that stored actions, with
+    ///     their number: the delivery side's cue to look at the outbox.
+    public init(
+        bots: [any Bot],
+        store: any Store,
+        clock: any EngineClock = SystemClock(),
+        configuration: EngineConfiguration,
+        logger: Logger,
+        onActionsCommitted: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
+        var seen: Set<String> = []
+        for bot in bots where !seen.insert(bot.name).inserted {
+            throw EngineError.duplicateBotName(bot.name)
+        }
+        let snapshot = try await store.load()
+        self.configuration = configuration
+        self.bots = bots
+        gates = Dictionary(uniqueKeysWithValues: bots.map { ($0.name, BotGate()) })
+        self.clock = clock
+        self.logger = logger
+        world = SharedWorld(WorldModel(
+            serviceAccountID: configuration.serviceAccountID, roster: configuration.curatorRoster,
+            closedStatuses: configuration.closedStatuses, messageLimit: configuration.messagesKeptPerChat,
+            chats: snapshot.chats, users: snapshot.users
+        ))
+        cache = BotStateCache(snapshot.botState)
+        timers = TimerTable(snapshot.timers)
+        startedAt = clock.now()
+        committer = CommitCoordinator(
+            store: store, world: world, cache: cache, timers: timers, maxBatch: configuration.maxCommitBatch,
+            onActionsCommitted: onActionsCommitted
+        )
+    }
+
+    /// Runs the lanes, the committer and the timers until ``finish()`` or cancellation.
+    /// Throws if the store fails: the runtime must stop then, not go on unrecorded.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.committer.run() }
+            group.addTask { try await self.fireTimers() }
+            for await lane in lanes.ready {
+                group.addTask { try await self.drain(lane) }
+            }
+            // Closed by finish(): the lanes are idle; stop the committer and the timers.
+            group.cancelAll()
+        }
+    }
+
+    /// Hands over one event, in the order it arrived on the socket. Returns at once;
+    /// the event is handled in its chat's lane.
+    public func submit(_ event: ChatEvent, receivedAt: Date) {
+        guard lanes.enqueue(.event(event, receivedAt: receivedAt), in: .of(event)) else {
+            logger.warning("event after shutdown dropped", metadata: ["event.type": "\(event.type)"])
+            return
+        }
+    }
+
+    /// Returns once every event submitted so far is handled and committed.
+    public func waitUntilIdle() async {
+        await lanes.waitUntilIdle()
+    }
+
+    /// Stops: lets submitted work finish and commit, then ends ``run()``.
+    public func finish() async {
+        await lanes.waitUntilIdle()
+        lanes.close()
+    }
+
+    /// Counts of what happened, for metrics and tests.
+    public var statistics: EngineCounters {
+        counters.withLock { $0 }
+    }
+
+    /// The world model as it is now.
+    public var worldModel: WorldModel {
+        world.read { $0 }
+    }
+
+    /// One bot's state, as JSON values by key.
+    public func state(of bot: String) -> [String: Data] {
+        cache.snapshot(bot: bot).compactMapValues { $0 }
+    }
+
+    /// The timers pending now.
+    public var pendingTimers: [TimerKey: TimerRequest] {
+        timers.all
+    }
+
+    // MARK: - Lanes
+
+    private func drain(_ lane: LaneRouter.Lane) async throws {
+        while let work = lanes.next(in: lane) {
+            defer { lanes.finished() }
+            try await handle(work)
+        }
+    }
+
+    private func handle(_ work: LaneRouter.Work) async throws {
+        switch work {
+        case .event(let event, let receivedAt):
+            let change = world.apply(event, at: receivedAt)
+            counters.withLock { $0.eventsHandled += 1 }
+            if isOwnMessage(event) {
+                counters.withLock { $0.ownMessagesSkipped += 1 }
+                try await commit(change: change, effects: [], firedTimer: nil)
+                return
+            }
+            try await runBots(bots, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
+                try await bot.handle(event, in: context)
+            }
+        case .timer(let key, let pending, let isLate):
+            guard let bot = bots.first(where: { $0.name == key.bot }) else {
+                logger.warning("timer of a bot that is not installed dropped", metadata: ["bot.name": "\(key.bot)", "timer.name": "\(key.name)"])
+                try await commit(change: .init(), effects: [], firedTimer: (key, pending.generation))
+                return
+            }
+            let request = pending.request
+            let fired = FiredTimer(
+                name: request.name, chatID: request.chatID, payload: request.payload,
+                dueAt: request.fireAt, firedAt: clock.now(), isLate: isLate
+            )
+            counters.withLock { $0.timersFired += 1 }
+            var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
+            metadata["chat.id"] = request.chatID.map { "\($0)" }
+            try await runBots([bot], change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
+                try await bot.timerFired(fired, in: context)
+            }
+        }
+    }
+
+    private func isOwnMessage(_ event: ChatEvent) -> Bool {
+        switch event {
+        case .newMessage(let message), .updateMessage(let message):
+            message.senderID == configuration.serviceAccountID
+        default:
+            false
+        }
+    }
+
+    /// Runs the bots' handlers and commits their effects. Handlers of different chats
+    /// run side by side; if a handler's state reads were overtaken by another chat's
+    /// commit, the event's handlers run again under their bots' exclusive gates, where
+    /// nothing can overtake them.
+    private func runBots(
+        _ selected: [any Bot], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
+        describe metadata: Logger.Metadata,
+        _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+    ) async throws {
+        let selectedGates = selected.compactMap { gates[$0.name] }
+        for gate in selectedGates { await gate.acquireShared() }
+        let outcome: CommitCoordinator.Outcome
+        do {
+            outcome = try await runAndCommit(selected, change: change, firedTimer: firedTimer, metadata: metadata, body)
+        } catch {
+            selectedGates.forEach { $0.releaseShared() }
+            throw error
+        }
+        selectedGates.forEach { $0.releaseShared() }
+        guard case .conflict(let stale) = outcome else { return }
+        counters.withLock { $0.conflictReruns += stale.count }
+        for gate in selectedGates { await gate.acquireExclusive() }
+        defer { selectedGates.forEach { $0.releaseExclusive() } }
+        let again = try await runAndCommit(selected, change: change, firedTimer: firedTimer, metadata: metadata, body)
+        if again != .committed {
+            // Cannot happen while the gates are held; if it ever did, the effects are
+            // dropped with a line in the log rather than committed on stale reads.
+            logger.error("handlers overtaken under their exclusive gates; effects for this event dropped", metadata: metadata)
+            _ = try await commit(change: change, effects: [], firedTimer: firedTimer)
+        }
+    }
+
+    private func runAndCommit(
+        _ selected: [any Bot], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
+        metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+    ) async throws -> CommitCoordinator.Outcome {
+        var effects: [(bot: String, effects: BotEffects)] = []
+        for bot in selected {
+            if let recorded = await runHandler(of: bot, metadata: metadata, body) {
+                effects.append((bot.name, recorded))
+            }
+        }
+        return try await commit(change: change, effects: effects, firedTimer: firedTimer)
+    }
+
+    /// One handler run with its timeout; `nil` when it threw or timed out.
+    private func runHandler(
+        of bot: any Bot, metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+    ) async -> BotEffects? {
+        var botLogger = logger
+        for (key, value) in metadata { botLogger[metadataKey: key] = value }
+        botLogger[metadataKey: "bot.name"] = "\(bot.name)"
+        let context = BotContext(botName: bot.name, now: clock.now(), logger: botLogger, world: WorldView(world), cache: cache)
+        let timeout = configuration.handlerTimeout
+        do {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await body(bot, context)
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return false
+                }
+                defer { group.cancelAll() }
+                guard try await group.next() == true else {
+                    throw EngineError.handlerTimedOut(bot: bot.name, after: timeout)
+                }
+            }
+            return context.recorded
+        } catch {
+            counters.withLock { $0.handlerFailures[bot.name, default: 0] += 1 }
+            botLogger.error("handler failed; its effects for this event are dropped", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    @discardableResult
+    private func commit(
+        change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], firedTimer: (key: TimerKey, generation: Int64)?
+    ) async throws -> CommitCoordinator.Outcome {
+        try await committer.submit(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
+    }
+
+    private func eventMetadata(_ event: ChatEvent) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["event.type": "\(event.type)"]
+        metadata["chat.id"] = event.chatID.map { "\($0)" }
+        return metadata
+    }
+
+    // MARK: - Timers
+
+    /// Hands every timer due by the engine clock's now to its lane, then returns once
+    /// everything is handled and committed. For tests on a virtual clock: advance the
+    /// clock, then call this.
+    public func fireDueTimers() async {
+        fireDueTimers(at: clock.now())
+        await lanes.waitUntilIdle()
+    }
+
+    private func fireDueTimers(at now: Date) {
+        timers.takeDue(at: now) { key, pending in
+            let isLate = pending.request.fireAt < startedAt
+            lanes.enqueue(.timer(key, pending, isLate: isLate), in: .of(timer: pending.request))
+        }
+    }
+
+    /// Fires timers as they come due, each in its chat's lane. Timers that came due
+    /// before the engine started fire at once, marked late.
+    private func fireTimers() async throws {
+        while !Task.isCancelled {
+            let token = timers.changeToken
+            fireDueTimers(at: clock.now())
+            let next = timers.nextDue()
+            await withTaskGroup(of: Void.self) { group in
+                if let next {
+                    group.addTask { try? await self.clock.sleep(until: next) }
+                }
+                group.addTask { await self.timers.waitForChange(since: token) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// Counts of what the engine did.
+public struct EngineCounters: Sendable, Hashable {
+    public var eventsHandled = 0
+    public var ownMessagesSkipped = 0
+    public var timersFired = 0
+    public var conflictReruns = 0
+    /// Handlers that threw or timed out, by bot.
+    public var handlerFailures: [String: Int] = [:]
+}
+
+/// Errors the engine reports.
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    /// Two bots share a name; names key state and timers, so they must be unique.
+    case duplicateBotName(String)
+    /// A handler ran past the configured timeout.
+    case handlerTimedOut(bot: String, after: Duration)
+
+    public var description: String {
+        switch self {
+        case .duplicateBotName(let name): "two bots are named \"\(name)\"; bot names must be unique"
+        case .handlerTimedOut(let bot, let timeout): "the handler of \(bot) ran past its timeout of \(timeout)"
+        }
+    }
+}

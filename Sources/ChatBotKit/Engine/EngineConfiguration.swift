@@ -1,0 +1,31 @@
+/// The engine's limits and identity.
+public struct EngineConfiguration: Sendable {
+    /// The service account's user id: its own messages never reach bots.
+    public var serviceAccountID: UserID
+    /// Users known to be curators before any event says so.
+    public var curatorRoster: [UserID]
+    /// Chat statuses that mean closed.
+    public var closedStatuses: Set<ChatStatus>
+    /// How long one handler may run before it is cancelled and its effects dropped.
+    public var handlerTimeout: Duration
+    /// How many handled events one transaction may hold.
+    public var maxCommitBatch: Int
+    /// How many of each chat's latest messages the world model keeps.
+    public var messagesKeptPerChat: Int
+
+    public init(
+        serviceAccountID: UserID,
+        curatorRoster: [UserID] = [],
+        closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived],
+        handlerTimeout: Duration = .seconds(10),
+        maxCommitBatch: Int = 500,
+        messagesKeptPerChat: Int = 100
+    ) {
+        self.serviceAccountID = serviceAccountID
+        self.curatorRoster = curatorRoster
+        self.closedStatuses = closedStatuses
+        self.handlerTimeout = handlerTimeout
+        self.maxCommitBatch = maxCommitBatch
+        self.messagesKeptPerChat = messagesKeptPerChat
+    }
+}

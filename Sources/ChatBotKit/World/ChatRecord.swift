@@ -1,0 +1,46 @@
+import Foundation
+
+/// Everything the runtime knows about one chat.
+public struct ChatRecord: Hashable, Sendable, Codable {
+    public var id: ChatID
+    /// The client who opened it, once `new_chat` (or the directory) said so.
+    public var clientID: UserID?
+    public var type: ChatType?
+    /// The last status seen; `nil` until `update_chat_status`.
+    public var status: ChatStatus?
+    public var curatorID: UserID?
+    /// When `new_chat` arrived.
+    public var openedAt: Date?
+    /// The latest messages, in the order seen, oldest first (up to the world's limit).
+    public var messages: [MessageRecord]
+    /// How many messages were seen in all; the next one's sequence is this plus one.
+    public var messageCount: Int64
+    /// Who read up to where: reader → the sequence of the last message they read.
+    public var readUpTo: [UserID: Int64]
+    public var lastClientMessageAt: Date?
+    public var lastCuratorMessageAt: Date?
+
+    public init(id: ChatID) {
+        self.id = id
+        self.messages = []
+        self.messageCount = 0
+        self.readUpTo = [:]
+    }
+
+    /// The message with this id, if it is among those kept.
+    public func message(_ id: MessageID) -> MessageRecord? {
+        messages.last { $0.id == id }
+    }
+
+    /// Whether `reader` has read `message`. Read marks are placed when a receipt
+    /// arrives (see ``WorldModel``), so this compares positions in the order seen.
+    public func hasRead(_ reader: UserID, _ message: MessageRecord) -> Bool {
+        guard let mark = readUpTo[reader] else { return false }
+        return mark >= message.sequence
+    }
+
+    /// Whether anyone but the message's sender and the service account has read it.
+    public func hasBeenRead(_ message: MessageRecord, byAnyOf readers: some Sequence<UserID>) -> Bool {
+        readers.contains { hasRead($0, message) }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+/// The runtime's picture of the backend, kept from events: chats, their messages and
+/// reads, users with their roles, presence and load.
+///
+/// It is a value; ``apply(_:at:)`` is the one way events change it, and it says which
+/// chats and users changed, so a store can persist just those.
+public struct WorldModel: Sendable, Hashable {
+    public private(set) var chats: [ChatID: ChatRecord]
+    public private(set) var users: [UserID: UserRecord]
+    /// The runtime's own account: its messages are its own, never a client's.
+    public let serviceAccountID: UserID
+    /// Statuses that close a chat (and take it off its curator's load).
+    public let closedStatuses: Set<ChatStatus>
+    /// How many of each chat's latest messages are kept.
+    public let messageLimit: Int
+
+    /// What one change touched.
+    public struct Change: Hashable, Sendable {
+        public var chats: Set<ChatID> = []
+        public var users: Set<UserID> = []
+
+        public var isEmpty: Bool { chats.isEmpty && users.isEmpty }
+
+        public mutating func formUnion(_ other: Change) {
+            chats.formUnion(other.chats)
+            users.formUnion(other.users)
+        }
+    }
+
+    public init(
+        serviceAccountID: UserID,
+        roster: [UserID] = [],
+        closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived],
+        messageLimit: Int = 100,
+        chats: [ChatRecord] = [],
+        users: [UserRecord] = []
+    ) {
+        self.serviceAccountID = serviceAccountID
+        self.closedStatuses = closedStatuses
+        self.messageLimit = max(1, messageLimit)
+        self.chats = Dictionary(chats.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.users = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.users[serviceAccountID, default: UserRecord(id: serviceAccountID)].role = .serviceAccount
+        for curator in roster where curator != serviceAccountID {
+            self.users[curator, default: UserRecord(id: curator)].role = .curator
+        }
+    }
+
+    /// The role of a user, if known.
+    public func role(of user: UserID) -> UserRole? {
+        users[user]?.role
+    }
+
+    /// Whether a chat's status closes it.
+    public func isClosed(_ chat: ChatRecord) -> Bool {
+        chat.status.map(closedStatuses.contains) ?? false
+    }
+
+    /// Known curators.
+    public var curators: [UserRecord] {
+        users.values.filter { $0.role == .curator }
+    }
+
+    /// Applies one event, received at `date`.
+    @discardableResult
+    public mutating func apply(_ event: ChatEvent, at date: Date) -> Change {
+        var change = Change()
+        switch event {
+        case .userStatus(let status):
+            var user = users[status.userID] ?? UserRecord(id: status.userID)
+            if user.presence != status.status {
+                user.presence = status.status
+                user.presenceSince = date
+            }
+            users[status.userID] = user
+            change.users.insert(status.userID)
+        case .newChat(let opened):
+            var chat = chats[opened.chatID] ?? ChatRecord(id: opened.chatID)
+            chat.clientID = opened.clientID
+            chat.type = opened.chatType
+            chat.openedAt = chat.openedAt ?? date
+            chats[opened.chatID] = chat
+            learn(opened.clientID, is: .client, into: &change)
+            change.chats.insert(opened.chatID)
+        case .newMessage(let message):
+            record(message, at: date, into: &change)
+        case .updateMessage(let message):
+            // An edit keeps the message's place; an unseen one is recorded as new.
+            if chats[message.chatID]?.message(message.id) == nil {
+                record(message, at: date, into: &change)
+            }
+        case .assignCurator(let assignment):
+            assign(assignment.curatorID, to: assignment.chatID, at: date, into: &change)
+        case .updateChatStatus(let update):
+            setStatus(update.status, of: update.chatID, into: &change)
+        case .readChatMessage(let receipt):
+            markRead(receipt, into: &change)
+        case .deleteMessage(let deletion):
+            chats[deletion.chatID]?.messages.removeAll { $0.id == deletion.messageID }
+            change.chats.insert(deletion.chatID)
+        case .unknown:
+            break
+        }
+        return change
+    }
+
+    /// Learns a role from the curator directory or another outside source.
+    public mutating func learnRole(_ role: UserRole, of user: UserID) {
+        var ignored = Change()
+        learn(user, is: role, into: &ignored)
+    }
+
+    // MARK: - The parts of apply
+
+    private mutating func learn(_ user: UserID, is role: UserRole, into change: inout Change) {
+        guard user != serviceAccountID, users[user]?.role != role else { return }
+        users[user, default: UserRecord(id: user)].role = role
+        change.users.insert(user)
+    }
+
+    private mutating func record(_ message: ChatMessage, at date: Date, into change: inout Change) {
+        var chat = chats[message.chatID] ?? ChatRecord(id: message.chatID)
+        let role: UserRole? = message.senderID == serviceAccountID ? .serviceAccount
+            : message.senderID == chat.clientID ? .client
+            : users[message.senderID]?.role
+        chat.messageCount += 1
+        chat.messages.append(MessageRecord(
+            id: message.id, senderID: message.senderID, senderRole: role, messageType: message.messageType,
+            sequence: chat.messageCount, createdAt: message.createdAt, receivedAt: date
+        ))
+        if chat.messages.count > messageLimit {
+            chat.messages.removeFirst(chat.messages.count - messageLimit)
+        }
+        switch role {
+        case .client: chat.lastClientMessageAt = date
+        case .curator: chat.lastCuratorMessageAt = date
+        case .serviceAccount, nil: break
+        }
+        // Writing in a chat means having read it up to there.
+        chat.readUpTo[message.senderID] = chat.messageCount
+        chats[message.chatID] = chat
+        change.chats.insert(message.chatID)
+    }
+
+    private mutating func assign(_ curator: UserID, to chatID: ChatID, at date: Date, into change: inout Change) {
+        var chat = chats[chatID] ?? ChatRecord(id: chatID)
+        if let previous = chat.curatorID, previous != curator {
+            users[previous]?.openChats.remove(chatID)
+            change.users.insert(previous)
+        }
+        chat.curatorID = curator
+        chats[chatID] = chat
+        learn(curator, is: .curator, into: &change)
+        var user = users[curator] ?? UserRecord(id: curator, role: .curator)
+        if !isClosed(chat) {
+            user.openChats.insert(chatID)
+        }
+        user.lastAssignedAt = date
+        users[curator] = user
+        change.chats.insert(chatID)
+        change.users.insert(curator)
+    }
+
+    private mutating func setStatus(_ status: ChatStatus, of chatID: ChatID, into change: inout Change) {
+        var chat = chats[chatID] ?? ChatRecord(id: chatID)
+        chat.status = status
+        chats[chatID] = chat
+        change.chats.insert(chatID)
+        if let curator = chat.curatorID {
+            if isClosed(chat) {
+                users[curator]?.openChats.remove(chatID)
+            } else {
+                users[curator]?.openChats.insert(chatID)
+            }
+            change.users.insert(curator)
+        }
+    }
+
+    /// Places a read mark: at the message's position in the order seen; for a message
+    /// no longer kept (or never seen), at the last kept message whose numeric id is not
+    /// after it, when ids are numbers.
+    private mutating func markRead(_ receipt: ReadReceipt, into change: inout Change) {
+        guard var chat = chats[receipt.chatID] else { return }
+        let mark: Int64?
+        if let seen = chat.message(receipt.lastMessageID) {
+            mark = seen.sequence
+        } else if let last = receipt.lastMessageID.integerValue {
+            mark = chat.messages.last { ($0.id.integerValue ?? .max) <= last }?.sequence
+        } else {
+            mark = nil
+        }
+        guard let mark, mark > chat.readUpTo[receipt.readerID] ?? 0 else { return }
+        chat.readUpTo[receipt.readerID] = mark
+        chats[receipt.chatID] = chat
+        change.chats.insert(receipt.chatID)
+    }
+}

@@ -1,0 +1,115 @@
+import ChatBotKit
+import Foundation
+import Synchronization
+
+/// A ``Store`` in memory: for tests and for trying bots without a database.
+///
+/// It behaves as the SQLite store does (commits in order, outbox ids, dead letters),
+/// and can be read back to check what was committed.
+public final class InMemoryStore: Store {
+    /// A dead letter: an action the backend refused for good, with the reason.
+    public struct DeadLetter: Hashable, Sendable {
+        public var entry: OutboxEntry
+        public var reason: String
+    }
+
+    private struct Contents {
+        var chats: [ChatID: ChatRecord] = [:]
+        var users: [UserID: UserRecord] = [:]
+        var botState: [String: [String: StoredBotState]] = [:]
+        var timers: [TimerKey: StoredTimer] = [:]
+        var outbox: [Int64: OutboxEntry] = [:]
+        var delivered: [OutboxEntry] = []
+        var deadLetters: [DeadLetter] = []
+        var nextOutboxID: Int64 = 1
+        var commitCount = 0
+    }
+
+    private let contents = Mutex(Contents())
+
+    public init() {}
+
+    public func load() async throws -> StoreSnapshot {
+        contents.withLock { contents in
+            StoreSnapshot(
+                chats: Array(contents.chats.values), users: Array(contents.users.values),
+                botState: contents.botState.values.flatMap(\.values), timers: Array(contents.timers.values)
+            )
+        }
+    }
+
+    public func commit(_ commits: [Commit]) async throws {
+        contents.withLock { contents in
+            for commit in commits {
+                for chat in commit.chats { contents.chats[chat.id] = chat }
+                for user in commit.users { contents.users[user.id] = user }
+                for write in commit.stateWrites { contents.botState[write.bot, default: [:]][write.key] = write }
+                for key in commit.timersRemoved { contents.timers.removeValue(forKey: key) }
+                for timer in commit.timersScheduled {
+                    contents.timers[TimerKey(bot: timer.bot, name: timer.request.name)] = timer
+                }
+                for var entry in commit.actions {
+                    entry.id = contents.nextOutboxID
+                    contents.outbox[contents.nextOutboxID] = entry
+                    contents.nextOutboxID += 1
+                }
+                contents.commitCount += 1
+            }
+        }
+    }
+
+    public func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
+        contents.withLock { contents in
+            Array(contents.outbox.values.filter { $0.nextAttemptAt <= date }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }.prefix(limit))
+        }
+    }
+
+    public func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
+        contents.withLock { contents in
+            guard var entry = contents.outbox[id] else { return }
+            entry.attempts += 1
+            switch outcome {
+            case .delivered:
+                contents.outbox.removeValue(forKey: id)
+                contents.delivered.append(entry)
+            case .retry(let date, _):
+                entry.nextAttemptAt = date
+                contents.outbox[id] = entry
+            case .deadLetter(let reason):
+                contents.outbox.removeValue(forKey: id)
+                contents.deadLetters.append(DeadLetter(entry: entry, reason: reason))
+            }
+        }
+    }
+
+    /// Actions committed and not yet delivered or dead-lettered, oldest first.
+    public var outbox: [OutboxEntry] {
+        contents.withLock { $0.outbox.values.sorted { ($0.id ?? 0) < ($1.id ?? 0) } }
+    }
+
+    /// Every action committed so far, delivered or not, in commit order.
+    public var committedActions: [OutboxEntry] {
+        contents.withLock { contents in
+            (contents.delivered + contents.outbox.values + contents.deadLetters.map(\.entry)).sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+        }
+    }
+
+    public var deadLetters: [DeadLetter] {
+        contents.withLock { $0.deadLetters }
+    }
+
+    /// Pending timers as stored.
+    public var timers: [TimerKey: StoredTimer] {
+        contents.withLock { $0.timers }
+    }
+
+    /// How many commits were applied (one per handled event or fired timer).
+    public var commitCount: Int {
+        contents.withLock { $0.commitCount }
+    }
+
+    /// A bot's stored state value for a key.
+    public func state(bot: String, key: String) -> Data? {
+        contents.withLock { $0.botState[bot]?[key]?.data }
+    }
+}

@@ -1,0 +1,101 @@
+import ChatBotKit
+import ChatBotTesting
+import Foundation
+import Logging
+import Synchronization
+
+/// Runs an engine for the duration of `body`, then finishes it.
+func withEngine(
+    _ bots: [any Bot],
+    store: InMemoryStore = InMemoryStore(),
+    clock: VirtualClock = VirtualClock(),
+    configuration: EngineConfiguration = EngineConfiguration(serviceAccountID: "1000"),
+    _ body: @Sendable (Engine) async throws -> Void
+) async throws {
+    var logger = Logger(label: "test.engine")
+    logger.logLevel = .critical
+    let engine = try await Engine(bots: bots, store: store, clock: clock, configuration: configuration, logger: logger)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await engine.run() }
+        try await body(engine)
+        await engine.finish()
+        try await group.waitForAll()
+    }
+}
+
+/// A list of what bots saw, that a test can wait on.
+final class Journal: Sendable {
+    private struct State {
+        var entries: [String] = []
+        var waiters: [(condition: @Sendable ([String]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    func note(_ entry: String) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.entries.append(entry)
+            let entries = state.entries
+            var ready: [CheckedContinuation<Void, Never>] = []
+            state.waiters.removeAll { waiter in
+                guard waiter.condition(entries) else { return false }
+                ready.append(waiter.continuation)
+                return true
+            }
+            return ready
+        }
+        ready.forEach { $0.resume() }
+    }
+
+    var entries: [String] {
+        state.withLock { $0.entries }
+    }
+
+    /// Returns once the entries satisfy `condition`.
+    func wait(until condition: @escaping @Sendable ([String]) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let satisfied = state.withLock { state in
+                if condition(state.entries) { return true }
+                state.waiters.append((condition, continuation))
+                return false
+            }
+            if satisfied { continuation.resume() }
+        }
+    }
+}
+
+/// A gate a handler waits at until the test opens it.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if open { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+}
+
+/// Event builders for engine tests.
+enum Events {
+    static func message(_ id: MessageID, in chat: ChatID, from sender: UserID, _ text: String = "hello") -> ChatEvent {
+        .newMessage(ChatMessage(id: id, senderID: sender, chatID: chat, text: text, createdAt: nil))
+    }
+
+    static func chat(_ chat: ChatID, client: UserID) -> ChatEvent {
+        .newChat(NewChat(clientID: client, chatID: chat, chatType: .order))
+    }
+}
