@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ChatBotKit", targets: ["ChatBotKit"]),
+        .library(name: "ChatBotRuntime", targets: ["ChatBotRuntime"]),
         .library(name: "ChatBotTesting", targets: ["ChatBotTesting"]),
         .library(name: "ChatEmulator", targets: ["ChatEmulator"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
@@ -41,6 +43,16 @@ let package = Package(
         .target(
             name: "ChatBotTesting",
             dependencies: ["ChatBotKit"],
+            swiftSettings: swiftSettings
+        ),
+        // The live parts: the SQLite store now; gateway, tokens, delivery, config next.
+        .target(
+            name: "ChatBotRuntime",
+            dependencies: [
+                "ChatBotKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A local backend that speaks PROTOCOL.md for real: tokens, WebSocket, actions, faults.
@@ -75,6 +87,16 @@ let package = Package(
         .testTarget(
             name: "ChatBotKitTests",
             dependencies: ["ChatBotKit", "ChatBotTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatBotRuntimeTests",
+            dependencies: [
+                "ChatBotKit",
+                "ChatBotRuntime",
+                "ChatBotTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

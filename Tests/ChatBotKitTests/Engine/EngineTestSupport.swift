@@ -1,7 +1,6 @@
 import ChatBotKit
 import ChatBotTesting
 import Foundation
-import Logging
 import Synchronization
 
 /// Runs an engine for the duration of `body`, then finishes it.
@@ -12,15 +11,7 @@ func withEngine(
     configuration: EngineConfiguration = EngineConfiguration(serviceAccountID: "1000"),
     _ body: @Sendable (Engine) async throws -> Void
 ) async throws {
-    var logger = Logger(label: "test.engine")
-    logger.logLevel = .critical
-    let engine = try await Engine(bots: bots, store: store, clock: clock, configuration: configuration, logger: logger)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await engine.run() }
-        try await body(engine)
-        await engine.finish()
-        try await group.waitForAll()
-    }
+    try await withRunningEngine(bots: bots, store: store, clock: clock, configuration: configuration, body)
 }
 
 /// A list of what bots saw, that a test can wait on.

@@ -1,0 +1,34 @@
+import Foundation
+
+/// An action waiting for delivery, or being delivered.
+public struct OutboxEntry: Hashable, Sendable {
+    /// The store's id; `nil` until stored.
+    public var id: Int64?
+    /// Sent as `Idempotency-Key` on every attempt, so the backend applies it once.
+    public var idempotencyKey: String
+    public var bot: String
+    public var action: BotAction
+    public var createdAt: Date
+    public var attempts: Int
+    public var nextAttemptAt: Date
+
+    public init(id: Int64? = nil, idempotencyKey: String, bot: String, action: BotAction, createdAt: Date, attempts: Int = 0, nextAttemptAt: Date) {
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.bot = bot
+        self.action = action
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+    }
+}
+
+/// What became of one delivery attempt.
+public enum DeliveryOutcome: Hashable, Sendable {
+    /// Accepted by the backend: done.
+    case delivered
+    /// Failed in a way worth retrying; try again at the given time.
+    case retry(at: Date, reason: String)
+    /// Failed for good: kept as a dead letter with the reason (the response body).
+    case deadLetter(reason: String)
+}

@@ -1,0 +1,183 @@
+import ChatBotKit
+import Foundation
+import GRDB
+
+/// The ``Store`` in one SQLite file (WAL mode): the world model, the bots' state,
+/// pending timers, the outbox and its dead letters.
+///
+/// Opening it creates the file if needed (readable by its owner only) and runs the
+/// migrations. A file that is not a ChatBots database, or is corrupt, is refused with
+/// a ``StoreError`` naming it, and left untouched.
+public final class SQLiteStore: Store {
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    /// Opens (or creates) the store at `path`.
+    public init(path: String) throws {
+        self.path = path
+        let existed = FileManager.default.fileExists(atPath: path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try StoreMigrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+        if !existed {
+            // Bot state and chat records are the business's data: owner only.
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        }
+    }
+
+    public func load() async throws -> StoreSnapshot {
+        try await pool.read { db in
+            var snapshot = StoreSnapshot()
+            snapshot.chats = try Row.fetchAll(db, sql: "SELECT record FROM chat").map { row in
+                try self.decoder.decode(ChatRecord.self, from: row["record"] as Data)
+            }
+            snapshot.users = try Row.fetchAll(db, sql: "SELECT record FROM user").map { row in
+                try self.decoder.decode(UserRecord.self, from: row["record"] as Data)
+            }
+            snapshot.botState = try Row.fetchAll(db, sql: "SELECT bot, key, value, version FROM bot_state").map { row in
+                StoredBotState(bot: row["bot"], key: row["key"], data: row["value"], version: row["version"])
+            }
+            snapshot.timers = try Row.fetchAll(db, sql: "SELECT bot, name, fire_at, chat_id, payload FROM timer").map { row in
+                let chat: String? = row["chat_id"]
+                let request = TimerRequest(
+                    name: row["name"], fireAt: Date(timeIntervalSince1970: row["fire_at"]),
+                    chatID: chat.map { ChatID($0) }, payload: try self.decoder.decode(JSONValue.self, from: row["payload"] as Data)
+                )
+                return StoredTimer(bot: row["bot"], request: request)
+            }
+            return snapshot
+        }
+    }
+
+    public func commit(_ commits: [Commit]) async throws {
+        try await pool.write { db in
+            for commit in commits {
+                try self.write(commit, in: db)
+            }
+        }
+    }
+
+    private func write(_ commit: Commit, in db: Database) throws {
+        for chat in commit.chats {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chat (id, record) VALUES (?, ?)")
+                .execute(arguments: [chat.id.rawValue, try encoder.encode(chat)])
+        }
+        for user in commit.users {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO user (id, record) VALUES (?, ?)")
+                .execute(arguments: [user.id.rawValue, try encoder.encode(user)])
+        }
+        for write in commit.stateWrites {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO bot_state (bot, key, value, version) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [write.bot, write.key, write.data, write.version])
+        }
+        for key in commit.timersRemoved {
+            try db.cachedStatement(sql: "DELETE FROM timer WHERE bot = ? AND name = ?").execute(arguments: [key.bot, key.name])
+        }
+        for timer in commit.timersScheduled {
+            let request = timer.request
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO timer (bot, name, fire_at, chat_id, payload) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [
+                    timer.bot, request.name, request.fireAt.timeIntervalSince1970, request.chatID?.rawValue,
+                    try encoder.encode(request.payload),
+                ])
+        }
+        for entry in commit.actions {
+            try db.cachedStatement(sql: """
+                INSERT INTO outbox (idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+                .execute(arguments: [
+                    entry.idempotencyKey, entry.bot, entry.action.chatID?.rawValue, entry.action.kind,
+                    try encoder.encode(entry.action), entry.createdAt.timeIntervalSince1970, entry.attempts,
+                    entry.nextAttemptAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, idempotency_key, bot, action, created_at, attempts, next_attempt_at FROM outbox
+                WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
+                """, arguments: [date.timeIntervalSince1970, limit]).map(self.outboxEntry)
+        }
+    }
+
+    public func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
+        let now = Date().timeIntervalSince1970
+        try await pool.write { db in
+            switch outcome {
+            case .delivered:
+                try db.execute(
+                    sql: "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, settled_at = ?, last_error = NULL WHERE id = ?",
+                    arguments: [now, id]
+                )
+            case .retry(let date, let reason):
+                try db.execute(
+                    sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                    arguments: [date.timeIntervalSince1970, reason, id]
+                )
+            case .deadLetter(let reason):
+                try db.execute(
+                    sql: "UPDATE outbox SET status = 'dead', attempts = attempts + 1, settled_at = ?, last_error = ? WHERE id = ?",
+                    arguments: [now, reason, id]
+                )
+            }
+        }
+    }
+
+    /// Actions the backend refused for good, with the reason, oldest first.
+    public func deadLetters() async throws -> [(entry: OutboxEntry, reason: String)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, idempotency_key, bot, action, created_at, attempts, next_attempt_at, last_error FROM outbox
+                WHERE status = 'dead' ORDER BY id
+                """).map { row in (try self.outboxEntry(row), row["last_error"] ?? "") }
+        }
+    }
+
+    /// How many actions wait for delivery.
+    public func pendingActionCount() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
+        }
+    }
+
+    /// The `PRAGMA` values that matter for durability, for checks and tests.
+    public func journalSettings() async throws -> (journalMode: String, synchronous: Int) {
+        try await pool.write { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+        }
+    }
+
+    private func outboxEntry(_ row: Row) throws -> OutboxEntry {
+        OutboxEntry(
+            id: row["id"], idempotencyKey: row["idempotency_key"], bot: row["bot"],
+            action: try decoder.decode(BotAction.self, from: row["action"] as Data),
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), attempts: row["attempts"],
+            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"])
+        )
+    }
+}
+
+/// Why the store could not be used.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    /// The file could not be opened as a ChatBots store: missing folder, no permission,
+    /// not a SQLite database, corrupt, or from a newer version.
+    case cannotOpen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            "cannot open the store at \(path): \(reason). The file was left as it is."
+        }
+    }
+}

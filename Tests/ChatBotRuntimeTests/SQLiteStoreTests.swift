@@ -1,0 +1,144 @@
+import ChatBotKit
+import ChatBotRuntime
+import ChatBotTesting
+import Foundation
+import Testing
+
+/// Writes a note per message into one state key per chat, and schedules a follow-up.
+struct LedgerBot: Bot {
+    let name = "ledger"
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        guard case .newMessage(let message) = event else { return }
+        var seen = try context.state([String].self, for: "seen.\(message.chatID)") ?? []
+        seen.append(message.id.rawValue)
+        try context.setState(seen, for: "seen.\(message.chatID)")
+        context.send("noted \(message.id)", to: message.chatID)
+        context.schedule("follow-up.\(message.chatID)", after: .seconds(900), chat: message.chatID, payload: ["after": .string(message.id.rawValue)])
+    }
+
+    func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+        guard let chat = timer.chatID else { return }
+        context.alert(Alert(text: "no answer in \(chat)\(timer.isLate ? " (late)" : "")", chatID: chat))
+    }
+}
+
+/// A fresh folder for one test's database, removed afterwards.
+func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try await body(folder)
+}
+
+private func message(_ id: MessageID, in chat: ChatID, from sender: UserID) -> ChatEvent {
+    .newMessage(ChatMessage(id: id, senderID: sender, chatID: chat, text: "hi", createdAt: nil))
+}
+
+@Suite("The SQLite store, on a real file")
+struct SQLiteStoreTests {
+    @Test func aRestartFindsTheWorldTheStateTheTimersAndTheOutbox() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            let clock = VirtualClock()
+            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+                engine.submit(.newChat(.init(clientID: "client-1", chatID: "c1", chatType: .topic)), receivedAt: clock.now())
+                engine.submit(message("1", in: "c1", from: "client-1"), receivedAt: clock.now())
+                engine.submit(message("2", in: "c1", from: "client-1"), receivedAt: clock.now())
+                await engine.waitUntilIdle()
+            }
+            let reopened = try SQLiteStore(path: path)
+            let pending = try await reopened.dueActions(at: clock.now(), limit: 10)
+            #expect(pending.map(\.action) == [.sendMessage(chatID: "c1", text: "noted 1"), .sendMessage(chatID: "c1", text: "noted 2")])
+            try await withRunningEngine(bots: [LedgerBot()], store: reopened, clock: clock) { engine in
+                let chat = try #require(engine.worldModel.chats["c1"])
+                #expect(chat.clientID == "client-1")
+                #expect(chat.type == .topic)
+                #expect(chat.messages.map(\.id) == ["1", "2"])
+                #expect(engine.worldModel.role(of: "client-1") == .client)
+                #expect(engine.state(of: "ledger")["seen.c1"] == Data(#"["1","2"]"#.utf8))
+                #expect(engine.pendingTimers[TimerKey(bot: "ledger", name: "follow-up.c1")]?.payload == ["after": "2"])
+            }
+            // The idempotency keys are the ones committed the first time.
+            let again = try await SQLiteStore(path: path).dueActions(at: clock.now(), limit: 10)
+            #expect(again.map(\.idempotencyKey) == pending.map(\.idempotencyKey))
+        }
+    }
+
+    @Test func aTimerDueWhileStoppedFiresOnStartMarkedLate() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            let clock = VirtualClock()
+            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+                engine.submit(message("1", in: "c1", from: "client-1"), receivedAt: clock.now())
+                await engine.waitUntilIdle()
+            }
+            clock.advance(by: .seconds(3_600))
+            let store = try SQLiteStore(path: path)
+            try await withRunningEngine(bots: [LedgerBot()], store: store, clock: clock) { engine in
+                await engine.fireDueTimers()
+                #expect(engine.pendingTimers.isEmpty)
+            }
+            let actions = try await store.dueActions(at: clock.now(), limit: 10).map(\.action)
+            #expect(actions.last == .alert(Alert(text: "no answer in c1 (late)", chatID: "c1")))
+            let reloaded = try await SQLiteStore(path: path).load()
+            #expect(reloaded.timers.isEmpty, "the fired timer's removal was committed")
+        }
+    }
+
+    @Test func deliveryOutcomesAreKept() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            let store = try SQLiteStore(path: path)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            var commit = Commit()
+            for index in 1...3 {
+                commit.actions.append(OutboxEntry(
+                    idempotencyKey: "key-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
+                    createdAt: now, nextAttemptAt: now
+                ))
+            }
+            try await store.commit([commit])
+            let due = try await store.dueActions(at: now, limit: 10)
+            #expect(due.map(\.idempotencyKey) == ["key-1", "key-2", "key-3"])
+            let ids = due.compactMap(\.id)
+            try await store.settle(ids[0], as: .delivered)
+            try await store.settle(ids[1], as: .retry(at: now.addingTimeInterval(30), reason: "HTTP 503"))
+            try await store.settle(ids[2], as: .deadLetter(reason: #"HTTP 400 {"text": ["This field is required."]}"#))
+            #expect(try await store.dueActions(at: now, limit: 10).isEmpty)
+            let later = try await store.dueActions(at: now.addingTimeInterval(30), limit: 10)
+            #expect(later.map(\.idempotencyKey) == ["key-2"])
+            #expect(later.first?.attempts == 1)
+            let dead = try await store.deadLetters()
+            #expect(dead.map(\.entry.idempotencyKey) == ["key-3"])
+            #expect(dead.first?.reason.contains("This field is required.") == true)
+            #expect(try await store.pendingActionCount() == 1)
+        }
+    }
+
+    @Test func theFileIsInWALModeAndReadableByItsOwnerOnly() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            let store = try SQLiteStore(path: path)
+            let settings = try await store.journalSettings()
+            #expect(settings.journalMode == "wal")
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        }
+    }
+
+    @Test func aFileThatIsNotAStoreIsRefusedAndLeftAlone() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("notes.sqlite").path
+            let content = Data(String(repeating: "these are my notes, not a database\n", count: 200).utf8)
+            try content.write(to: URL(fileURLWithPath: path))
+            #expect {
+                try SQLiteStore(path: path)
+            } throws: { error in
+                guard case StoreError.cannotOpen(let failing, _) = error else { return false }
+                return failing == path && "\(error)".contains(path)
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
+        }
+    }
+}
