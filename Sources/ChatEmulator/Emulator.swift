@@ -98,6 +98,33 @@ public final class Emulator: Service, Sendable {
         return serverLogger
     }
 
+    /// Runs an emulator on a free loopback port for the duration of `body`, then stops
+    /// it: for tests of bots and runtimes against a real backend.
+    ///
+    /// ```swift
+    /// try await Emulator.withRunning(EmulatorConfiguration(trafficRate: 50)) { emulator, port in
+    ///     // connect to ws://127.0.0.1:\(port)/connect/?token=...
+    /// }
+    /// ```
+    public static func withRunning<Result: Sendable>(
+        _ configuration: EmulatorConfiguration = EmulatorConfiguration(),
+        logger: Logger = Logger(label: "chatbots.emulator", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: @Sendable (Emulator, Int) async throws -> Result
+    ) async throws -> Result {
+        var configuration = configuration
+        configuration.port = 0
+        let emulator = try Emulator(configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await emulator.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            let port = try await emulator.waitUntilListening()
+            return try await body(emulator, port)
+        }
+    }
+
     /// The port it listens on, once it does; throws if it could not start.
     public func waitUntilListening() async throws -> Int {
         try await listening.wait()

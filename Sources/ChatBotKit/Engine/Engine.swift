@@ -288,14 +288,14 @@ public final class Engine: Sendable {
     /// before the engine started fire at once, marked late.
     private func fireTimers() async throws {
         while !Task.isCancelled {
-            let token = timers.changeToken
+            let token = timers.changes.token
             fireDueTimers(at: clock.now())
             let next = timers.nextDue()
             await withTaskGroup(of: Void.self) { group in
                 if let next {
                     group.addTask { try? await self.clock.sleep(until: next) }
                 }
-                group.addTask { await self.timers.waitForChange(since: token) }
+                group.addTask { await self.timers.changes.wait(since: token) }
                 await group.next()
                 group.cancelAll()
             }

@@ -30,14 +30,11 @@ final class TimerTable: Sendable {
         var pending: [TimerKey: Pending] = [:]
         var heap = BinaryHeap<HeapEntry>()
         var nextGeneration: Int64 = 1
-        var changeCount = 0
-        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
-        var nextWaiterID = 0
-        /// Waits cancelled before they could register: they must not register.
-        var cancelledWaiters: Set<Int> = []
     }
 
     private let state = Mutex(State())
+    /// Wakes the timer loop when a timer is scheduled or cancelled.
+    let changes = ChangeSignal()
 
     init(_ stored: [StoredTimer] = []) {
         for timer in stored {
@@ -48,23 +45,22 @@ final class TimerTable: Sendable {
     /// Schedules or replaces a timer; returns its generation.
     @discardableResult
     func schedule(_ key: TimerKey, _ request: TimerRequest) -> Int64 {
-        let (generation, waiter) = state.withLock { state in
+        let generation = state.withLock { state in
             let generation = state.nextGeneration
             state.nextGeneration += 1
             state.pending[key] = Pending(request: request, generation: generation)
             state.heap.insert(HeapEntry(fireAt: request.fireAt, key: key, generation: generation))
-            return (generation, Self.noteChange(&state))
+            return generation
         }
-        waiter?.resume()
+        changes.notify()
         return generation
     }
 
     /// Cancels a timer, if pending.
     func cancel(_ key: TimerKey) {
-        let waiter = state.withLock { state in
-            state.pending.removeValue(forKey: key) == nil ? nil : Self.noteChange(&state)
+        if state.withLock({ $0.pending.removeValue(forKey: key) }) != nil {
+            changes.notify()
         }
-        waiter?.resume()
     }
 
     /// Whether a timer of this key and generation is still the pending one.
@@ -106,48 +102,6 @@ final class TimerTable: Sendable {
             }
             return nil
         }
-    }
-
-    /// A token for ``waitForChange(since:)``: changes after it wake the waiter.
-    var changeToken: Int {
-        state.withLock { $0.changeCount }
-    }
-
-    /// Returns when a timer was scheduled or cancelled since `token`, or when cancelled.
-    func waitForChange(since token: Int) async {
-        let id = state.withLock { state in
-            defer { state.nextWaiterID += 1 }
-            return state.nextWaiterID
-        }
-        defer { state.withLock { _ = $0.cancelledWaiters.remove(id) } }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> Bool in
-                    // Cancellation may come before the wait registers: then it must
-                    // not register, or nobody would ever resume it.
-                    if state.changeCount != token || state.cancelledWaiters.contains(id) { return true }
-                    state.waiter = (id, continuation)
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let waiter = state.waiter, waiter.id == id else {
-                    state.cancelledWaiters.insert(id)
-                    return nil
-                }
-                state.waiter = nil
-                return waiter.continuation
-            }
-            waiter?.resume()
-        }
-    }
-
-    private static func noteChange(_ state: inout State) -> CheckedContinuation<Void, Never>? {
-        state.changeCount += 1
-        defer { state.waiter = nil }
-        return state.waiter?.continuation
     }
 }
 
