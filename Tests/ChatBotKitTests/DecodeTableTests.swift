@@ -29,7 +29,7 @@ private func message(
 private let documentedFile = #"{"id": 7, "file": "https://files.example/a.png"}"#
 private let file7 = MessageFile(id: 7, url: "https://files.example/a.png")
 
-@Suite("Decoding every event and every variant of PROTOCOL.md Part 2")
+@Suite("Decoding every event and every variant of PROTOCOL.md Part 2", .timeLimit(.minutes(2)))
 struct DecodeTableTests {
     static let events: [DecodeCase] = [
         DecodeCase(

@@ -26,7 +26,7 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("Malformed frames become failure values, one by one")
+@Suite("Malformed frames become failure values, one by one", .timeLimit(.minutes(2)))
 struct MalformedFrameTests {
     static let corpus: [MalformedCase] = [
         MalformedCase("not JSON", "hello there", .notJSON),

@@ -2,7 +2,7 @@ import ChatBotKit
 import Foundation
 import Testing
 
-@Suite("Encode, then decode, gives back the same event in every wire style")
+@Suite("Encode, then decode, gives back the same event in every wire style", .timeLimit(.minutes(2)))
 struct RoundTripTests {
     static let created = Date(timeIntervalSince1970: 1_700_000_000)
 

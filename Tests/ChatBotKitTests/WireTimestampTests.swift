@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("Timestamps in every form the backend may send")
+@Suite("Timestamps in every form the backend may send", .timeLimit(.minutes(2)))
 struct WireTimestampTests {
     @Test(arguments: [
         ("2021-01-01T00:00:00", 1_609_459_200.0),

@@ -3,7 +3,7 @@ import ChatBotRuntime
 import Foundation
 import Testing
 
-@Suite("Action routes and retry timing")
+@Suite("Action routes and retry timing", .timeLimit(.minutes(2)))
 struct ActionRoutesTests {
     @Test func theDefaultRoutesArePROTOCOLPart3() throws {
         let routes = ActionRoutes()

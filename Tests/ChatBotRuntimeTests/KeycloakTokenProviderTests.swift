@@ -17,7 +17,7 @@ private func provider(port: Int, secret: String = "chatbots-secret", clock: Virt
     )
 }
 
-@Suite("Keycloak client-credentials tokens")
+@Suite("Keycloak client-credentials tokens", .timeLimit(.minutes(2)))
 struct KeycloakTokenProviderTests {
     @Test func aTokenIsCachedUntilItNearsExpiryThenRenewed() async throws {
         try await Emulator.withRunning(EmulatorConfiguration(tokenLifetime: .seconds(300))) { _, port in

@@ -77,7 +77,7 @@ private func commitWelcomes(_ chats: [ChatID], store: any Store) async throws {
     }
 }
 
-@Suite("Delivering the outbox to a live backend")
+@Suite("Delivering the outbox to a live backend", .timeLimit(.minutes(2)))
 struct OutboxDeliveryTests {
     @Test func throughTwo500sAndA429TheActionArrivesAndIsAppliedOnce() async throws {
         let faults = FaultCommand(failActions: .init(count: 2, status: 500))

@@ -35,7 +35,7 @@ private func message(_ id: MessageID, in chat: ChatID, from sender: UserID) -> C
     .newMessage(ChatMessage(id: id, senderID: sender, chatID: chat, text: "hi", createdAt: nil))
 }
 
-@Suite("The SQLite store, on a real file")
+@Suite("The SQLite store, on a real file", .timeLimit(.minutes(2)))
 struct SQLiteStoreTests {
     @Test func aRestartFindsTheWorldTheStateTheTimersAndTheOutbox() async throws {
         try await withTemporaryFolder { folder in

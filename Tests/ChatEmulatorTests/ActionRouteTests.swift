@@ -3,7 +3,7 @@ import ChatEmulator
 import Foundation
 import Testing
 
-@Suite("The action routes of PROTOCOL.md Part 3")
+@Suite("The action routes of PROTOCOL.md Part 3", .timeLimit(.minutes(2)))
 struct ActionRouteTests {
     @Test func aSentMessageIsAppliedAndComesBackAsNewMessageFromTheServiceAccount() async throws {
         try await withEmulator { emulator, endpoints in

@@ -5,7 +5,7 @@ import NIOWebSocket
 import Testing
 import WSClient
 
-@Suite("Fault knobs, at start and while running")
+@Suite("Fault knobs, at start and while running", .timeLimit(.minutes(2)))
 struct FaultKnobTests {
     @Test func injectedFailuresComeFirstThenTheActionIsAppliedOnce() async throws {
         let faults = FaultCommand(failActions: .init(count: 2, status: 500))

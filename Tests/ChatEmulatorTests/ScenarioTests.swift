@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import Logging
 
-@Suite("Timed scenarios from a file")
+@Suite("Timed scenarios from a file", .timeLimit(.minutes(2)))
 struct ScenarioTests {
     static let script = """
     # a client opens a chat, a frame nobody can read, then the server closes

@@ -6,7 +6,7 @@ import Testing
 import WSClient
 import HTTPTypes
 
-@Suite("The WebSocket /connect/ endpoint")
+@Suite("The WebSocket /connect/ endpoint", .timeLimit(.minutes(2)))
 struct SocketTests {
     @Test func aClientWithATokenReceivesGeneratedTraffic() async throws {
         try await withEmulator(EmulatorConfiguration(trafficRate: 500)) { _, endpoints in

@@ -3,7 +3,7 @@ import ChatEmulator
 import Foundation
 import Testing
 
-@Suite("The Keycloak-shaped token endpoint")
+@Suite("The Keycloak-shaped token endpoint", .timeLimit(.minutes(2)))
 struct TokenEndpointTests {
     @Test func issuesAJWTWithSubjectIssuedAtAndExpiry() async throws {
         try await withEmulator(EmulatorConfiguration(tokenLifetime: .seconds(120))) { _, endpoints in

@@ -54,7 +54,7 @@ struct HangingBot: Bot {
     }
 }
 
-@Suite("The engine: order, loop protection, isolation")
+@Suite("The engine: order, loop protection, isolation", .timeLimit(.minutes(2)))
 struct EngineDispatchTests {
     @Test func aChatsEventsKeepTheirOrderWhileAnotherChatsSlowHandlerRuns() async throws {
         let journal = Journal()

@@ -37,7 +37,7 @@ struct ReminderBot: Bot {
     }
 }
 
-@Suite("The engine: shared state, durable timers")
+@Suite("The engine: shared state, durable timers", .timeLimit(.minutes(2)))
 struct EngineStateAndTimerTests {
     @Test func handlersOfManyChatsRacingOnOneKeyLoseNoUpdate() async throws {
         let store = InMemoryStore()
