@@ -20,6 +20,18 @@ public struct ActionRoutes: Codable, Sendable, Equatable {
             self.path = path
             self.body = body
         }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case method, path, body
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            method = try container.decode(String.self, forKey: .method).uppercased()
+            path = try container.decode(String.self, forKey: .path)
+            body = try container.decodeIfPresent([String: String].self, forKey: .body) ?? [:]
+        }
     }
 
     public var sendMessage: Route
@@ -39,11 +51,22 @@ public struct ActionRoutes: Codable, Sendable, Equatable {
         self.markRead = markRead
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case sendMessage = "send_message"
         case assignCurator = "assign_curator"
         case changeStatus = "change_status"
         case markRead = "mark_read"
+    }
+
+    /// Reads overrides: a route not given keeps its default.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ActionRoutes()
+        sendMessage = try container.decodeIfPresent(Route.self, forKey: .sendMessage) ?? defaults.sendMessage
+        assignCurator = try container.decodeIfPresent(Route.self, forKey: .assignCurator) ?? defaults.assignCurator
+        changeStatus = try container.decodeIfPresent(Route.self, forKey: .changeStatus) ?? defaults.changeStatus
+        markRead = try container.decodeIfPresent(Route.self, forKey: .markRead) ?? defaults.markRead
     }
 
     /// The HTTP request for a chat action, relative to `baseURL`; `nil` for alerts,

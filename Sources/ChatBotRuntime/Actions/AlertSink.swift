@@ -15,6 +15,11 @@ public struct AlertSink: Codable, Sendable, Equatable {
         case webhookURL = "webhook_url"
     }
 
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: [CodingKeys.webhookURL.rawValue])
+        webhookURL = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .webhookURL)
+    }
+
     /// The webhook request for an alert, or `nil` when there is no webhook.
     func request(for alert: Alert, idempotencyKey: String) -> OutgoingRequest? {
         guard let webhookURL else { return nil }

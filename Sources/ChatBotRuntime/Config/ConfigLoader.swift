@@ -1,0 +1,163 @@
+import ChatBotKit
+import Foundation
+import Yams
+
+/// Reads the runtime's YAML file: `${ENV_VAR}` substitution, strict decoding, and
+/// errors that name the file, the key path and the line.
+public enum ConfigLoader {
+    /// Loads and validates the file at `path`.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RuntimeConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, keyPath: "", line: nil, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: path, environment: environment)
+    }
+
+    /// Parses configuration text; `file` names it in errors.
+    public static func parse(_ text: String, file: String, environment: [String: String]) throws -> RuntimeConfiguration {
+        let substituted = try substitute(text, file: file, environment: environment)
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: substituted) else {
+                throw ConfigError(file: file, keyPath: "", line: nil, message: "the file is empty")
+            }
+            node = composed
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            throw ConfigError(file: file, keyPath: "", line: Self.line(of: error), message: "not valid YAML: \(error)")
+        }
+        var lines: [String: Int] = [:]
+        collectLines(node, path: "", into: &lines)
+        let configuration: RuntimeConfiguration
+        do {
+            configuration = try YAMLDecoder().decode(RuntimeConfiguration.self, from: node)
+        } catch let error as DecodingError {
+            let (path, message) = describe(error)
+            throw ConfigError(file: file, keyPath: path, line: nearestLine(for: path, in: lines), message: message)
+        }
+        try validate(configuration, file: file, lines: lines)
+        return configuration
+    }
+
+    // MARK: - ${ENV_VAR}
+
+    private static func substitute(_ text: String, file: String, environment: [String: String]) throws -> String {
+        var result = ""
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = Substring(line)
+            // Comments are left alone: they may mention ${NAME} as documentation.
+            while !line.trimmingCharacters(in: .whitespaces).hasPrefix("#"), let start = rest.range(of: "${") {
+                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+                let name = String(rest[start.upperBound..<end])
+                guard let value = environment[name] else {
+                    throw ConfigError(file: file, keyPath: "", line: index + 1, message: "environment variable \(name) is not set")
+                }
+                result += rest[..<start.lowerBound] + value
+                rest = rest[rest.index(after: end)...]
+            }
+            result += rest + "\n"
+        }
+        return result
+    }
+
+    // MARK: - Lines and paths
+
+    private static func collectLines(_ node: Node, path: String, into lines: inout [String: Int]) {
+        if let mark = node.mark { lines[path] = lines[path] ?? mark.line }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let name = key.string ?? ""
+                let child = path.isEmpty ? name : "\(path).\(name)"
+                if let mark = key.mark { lines[child] = mark.line }
+                collectLines(value, path: child, into: &lines)
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() {
+                collectLines(element, path: "\(path)[\(index)]", into: &lines)
+            }
+        default:
+            break
+        }
+    }
+
+    private static func nearestLine(for path: String, in lines: [String: Int]) -> Int? {
+        var current = path
+        while true {
+            if let line = lines[current] { return line }
+            guard let cut = current.lastIndex(where: { $0 == "." || $0 == "[" }) else { return lines[""] }
+            current = String(current[..<cut])
+        }
+    }
+
+    private static func keyPath(_ keys: [any CodingKey]) -> String {
+        var path = ""
+        for key in keys {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path
+    }
+
+    private static func describe(_ error: DecodingError) -> (String, String) {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return (keyPath(context.codingPath + [key]), "missing: this key is required")
+        case .valueNotFound(let type, let context):
+            return (keyPath(context.codingPath), "needs a value (\(type))")
+        case .typeMismatch(let type, let context):
+            let expected = context.debugDescription.hasPrefix("expected") ? context.debugDescription : "expected \(typeName(type))"
+            return (keyPath(context.codingPath), expected)
+        case .dataCorrupted(let context):
+            return (keyPath(context.codingPath), context.debugDescription)
+        @unknown default:
+            return ("", "\(error)")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "\(type)".contains("Array") ? "a list" : "a mapping"
+        }
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            mark.line
+        default:
+            nil
+        }
+    }
+
+    // MARK: - Checks across keys
+
+    private static func validate(_ configuration: RuntimeConfiguration, file: String, lines: [String: Int]) throws {
+        func fail(_ path: String, _ message: String) -> ConfigError {
+            ConfigError(file: file, keyPath: path, line: nearestLine(for: path, in: lines), message: message)
+        }
+        do {
+            try SocketURL.validate(configuration.server.url, allowsInsecureRemote: configuration.server.allowInsecure)
+        } catch {
+            throw fail("server.url", error.description)
+        }
+        guard URL(string: configuration.server.apiBaseURL)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
+            throw fail("server.api_base_url", "expected an http:// or https:// URL")
+        }
+        var names: Set<String> = []
+        for (index, bot) in configuration.bots.enumerated() where !names.insert(bot.name).inserted {
+            throw fail("bots[\(index)].name", "another bot is named \"\(bot.name)\"; give each a distinct name")
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import ChatBotKit
+import Foundation
+
+/// The whole runtime configuration: one YAML file (see `Config/chatbots.yaml`).
+///
+/// Every section has defaults except what cannot be guessed: the server, the way to
+/// sign in, and the bots. Unknown keys are errors, so a misspelt option never goes
+/// unnoticed.
+public struct RuntimeConfiguration: Decodable, Sendable {
+    public var server: ServerSection
+    public var auth: AuthSection
+    /// The service account's user id in chats: its own messages never reach bots.
+    public var serviceAccountID: String
+    public var routes: ActionRoutes
+    public var alerts: AlertSink
+    public var store: StoreSection
+    public var engine: EngineSection
+    public var bots: [BotSection]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, auth, routes, alerts, store, engine, bots
+        case serviceAccountID = "service_account_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        server = try container.decode(ServerSection.self, forKey: .server)
+        auth = try container.decode(AuthSection.self, forKey: .auth)
+        serviceAccountID = try container.decode(LooseString.self, forKey: .serviceAccountID).value
+        routes = try container.decodeIfPresent(ActionRoutes.self, forKey: .routes) ?? ActionRoutes()
+        alerts = try container.decodeIfPresent(AlertSink.self, forKey: .alerts) ?? AlertSink()
+        store = try container.decodeIfPresent(StoreSection.self, forKey: .store) ?? StoreSection()
+        engine = try container.decodeIfPresent(EngineSection.self, forKey: .engine) ?? EngineSection()
+        bots = try container.decodeIfPresent([BotSection].self, forKey: .bots) ?? []
+    }
+}
+
+/// `server:` where the backend is.
+public struct ServerSection: Decodable, Sendable {
+    /// `ws://` or `wss://` base of the socket.
+    public var url: String
+    public var path: String
+    public var origin: String?
+    /// Base URL of the action routes; defaults to the socket URL with `http(s)://`.
+    public var apiBaseURL: String
+    public var allowInsecure: Bool
+    public var pingIntervalSeconds: Double
+    public var maxFrameBytes: Int
+    /// The zone of timestamps without one (an IANA name); UTC by default.
+    public var naiveTimeZone: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, path, origin
+        case apiBaseURL = "api_base_url"
+        case allowInsecure = "allow_insecure"
+        case pingIntervalSeconds = "ping_interval_seconds"
+        case maxFrameBytes = "max_frame_bytes"
+        case naiveTimeZone = "naive_time_zone"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        url = try container.decode(String.self, forKey: .url)
+        path = try container.decodeIfPresent(String.self, forKey: .path) ?? "/connect/"
+        origin = try container.decodeIfPresent(String.self, forKey: .origin)
+        apiBaseURL = try container.decodeIfPresent(String.self, forKey: .apiBaseURL)
+            ?? url.replacingOccurrences(of: "wss://", with: "https://").replacingOccurrences(of: "ws://", with: "http://")
+        allowInsecure = try container.decodeIfPresent(Bool.self, forKey: .allowInsecure) ?? false
+        pingIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .pingIntervalSeconds) ?? 20
+        maxFrameBytes = try container.decodeIfPresent(Int.self, forKey: .maxFrameBytes) ?? FrameDecoder.defaultMaxFrameBytes
+        naiveTimeZone = try container.decodeIfPresent(String.self, forKey: .naiveTimeZone) ?? "UTC"
+        guard pingIntervalSeconds > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .pingIntervalSeconds, in: container, debugDescription: "must be more than 0")
+        }
+        guard maxFrameBytes >= 1_024 else {
+            throw DecodingError.dataCorruptedError(forKey: .maxFrameBytes, in: container, debugDescription: "must be at least 1024")
+        }
+        guard TimeZone(identifier: naiveTimeZone) != nil else {
+            throw DecodingError.dataCorruptedError(forKey: .naiveTimeZone, in: container, debugDescription: "\"\(naiveTimeZone)\" is not an IANA time zone")
+        }
+    }
+}
+
+/// `auth:` how to sign in: Keycloak, or a static token from the environment.
+public struct AuthSection: Decodable, Sendable {
+    public struct Keycloak: Decodable, Sendable {
+        public var tokenURL: String
+        public var clientID: String
+        public var clientSecret: Secret
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case tokenURL = "token_url"
+            case clientID = "client_id"
+            case clientSecret = "client_secret"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            tokenURL = try container.decode(String.self, forKey: .tokenURL)
+            clientID = try container.decode(String.self, forKey: .clientID)
+            clientSecret = try container.decode(Secret.self, forKey: .clientSecret)
+        }
+    }
+
+    public var keycloak: Keycloak?
+    /// The name of an environment variable holding a token, for development.
+    public var staticTokenEnv: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case keycloak
+        case staticTokenEnv = "static_token_env"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        keycloak = try container.decodeIfPresent(Keycloak.self, forKey: .keycloak)
+        staticTokenEnv = try container.decodeIfPresent(String.self, forKey: .staticTokenEnv)
+        guard (keycloak == nil) != (staticTokenEnv == nil) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "give exactly one of \"keycloak\" or \"static_token_env\""))
+        }
+    }
+}
+
+/// `store:` where the SQLite file lives.
+public struct StoreSection: Decodable, Sendable {
+    public var path: String
+
+    public init(path: String = "./chatbots.sqlite") {
+        self.path = path
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: ["path"])
+        path = try decoder.container(keyedBy: AnyCodingKey.self).decodeIfPresent(String.self, forKey: .init(stringValue: "path")) ?? "./chatbots.sqlite"
+    }
+}
+
+/// `engine:` limits and the curator roster.
+public struct EngineSection: Decodable, Sendable {
+    public var handlerTimeoutSeconds: Double = 10
+    public var maxCommitBatch: Int = 500
+    public var closedStatuses: [String] = ["closed", "resolved", "archived"]
+    public var curators: [String] = []
+    public var messagesKeptPerChat: Int = 100
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case curators
+        case handlerTimeoutSeconds = "handler_timeout_seconds"
+        case maxCommitBatch = "max_commit_batch"
+        case closedStatuses = "closed_statuses"
+        case messagesKeptPerChat = "messages_kept_per_chat"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        handlerTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .handlerTimeoutSeconds) ?? handlerTimeoutSeconds
+        maxCommitBatch = try container.decodeIfPresent(Int.self, forKey: .maxCommitBatch) ?? maxCommitBatch
+        closedStatuses = try container.decodeIfPresent([String].self, forKey: .closedStatuses) ?? closedStatuses
+        curators = try container.decodeIfPresent([LooseString].self, forKey: .curators)?.map(\.value) ?? curators
+        messagesKeptPerChat = try container.decodeIfPresent(Int.self, forKey: .messagesKeptPerChat) ?? messagesKeptPerChat
+        guard handlerTimeoutSeconds > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .handlerTimeoutSeconds, in: container, debugDescription: "must be more than 0")
+        }
+        guard maxCommitBatch >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .maxCommitBatch, in: container, debugDescription: "must be at least 1")
+        }
+    }
+}
+
+/// One entry of `bots:`: a bot type and its own options.
+public struct BotSection: Decodable, Sendable {
+    /// The registered type name: `auto_assign`, `after_hours`, `sla_alerts`, or your own.
+    public var type: String
+    /// The bot's name (keys its state); the type by default.
+    public var name: String
+    /// The bot's own options, handed to its factory.
+    public var options: JSONValue
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, name, options
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? type
+        options = try container.decodeIfPresent(JSONValue.self, forKey: .options) ?? .object([:])
+    }
+}
+
+/// A string that may be written as a number in YAML (`service_account_id: 1000`).
+struct LooseString: Decodable {
+    let value: String
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            value = text
+        } else if let number = try? container.decode(Int64.self) {
+            value = String(number)
+        } else {
+            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string or a whole number"))
+        }
+    }
+}

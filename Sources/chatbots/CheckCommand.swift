@@ -1,0 +1,34 @@
+import ArgumentParser
+import ChatBotRuntime
+import Foundation
+
+/// `chatbots check`: validates a configuration file without connecting anywhere.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a configuration file without connecting."
+    )
+
+    @Option(help: "The configuration file.")
+    var config = "Config/chatbots.yaml"
+
+    func run() throws {
+        let loaded: RuntimeConfiguration
+        do {
+            loaded = try ConfigLoader.load(path: config)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let auth = loaded.auth.keycloak.map { "Keycloak client \"\($0.clientID)\" at \($0.tokenURL)" }
+            ?? "static token from $\(loaded.auth.staticTokenEnv ?? "")"
+        FileHandle.standardOutput.write(Data("""
+        \(config): valid
+          server:  \(loaded.server.url)\(loaded.server.path)  (actions at \(loaded.server.apiBaseURL))
+          auth:    \(auth)
+          store:   \(loaded.store.path)
+          bots:    \(loaded.bots.isEmpty ? "none" : loaded.bots.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
+
+        """.utf8))
+    }
+}

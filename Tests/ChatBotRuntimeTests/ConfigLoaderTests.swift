@@ -1,0 +1,99 @@
+import ChatBotKit
+import ChatBotRuntime
+import Foundation
+import Testing
+
+private let minimal = """
+server:
+  url: ws://127.0.0.1:8080
+auth:
+  keycloak:
+    token_url: http://127.0.0.1:8080/realms/support/protocol/openid-connect/token
+    client_id: chatbots
+    client_secret: ${SECRET}
+service_account_id: 1000
+"""
+
+private func load(_ text: String, environment: [String: String] = ["SECRET": "s3cret"]) throws -> RuntimeConfiguration {
+    try ConfigLoader.parse(text, file: "chatbots.yaml", environment: environment)
+}
+
+private func configError(_ text: String, environment: [String: String] = ["SECRET": "s3cret"]) -> ConfigError? {
+    do {
+        _ = try load(text, environment: environment)
+        return nil
+    } catch {
+        return error as? ConfigError
+    }
+}
+
+@Suite("The configuration file", .timeLimit(.minutes(2)))
+struct ConfigLoaderTests {
+    @Test func theExampleFileInTheRepositoryIsValid() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/chatbots.yaml").standardized.path
+        let configuration = try ConfigLoader.load(path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x"])
+        #expect(configuration.server.origin == "https://support.example")
+        #expect(configuration.engine.curators == ["curator-1", "curator-2"])
+    }
+
+    @Test func defaultsFillWhatIsLeftOut() throws {
+        let configuration = try load(minimal)
+        #expect(configuration.serviceAccountID == "1000")
+        #expect(configuration.server.path == "/connect/")
+        #expect(configuration.server.apiBaseURL == "http://127.0.0.1:8080")
+        #expect(configuration.store.path == "./chatbots.sqlite")
+        #expect(configuration.routes == ActionRoutes())
+        #expect(configuration.auth.keycloak?.clientSecret.value == "s3cret")
+    }
+
+    @Test func aMisspeltKeyIsNamedWithItsLine() throws {
+        let error = try #require(configError(minimal + "\nengine:\n  handler_timout_seconds: 5\n"))
+        #expect(error.keyPath == "engine.handler_timout_seconds")
+        #expect(error.line == 10)
+        #expect(error.message.contains("did you mean \"handler_timeout_seconds\""))
+        #expect("\(error)".hasPrefix("chatbots.yaml:10: engine.handler_timout_seconds"))
+    }
+
+    @Test func aValueOfTheWrongTypeIsNamed() throws {
+        let error = try #require(configError(minimal + "\nserver_x: 1\n"))
+        #expect(error.keyPath == "server_x")
+        let typed = try #require(configError(minimal.replacingOccurrences(of: "url: ws://127.0.0.1:8080", with: "url: ws://127.0.0.1:8080\n  ping_interval_seconds: soon")))
+        #expect(typed.keyPath == "server.ping_interval_seconds")
+        #expect(typed.line == 3)
+    }
+
+    @Test func aMissingRequiredKeyIsNamed() throws {
+        let error = try #require(configError(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "")))
+        #expect(error.keyPath == "service_account_id")
+        #expect(error.message.contains("required"))
+    }
+
+    @Test func aMissingEnvironmentVariableIsNamedWithItsLine() throws {
+        let error = try #require(configError(minimal, environment: [:]))
+        #expect(error.message.contains("SECRET"))
+        #expect(error.line == 7)
+    }
+
+    @Test func plainWebSocketToARemoteHostIsRefused() throws {
+        let error = try #require(configError(minimal.replacingOccurrences(of: "ws://127.0.0.1:8080", with: "ws://chat.example.com")))
+        #expect(error.keyPath == "server.url")
+        #expect(error.message.contains("wss://"))
+    }
+
+    @Test func brokenYAMLIsReportedWithItsLine() throws {
+        let error = try #require(configError(minimal + "\nbots: [unclosed\n"))
+        #expect(error.message.contains("not valid YAML"))
+        #expect(error.line != nil)
+    }
+
+    @Test func aRouteCanBeOverriddenAlone() throws {
+        let configuration = try load(minimal + "\nroutes:\n  mark_read: {method: put, path: \"/v2/read/{chat_id}\"}\n")
+        #expect(configuration.routes.markRead == .init(method: "PUT", path: "/v2/read/{chat_id}", body: [:]))
+        #expect(configuration.routes.sendMessage == ActionRoutes().sendMessage)
+    }
+
+    @Test func twoBotsWithOneNameAreRefused() throws {
+        let error = try #require(configError(minimal + "\nbots:\n  - type: greeter\n  - type: greeter\n"))
+        #expect(error.keyPath == "bots[1].name")
+    }
+}
