@@ -47,8 +47,7 @@ let package = Package(
             dependencies: ["ChatBotKit"],
             swiftSettings: swiftSettings
         ),
-        // The live parts: the SQLite store and action delivery now; gateway, tokens and
-        // config next.
+        // The live parts: gateway, tokens, SQLite store, delivery, config, the runtime.
         .target(
             name: "ChatBotRuntime",
             dependencies: [
@@ -60,6 +59,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -16,6 +16,7 @@ struct CheckCommand: ParsableCommand {
         let loaded: RuntimeConfiguration
         do {
             loaded = try ConfigLoader.load(path: config)
+            _ = try BotRegistry.builtIn.makeBots(loaded.bots, file: config)
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)

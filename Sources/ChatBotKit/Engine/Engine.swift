@@ -75,6 +75,8 @@ public final class Engine: Sendable {
     /// Runs the lanes, the committer and the timers until ``finish()`` or cancellation.
     /// Throws if the store fails: the runtime must stop then, not go on unrecorded.
     public func run() async throws {
+        // However run ends, nobody will drain the lanes after it: release idle waiters.
+        defer { lanes.abandon() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.committer.run() }
             group.addTask { try await self.fireTimers() }

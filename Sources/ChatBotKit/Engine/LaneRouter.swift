@@ -99,7 +99,7 @@ final class LaneRouter: Sendable {
     /// Marks one unit of work finished (handled and committed, or given up).
     func finished() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.outstanding -= 1
+            state.outstanding = max(0, state.outstanding - 1)
             guard state.outstanding == 0 else { return [] }
             defer { state.idleWaiters = [] }
             return state.idleWaiters
@@ -123,6 +123,20 @@ final class LaneRouter: Sendable {
     func close() {
         state.withLock { $0.closed = true }
         readyContinuation.finish()
+    }
+
+    /// Gives up on work not yet done, once nobody drains the lanes any more: whoever
+    /// waits for idleness is released, and new work is refused.
+    func abandon() {
+        let waiters = state.withLock { state in
+            state.closed = true
+            state.queues = [:]
+            state.outstanding = 0
+            defer { state.idleWaiters = [] }
+            return state.idleWaiters
+        }
+        readyContinuation.finish()
+        waiters.forEach { $0.resume() }
     }
 
     var outstanding: Int {

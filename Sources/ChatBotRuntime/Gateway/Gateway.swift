@@ -85,6 +85,11 @@ public final class Gateway: Sendable {
         while !Task.isCancelled {
             let startedAt = Date()
             let outcome = await connectOnce(downSince: downSince)
+            if Task.isCancelled {
+                update { $0.connection = .disconnected(since: Date()) }
+                logger.info("stopped reading", metadata: ["gateway.reason": "\(outcome.reason)"])
+                return
+            }
             let lasted = Date().timeIntervalSince(startedAt)
             update { state in
                 if case .connected = state.connection { state.counters.disconnections += 1 }

@@ -1,0 +1,142 @@
+import ChatBotKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The whole runtime as one `Service`: the gateway reads events, the engine runs the
+/// bots and commits, the delivery carries actions out.
+///
+/// On graceful shutdown it stops reading (the socket closes with 1000), lets handlers
+/// finish and commit, delivers what is due once more, and keeps the rest in the
+/// outbox for the next start.
+///
+/// ```swift
+/// let configuration = try ConfigLoader.load(path: "Config/chatbots.yaml")
+/// let bots = try registry.makeBots(configuration.bots, file: "Config/chatbots.yaml")
+/// let runtime = BotRuntime(configuration: configuration, bots: bots, logger: logger)
+/// try await ServiceGroup(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+/// ```
+public final class BotRuntime: Service, Sendable {
+    /// The running parts, once started (for health and tests).
+    public struct Parts: Sendable {
+        public let engine: Engine
+        public let gateway: Gateway
+        public let delivery: OutboxDelivery
+        public let store: SQLiteStore
+    }
+
+    private let configuration: RuntimeConfiguration
+    private let bots: [any Bot]
+    private let logger: Logger
+    private let environment: [String: String]
+    private let started = Mutex<Parts?>(nil)
+    private let startSignal = ChangeSignal()
+
+    public init(
+        configuration: RuntimeConfiguration, bots: [any Bot], logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.configuration = configuration
+        self.bots = bots
+        self.logger = logger
+        self.environment = environment
+    }
+
+    /// The running parts; `nil` until started.
+    public var parts: Parts? {
+        started.withLock { $0 }
+    }
+
+    /// Returns the running parts once started.
+    public func waitUntilStarted() async -> Parts? {
+        while !Task.isCancelled {
+            let token = startSignal.token
+            if let parts { return parts }
+            await startSignal.wait(since: token)
+        }
+        return nil
+    }
+
+    public func run() async throws {
+        let parts = try await assemble()
+        started.withLock { $0 = parts }
+        startSignal.notify()
+        enum Part { case engine, delivery, gateway }
+        try await withThrowingTaskGroup(of: Part.self) { group in
+            group.addTask {
+                try await parts.engine.run()
+                return .engine
+            }
+            group.addTask {
+                try await parts.delivery.run()
+                return .delivery
+            }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { try await parts.gateway.run() }
+                return .gateway
+            }
+            let first = try await group.next()
+            if first == .gateway {
+                logger.info("stopping: reading stopped; letting handlers finish and commit")
+                await parts.engine.finish()
+                let delivered = (try? await parts.delivery.deliverDue()) ?? 0
+                let left = (try? await parts.store.pendingActionCount()) ?? 0
+                logger.info("stopped", metadata: ["outbox.delivered_at_stop": "\(delivered)", "outbox.pending": "\(left)"])
+            } else {
+                logger.error("a part of the runtime stopped unexpectedly", metadata: ["runtime.part": "\(String(describing: first))"])
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func assemble() async throws -> Parts {
+        let store = try SQLiteStore(path: configuration.store.path)
+        let tokens = try makeTokenProvider()
+        let delivery = OutboxDelivery(
+            store: store, transport: AsyncHTTPTransport(), tokens: tokens,
+            configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
+            logger: logger
+        )
+        let engineSection = configuration.engine
+        let engine = try await Engine(
+            bots: bots, store: store,
+            configuration: EngineConfiguration(
+                serviceAccountID: UserID(configuration.serviceAccountID),
+                curatorRoster: engineSection.curators.map { UserID($0) },
+                closedStatuses: Set(engineSection.closedStatuses.map { ChatStatus(wireValue: $0) }),
+                handlerTimeout: .milliseconds(Int64(engineSection.handlerTimeoutSeconds * 1_000)),
+                maxCommitBatch: engineSection.maxCommitBatch,
+                messagesKeptPerChat: engineSection.messagesKeptPerChat
+            ),
+            logger: logger,
+            onActionsCommitted: { _ in delivery.notify() }
+        )
+        let server = configuration.server
+        let gateway = try Gateway(
+            configuration: GatewayConfiguration(
+                serverURL: server.url, path: server.path, origin: server.origin, maxFrameBytes: server.maxFrameBytes,
+                pingInterval: .milliseconds(Int64(server.pingIntervalSeconds * 1_000)), allowsInsecureRemote: server.allowInsecure
+            ),
+            tokens: tokens,
+            decoder: FrameDecoder(maxFrameBytes: server.maxFrameBytes, naiveTimeZone: TimeZone(identifier: server.naiveTimeZone) ?? .gmt),
+            logger: logger,
+            onEvent: { event, receivedAt in engine.submit(event, receivedAt: receivedAt) }
+        )
+        return Parts(engine: engine, gateway: gateway, delivery: delivery, store: store)
+    }
+
+    private func makeTokenProvider() throws -> any TokenProvider {
+        if let keycloak = configuration.auth.keycloak {
+            return KeycloakTokenProvider(
+                configuration: .init(tokenURL: keycloak.tokenURL, clientID: keycloak.clientID, clientSecret: keycloak.clientSecret),
+                logger: logger
+            )
+        }
+        let variable = configuration.auth.staticTokenEnv ?? ""
+        guard let token = environment[variable], !token.isEmpty else {
+            throw ConfigError(file: "configuration", keyPath: "auth.static_token_env", line: nil, message: "environment variable \(variable) is not set")
+        }
+        return StaticTokenProvider(token: token)
+    }
+}
