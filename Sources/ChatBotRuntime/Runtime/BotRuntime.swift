@@ -82,7 +82,12 @@ public final class BotRuntime: Service, Sendable {
                 await parts.engine.finish()
                 let delivered = (try? await parts.delivery.deliverDue()) ?? 0
                 let left = (try? await parts.store.pendingActionCount()) ?? 0
-                logger.info("stopped", metadata: ["outbox.delivered_at_stop": "\(delivered)", "outbox.pending": "\(left)"])
+                let handled = parts.engine.statistics.eventsHandled
+                let frames = parts.gateway.statistics
+                logger.info("stopped", metadata: [
+                    "outbox.delivered_at_stop": "\(delivered)", "outbox.pending": "\(left)", "engine.events_handled": "\(handled)",
+                    "gateway.frames_received": "\(frames.framesReceived)", "gateway.frames_rejected": "\(frames.framesRejected)",
+                ])
             } else {
                 logger.error("a part of the runtime stopped unexpectedly", metadata: ["runtime.part": "\(String(describing: first))"])
             }
