@@ -66,8 +66,7 @@ public final class VirtualClock: EngineClock {
 
     /// Moves the clock forward, waking every sleeper whose moment has come.
     public func advance(by duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        advance(to: now().addingTimeInterval(seconds))
+        advance(to: now().addingTimeInterval(duration.timeInterval))
     }
 
     /// Moves the clock to `date` (never backwards), waking sleepers whose moment has come.

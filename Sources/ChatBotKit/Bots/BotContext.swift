@@ -81,8 +81,7 @@ public final class BotContext: Sendable {
 
     /// Schedules a timer `delay` from now.
     public func schedule(_ name: String, after delay: Duration, chat: ChatID? = nil, payload: JSONValue = .null) {
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        schedule(TimerRequest(name: name, fireAt: now.addingTimeInterval(seconds), chatID: chat, payload: payload))
+        schedule(TimerRequest(name: name, fireAt: now.addingTimeInterval(delay.timeInterval), chatID: chat, payload: payload))
     }
 
     /// Cancels a timer by name; nothing happens if there is none.

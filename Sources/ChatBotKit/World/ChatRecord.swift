@@ -39,7 +39,7 @@ public struct ChatRecord: Hashable, Sendable, Codable {
         return mark >= message.sequence
     }
 
-    /// Whether anyone but the message's sender and the service account has read it.
+    /// Whether any of `readers` has read the message.
     public func hasBeenRead(_ message: MessageRecord, byAnyOf readers: some Sequence<UserID>) -> Bool {
         readers.contains { hasRead($0, message) }
     }

@@ -1,3 +1,4 @@
+import ChatBotKit
 import Foundation
 
 /// When to try a failed delivery again: exponential backoff with full jitter, capped,
@@ -16,8 +17,8 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The wait before attempt `attempt + 1` (attempts counted from 0), given the
     /// server's `Retry-After` header, if any.
     public func delay(afterAttempt attempt: Int, retryAfter: String?, now: Date, random: Double) -> TimeInterval {
-        let baseSeconds = Self.seconds(base)
-        let ceiling = min(Self.seconds(cap), baseSeconds * pow(2, Double(min(attempt, 30))))
+        let baseSeconds = base.timeInterval
+        let ceiling = min(cap.timeInterval, baseSeconds * pow(2, Double(min(attempt, 30))))
         let jittered = ceiling * min(max(random, 0), 1)
         guard let retryAfter, let asked = Self.parseRetryAfter(retryAfter, now: now) else { return jittered }
         return max(asked, jittered)
@@ -35,10 +36,6 @@ public struct RetryPolicy: Sendable, Equatable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
         return max(0, date.timeIntervalSince(now))
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

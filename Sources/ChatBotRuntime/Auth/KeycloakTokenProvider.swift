@@ -115,7 +115,7 @@ public actor KeycloakTokenProvider: TokenProvider {
         case .double(let seconds): lifetime = seconds
         default: lifetime = 60
         }
-        let margin = min(Self.seconds(configuration.renewalMargin), lifetime / 2)
+        let margin = min(configuration.renewalMargin.timeInterval, lifetime / 2)
         logger.debug("token obtained", metadata: ["auth.client_id": "\(configuration.clientID)", "auth.expires_in": "\(Int(lifetime))"])
         return Cached(token: token, renewAt: clock.now().addingTimeInterval(lifetime - margin))
     }
@@ -124,10 +124,6 @@ public actor KeycloakTokenProvider: TokenProvider {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

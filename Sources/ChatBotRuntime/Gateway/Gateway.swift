@@ -104,7 +104,7 @@ public final class Gateway: Sendable {
             } else if downSince == nil {
                 downSince = startedAt
             }
-            attempt = outcome.opened && lasted >= Self.seconds(configuration.stablePeriod) ? 0 : attempt + 1
+            attempt = outcome.opened && lasted >= configuration.stablePeriod.timeInterval ? 0 : attempt + 1
             let delay = configuration.reconnect.delay(afterAttempt: max(0, attempt - 1), retryAfter: nil, now: Date(), random: random())
             logger.info("stream ended; reconnecting", metadata: [
                 "gateway.reason": "\(outcome.reason)", "gateway.retry_in_seconds": "\(String(format: "%.2f", delay))",
@@ -198,10 +198,6 @@ public final class Gateway: Sendable {
     private func update(_ body: (inout (connection: ConnectionState, counters: Counters)) -> Void) {
         state.withLock { body(&$0) }
         changes.notify()
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

@@ -1,3 +1,4 @@
+import ChatBotKit
 import Foundation
 import Synchronization
 
@@ -38,8 +39,7 @@ final class TokenIssuer: Sendable {
     /// Issues a new token.
     func issue(now: Date = Date()) -> (token: String, grant: Grant) {
         let id = UUID().uuidString.lowercased()
-        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
-        let grant = Grant(subject: subject, expiresAt: now.addingTimeInterval(seconds))
+        let grant = Grant(subject: subject, expiresAt: now.addingTimeInterval(lifetime.timeInterval))
         issued.withLock { $0[id] = grant }
         let header = #"{"alg":"none","typ":"JWT"}"#
         let claims = #"{"sub":"\#(subject)","iat":\#(Int(now.timeIntervalSince1970)),"exp":\#(Int(grant.expiresAt.timeIntervalSince1970)),"jti":"\#(id)","azp":"chatbots","typ":"Bearer"}"#
