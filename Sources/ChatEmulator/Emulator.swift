@@ -154,11 +154,11 @@ public final class Emulator: Service, Sendable {
         }
     }
 
-    /// Runs `count` steps of generated traffic now.
-    public func generate(steps count: Int) {
-        for _ in 0..<count {
-            core.generateStep()
-        }
+    /// Runs `count` steps of generated traffic now; returns how many frames they sent
+    /// to each socket (a step sends none, one or two).
+    @discardableResult
+    public func generate(steps count: Int) -> Int {
+        (0..<count).reduce(0) { sent, _ in sent + core.generateStep() }
     }
 
     /// Every action request and alert received so far.

@@ -117,11 +117,6 @@ struct BackendWorld: Sendable {
         }
     }
 
-    /// The open chats, oldest first.
-    var openChats: [Chat] {
-        openChatIDs.compactMap { chats[$0] }
-    }
-
     /// The statuses that close a chat.
     static let closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived]
 

@@ -48,11 +48,12 @@ final class EmulatorCore: Sendable {
         }
     }
 
-    /// Runs one step of generated traffic.
-    func generateStep() {
+    /// Runs one step of generated traffic; returns how many frames it sent.
+    @discardableResult
+    func generateStep() -> Int {
         state.withLock { state in
             let events = state.generator.step(in: &state.world, now: Date())
-            publish(events, with: &state.publisher)
+            return publish(events, with: &state.publisher)
         }
     }
 
@@ -114,10 +115,13 @@ final class EmulatorCore: Sendable {
         hub.sendToAll(.close(code: SocketSession.tokenCloseCode, reason: "token revoked"))
     }
 
-    private func publish(_ events: [ChatEvent], with publisher: inout FramePublisher) {
-        guard !events.isEmpty else { return }
-        for frame in publisher.frames(for: events) {
+    @discardableResult
+    private func publish(_ events: [ChatEvent], with publisher: inout FramePublisher) -> Int {
+        guard !events.isEmpty else { return 0 }
+        let frames = publisher.frames(for: events)
+        for frame in frames {
             hub.broadcast(frame)
         }
+        return frames.count
     }
 }

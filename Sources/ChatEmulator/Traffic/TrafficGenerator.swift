@@ -45,28 +45,43 @@ struct TrafficGenerator: Sendable {
         }
     }
 
-    /// One thing happens.
+    /// One thing happens. A step costs the same however many chats are open: chats are
+    /// picked by sampling, never by scanning them all.
     mutating func step(in world: inout BackendWorld, now: Date) -> [ChatEvent] {
-        let open = world.openChats
+        let openCount = world.openChatIDs.count
         let roll = Int.random(in: 0..<100, using: &random)
         switch roll {
-        case 0..<14 where open.count < clients.count * 2, _ where open.isEmpty:
+        case 0..<14 where openCount < clients.count * 2, _ where openCount == 0:
             return openChat(in: &world, now: now)
         case 14..<52:
-            return clientWrites(in: &world, chats: open, now: now)
+            return clientWrites(in: &world, now: now)
         case 52..<66:
-            return curatorAnswers(in: &world, chats: open, now: now)
+            return curatorAnswers(in: &world, now: now)
         case 66..<80:
-            return curatorReads(in: &world, chats: open)
+            return curatorReads(in: &world)
         case 80..<90:
             return presenceChanges(in: &world)
         case 90..<95:
-            return closeChat(in: &world, chats: open)
+            return closeChat(in: &world)
         case 95..<97:
-            return curatorTakesChat(in: &world, chats: open)
+            return curatorTakesChat(in: &world)
         default:
-            return deleteMessage(in: &world, chats: open)
+            return deleteMessage(in: &world)
         }
+    }
+
+    /// A random open chat that meets `condition`, or `nil` when a few tries find none.
+    private mutating func sampleOpenChat(
+        in world: BackendWorld, where condition: (BackendWorld.Chat) -> Bool = { _ in true }
+    ) -> BackendWorld.Chat? {
+        let open = world.openChatIDs
+        guard !open.isEmpty else { return nil }
+        for _ in 0..<16 {
+            if let chat = world.chats[open[Int.random(in: 0..<open.count, using: &random)]], condition(chat) {
+                return chat
+            }
+        }
+        return nil
     }
 
     private mutating func openChat(in world: inout BackendWorld, now: Date) -> [ChatEvent] {
@@ -79,8 +94,8 @@ struct TrafficGenerator: Sendable {
         return [opened] + (first.map { [$0] } ?? [])
     }
 
-    private mutating func clientWrites(in world: inout BackendWorld, chats: [BackendWorld.Chat], now: Date) -> [ChatEvent] {
-        guard let chat = chats.randomElement(using: &random) else { return [] }
+    private mutating func clientWrites(in world: inout BackendWorld, now: Date) -> [ChatEvent] {
+        guard let chat = sampleOpenChat(in: world) else { return [] }
         if Int.random(in: 0..<10, using: &random) == 0 {
             let file = MessageFile(id: FileID(Int64.random(in: 1...99_999, using: &random)), url: "https://files.example/upload/\(chat.id)/photo.jpg")
             return world.postMessage(in: chat.id, from: chat.clientID, text: nil, type: .file, files: [file], at: now).map { [$0] } ?? []
@@ -89,24 +104,25 @@ struct TrafficGenerator: Sendable {
         return world.postMessage(in: chat.id, from: chat.clientID, text: text, at: now).map { [$0] } ?? []
     }
 
-    private mutating func curatorAnswers(in world: inout BackendWorld, chats: [BackendWorld.Chat], now: Date) -> [ChatEvent] {
-        let staffed = chats.filter { $0.curatorID.map { world.curators[$0]?.isOnline == true } ?? false }
-        guard let chat = staffed.randomElement(using: &random), let curator = chat.curatorID else { return [] }
+    private mutating func curatorAnswers(in world: inout BackendWorld, now: Date) -> [ChatEvent] {
+        let staffed = sampleOpenChat(in: world) { chat in chat.curatorID.map { world.curators[$0]?.isOnline == true } ?? false }
+        guard let chat = staffed, let curator = chat.curatorID else { return [] }
         let text = Self.curatorLines.randomElement(using: &random)
         return world.postMessage(in: chat.id, from: curator, text: text, at: now).map { [$0] } ?? []
     }
 
     /// A curator picks up a waiting chat by hand, as people do even where bots assign.
-    private mutating func curatorTakesChat(in world: inout BackendWorld, chats: [BackendWorld.Chat]) -> [ChatEvent] {
-        let waiting = chats.filter { $0.curatorID == nil }
+    private mutating func curatorTakesChat(in world: inout BackendWorld) -> [ChatEvent] {
         let online = curators.filter { world.curators[$0]?.isOnline == true }
-        guard let chat = waiting.randomElement(using: &random), let curator = online.randomElement(using: &random) else { return [] }
+        guard let chat = sampleOpenChat(in: world, where: { $0.curatorID == nil }),
+              let curator = online.randomElement(using: &random)
+        else { return [] }
         return world.assign(curator, to: chat.id).map { [$0] } ?? []
     }
 
-    private mutating func curatorReads(in world: inout BackendWorld, chats: [BackendWorld.Chat]) -> [ChatEvent] {
-        let staffed = chats.filter { $0.curatorID != nil && !$0.messageIDs.isEmpty }
-        guard let chat = staffed.randomElement(using: &random), let curator = chat.curatorID,
+    private mutating func curatorReads(in world: inout BackendWorld) -> [ChatEvent] {
+        let staffed = sampleOpenChat(in: world) { $0.curatorID != nil && !$0.messageIDs.isEmpty }
+        guard let chat = staffed, let curator = chat.curatorID,
               let last = chat.messageIDs.last
         else { return [] }
         return world.read(chat.id, upTo: last, by: curator).map { [$0] } ?? []
@@ -117,14 +133,13 @@ struct TrafficGenerator: Sendable {
         return world.setPresence(of: curator, online: !current.isOnline).map { [$0] } ?? []
     }
 
-    private mutating func closeChat(in world: inout BackendWorld, chats: [BackendWorld.Chat]) -> [ChatEvent] {
-        let answered = chats.filter { $0.curatorID != nil }
-        guard let chat = answered.randomElement(using: &random) else { return [] }
+    private mutating func closeChat(in world: inout BackendWorld) -> [ChatEvent] {
+        guard let chat = sampleOpenChat(in: world, where: { $0.curatorID != nil }) else { return [] }
         return world.setStatus(.closed, of: chat.id).map { [$0] } ?? []
     }
 
-    private mutating func deleteMessage(in world: inout BackendWorld, chats: [BackendWorld.Chat]) -> [ChatEvent] {
-        guard let chat = chats.randomElement(using: &random), let last = chat.messageIDs.last else { return [] }
+    private mutating func deleteMessage(in world: inout BackendWorld) -> [ChatEvent] {
+        guard let chat = sampleOpenChat(in: world), let last = chat.messageIDs.last else { return [] }
         return world.delete(last, in: chat.id).map { [$0] } ?? []
     }
 }
