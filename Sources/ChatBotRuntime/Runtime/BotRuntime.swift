@@ -62,7 +62,7 @@ public final class BotRuntime: Service, Sendable {
         let parts = try await assemble()
         started.withLock { $0 = parts }
         startSignal.notify()
-        enum Part { case engine, delivery, gateway }
+        enum Part: String { case engine, delivery, gateway }
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
                 try await parts.engine.run()
@@ -88,8 +88,8 @@ public final class BotRuntime: Service, Sendable {
                     "outbox.delivered_at_stop": "\(delivered)", "outbox.pending": "\(left)", "engine.events_handled": "\(handled)",
                     "gateway.frames_received": "\(frames.framesReceived)", "gateway.frames_rejected": "\(frames.framesRejected)",
                 ])
-            } else {
-                logger.error("a part of the runtime stopped unexpectedly", metadata: ["runtime.part": "\(String(describing: first))"])
+            } else if !Task.isCancelled {
+                logger.error("a part of the runtime stopped unexpectedly", metadata: ["runtime.part": "\(first?.rawValue ?? "none")"])
             }
             group.cancelAll()
         }
