@@ -3,6 +3,7 @@ import ChatBotRuntime
 import ChatBotTesting
 import ChatEmulator
 import Foundation
+import ServiceLifecycle
 import Testing
 
 /// A user's bot, written against ChatBotKit alone: answers every message it sees.
@@ -69,6 +70,34 @@ struct BotRuntimeTests {
                     #expect(emulator.record.appliedActions.map(\.body) == [["text": "you said: hello", "message_type": "text"]])
                     #expect(parts.engine.statistics.ownMessagesSkipped == 1)
                 }
+            }
+        }
+    }
+
+    @Test func aGracefulStopClosesTheSocketWithNormalClosure() async throws {
+        try await CloseRecordingServer.withRunning { server in
+            try await withTemporaryFolder { folder in
+                let yaml = """
+                    server:
+                      url: ws://127.0.0.1:\(server.port)
+                    auth:
+                      static_token_env: CHATBOTS_TEST_TOKEN
+                    service_account_id: 1000
+                    store:
+                      path: \(folder.appendingPathComponent("bots.sqlite").path)
+                    """
+                let loaded = try ConfigLoader.parse(yaml, file: "test.yaml", environment: [:])
+                let runtime = BotRuntime(configuration: loaded, bots: [], logger: quietLogger, environment: ["CHATBOTS_TEST_TOKEN": "t0ken"])
+                let group = ServiceGroup(configuration: .init(services: [runtime], logger: quietLogger))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    let parts = try #require(await runtime.waitUntilStarted())
+                    await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
+                await server.waitForClose()
+                #expect(server.closeCodes == [1000])
             }
         }
     }
