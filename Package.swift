@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ChatBotRuntime", targets: ["ChatBotRuntime"]),
         .library(name: "ChatBotTesting", targets: ["ChatBotTesting"]),
         .library(name: "ChatEmulator", targets: ["ChatEmulator"]),
+        .library(name: "AfterHours", targets: ["AfterHours"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
     ],
     dependencies: [
@@ -47,10 +48,19 @@ let package = Package(
             dependencies: ["ChatBotKit"],
             swiftSettings: swiftSettings
         ),
+        // The built-in bots: each its own module, written only against ChatBotKit,
+        // exactly as a user's bot would be.
+        .target(
+            name: "AfterHours",
+            dependencies: ["ChatBotKit"],
+            path: "Bots/AfterHours",
+            swiftSettings: swiftSettings
+        ),
         // The live parts: gateway, tokens, SQLite store, delivery, config, the runtime.
         .target(
             name: "ChatBotRuntime",
             dependencies: [
+                "AfterHours",
                 "ChatBotKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -98,6 +108,11 @@ let package = Package(
         .testTarget(
             name: "ChatBotKitTests",
             dependencies: ["ChatBotKit", "ChatBotTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AfterHoursTests",
+            dependencies: ["AfterHours", "ChatBotKit", "ChatBotTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

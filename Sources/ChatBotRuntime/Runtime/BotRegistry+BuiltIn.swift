@@ -1,7 +1,12 @@
+import AfterHours
+
 extension BotRegistry {
-    /// The bot types that ship with ChatBots. The built-in bots (auto-assign,
-    /// after-hours, SLA alerts) register here as they land.
+    /// The bot types that ship with ChatBots, by their config `type`: `after_hours`.
     public static var builtIn: BotRegistry {
-        BotRegistry()
+        var registry = BotRegistry()
+        registry.register(AfterHoursBot.type) { options in
+            AfterHoursBot(name: options.name, settings: try options.decode(AfterHoursSettings.self))
+        }
+        return registry
     }
 }
