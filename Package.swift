@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ChatBotTesting", targets: ["ChatBotTesting"]),
         .library(name: "ChatEmulator", targets: ["ChatEmulator"]),
         .library(name: "AfterHours", targets: ["AfterHours"]),
+        .library(name: "AutoAssign", targets: ["AutoAssign"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
     ],
     dependencies: [
@@ -56,11 +57,18 @@ let package = Package(
             path: "Bots/AfterHours",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AutoAssign",
+            dependencies: ["ChatBotKit"],
+            path: "Bots/AutoAssign",
+            swiftSettings: swiftSettings
+        ),
         // The live parts: gateway, tokens, SQLite store, delivery, config, the runtime.
         .target(
             name: "ChatBotRuntime",
             dependencies: [
                 "AfterHours",
+                "AutoAssign",
                 "ChatBotKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -113,6 +121,11 @@ let package = Package(
         .testTarget(
             name: "AfterHoursTests",
             dependencies: ["AfterHours", "ChatBotKit", "ChatBotTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AutoAssignTests",
+            dependencies: ["AutoAssign", "ChatBotKit", "ChatBotTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

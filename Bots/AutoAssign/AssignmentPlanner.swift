@@ -1,0 +1,108 @@
+import ChatBotKit
+import Foundation
+
+/// Picks a curator for a chat: filters everyone who cannot take it (offline, not
+/// allowed its type, at capacity), then applies the strategy, and says why at each step.
+/// A pure function of the world, the settings and the bot's state.
+struct AssignmentPlanner {
+    let settings: AutoAssignSettings
+
+    /// What led to a decision, besides the world.
+    struct Request {
+        var chat: ChatRecord
+        var trigger: String
+        /// Curators who must not get it (the one a chat is moving away from).
+        var excluding: Set<UserID> = []
+        /// The client's last curator, for the sticky strategy.
+        var previousCurator: UserID?
+    }
+
+    func decide(_ request: Request, world: WorldView, state: AutoAssignState, now: Date) -> AssignmentDecision {
+        var candidates: [AssignmentDecision.Candidate] = []
+        var excluded: [AssignmentDecision.Exclusion] = []
+        for curator in curatorPool(world) {
+            if let reason = exclusion(of: curator, for: request, world: world, state: state) {
+                excluded.append(.init(curator: curator, reason: reason))
+            } else {
+                candidates.append(candidate(curator, world: world, state: state))
+            }
+        }
+        var decision = AssignmentDecision(
+            chatID: request.chat.id, decidedAt: now, trigger: request.trigger, strategy: settings.strategy.rawValue,
+            candidates: candidates, excluded: excluded, tieBreak: nil, picked: nil, queuePosition: nil
+        )
+        guard !candidates.isEmpty else { return decision }
+        var strategy = settings.strategy
+        var prefix = ""
+        if strategy == .sticky {
+            if let previous = request.previousCurator, candidates.contains(where: { $0.curator == previous }) {
+                decision.picked = previous
+                decision.tieBreak = "sticky: the client's last curator"
+                return decision
+            }
+            prefix = request.previousCurator.map { "sticky: the client's last curator \($0) cannot take it; " } ?? "sticky: a new client; "
+            strategy = settings.stickyFallback
+        }
+        let (picked, reason) = strategy == .roundRobin
+            ? pickRoundRobin(candidates, after: state.lastRoundRobin)
+            : pickLeastLoaded(candidates)
+        decision.picked = picked
+        decision.tieBreak = prefix + reason
+        return decision
+    }
+
+    /// Everyone who is a curator: known to the world as one, or listed in the options.
+    func curatorPool(_ world: WorldView) -> [UserID] {
+        Set(world.curators.map(\.id)).union(settings.curators.keys).sorted()
+    }
+
+    private func exclusion(of curator: UserID, for request: Request, world: WorldView, state: AutoAssignState) -> String? {
+        if request.excluding.contains(curator) { return "the chat is moving away from them" }
+        guard let user = world.user(curator), user.isOnline else {
+            return world.user(curator)?.presence == nil ? "presence not known yet" : "offline"
+        }
+        if !settings.mayTake(request.chat.type, curator: curator) {
+            return "may not take \(request.chat.type.map(\.wireValue) ?? "these") chats"
+        }
+        let load = self.load(of: curator, world: world, state: state)
+        let capacity = settings.capacity(of: curator)
+        if load >= capacity { return "at capacity (\(load)/\(capacity))" }
+        return nil
+    }
+
+    private func candidate(_ curator: UserID, world: WorldView, state: AutoAssignState) -> AssignmentDecision.Candidate {
+        let user = world.user(curator)
+        let pendingAt = state.pending.values.filter { $0.curator == curator }.map(\.at).max()
+        let lastAssigned = [user?.lastAssignedAt, pendingAt].compactMap { $0 }.max()
+        return .init(curator: curator, openChats: load(of: curator, world: world, state: state), capacity: settings.capacity(of: curator), lastAssignedAt: lastAssigned)
+    }
+
+    /// Open chats the world knows, plus assignments this bot sent that the backend has
+    /// not confirmed yet.
+    func load(of curator: UserID, world: WorldView, state: AutoAssignState) -> Int {
+        let confirmed = world.user(curator)?.openChats ?? []
+        let inFlight = state.pending.filter { $0.value.curator == curator && !confirmed.contains($0.key) }
+        return confirmed.count + inFlight.count
+    }
+
+    private func pickLeastLoaded(_ candidates: [AssignmentDecision.Candidate]) -> (UserID?, String) {
+        let ordered = candidates.sorted { a, b in
+            if a.openChats != b.openChats { return a.openChats < b.openChats }
+            let aWaited = a.lastAssignedAt ?? .distantPast, bWaited = b.lastAssignedAt ?? .distantPast
+            if aWaited != bWaited { return aWaited < bWaited }
+            return a.curator < b.curator
+        }
+        guard let first = ordered.first else { return (nil, "") }
+        let tied = ordered.filter { $0.openChats == first.openChats }
+        guard tied.count > 1 else { return (first.curator, "least loaded (\(first.openChats) open)") }
+        return (first.curator, "least loaded (\(first.openChats) open); tie among \(tied.map { "\($0.curator)" }.joined(separator: ", ")) "
+            + "went to whoever waited longest since their last assignment")
+    }
+
+    private func pickRoundRobin(_ candidates: [AssignmentDecision.Candidate], after last: UserID?) -> (UserID?, String) {
+        let ids = candidates.map(\.curator).sorted()
+        guard let last else { return (ids.first, "round robin: first in turn") }
+        let next = ids.first { $0 > last } ?? ids.first
+        return (next, "round robin: next after \(last)")
+    }
+}

@@ -1,0 +1,185 @@
+import ChatBotKit
+import Foundation
+
+/// Assigns a curator to every new chat: among curators who are online, may take the
+/// chat's type and are under their capacity, by the configured strategy. Chats nobody
+/// can take wait in a queue, oldest first, until a curator comes online or frees a seat.
+///
+/// - A chat that already has a curator (`assign_curator` seen) is left alone.
+/// - A curator offline for less than the grace period keeps their chats; with
+///   `reassign_offline_after`, chats of a curator who stays away move to someone else.
+/// - Every decision — candidates, who was filtered out and why, the tie-break, the pick —
+///   is logged and kept with the chat (``decisionsKey(_:)``).
+///
+/// ```swift
+/// let bot = AutoAssignBot(settings: AutoAssignSettings(strategy: .leastLoaded, maxOpenChats: 5))
+/// ```
+public struct AutoAssignBot: Bot {
+    /// The type name in config files.
+    public static let type = "auto_assign"
+    /// How many decisions are kept per chat.
+    static let decisionsKept = 20
+
+    public let name: String
+    public let settings: AutoAssignSettings
+    private let planner: AssignmentPlanner
+
+    public init(name: String = AutoAssignBot.type, settings: AutoAssignSettings = AutoAssignSettings()) {
+        self.name = name
+        self.settings = settings
+        planner = AssignmentPlanner(settings: settings)
+    }
+
+    /// The state key under which a chat's decisions are kept, newest last.
+    public static func decisionsKey(_ chat: ChatID) -> String {
+        "decisions.\(chat)"
+    }
+
+    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        switch event {
+        case .newChat(let opened):
+            var state = try loadState(context)
+            try assignOrQueue(opened.chatID, trigger: "new_chat", state: &state, context: context)
+            try context.setState(state, for: AutoAssignState.key)
+        case .assignCurator(let assignment):
+            try confirmed(assignment, context: context)
+        case .updateChatStatus(let change):
+            guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
+            var state = try loadState(context)
+            state.forget(change.chatID)
+            try drainQueue(trigger: "capacity_freed", state: &state, context: context)
+            try context.setState(state, for: AutoAssignState.key)
+        case .userStatus(let status):
+            guard isCurator(status.userID, context.world) else { return }
+            if status.status == .online {
+                context.cancelTimer(Self.offlineTimer(status.userID))
+                var state = try loadState(context)
+                try drainQueue(trigger: "curator_online", state: &state, context: context)
+                try context.setState(state, for: AutoAssignState.key)
+            } else if let delay = settings.reassignDelay {
+                context.schedule(Self.offlineTimer(status.userID), after: delay.duration, payload: .string("\(status.userID)"))
+            }
+        default:
+            break
+        }
+    }
+
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+        guard timer.name.hasPrefix(Self.offlinePrefix), case .string(let id) = timer.payload else { return }
+        let curator = UserID(id)
+        guard let user = context.world.user(curator), !user.isOnline else { return }
+        var state = try loadState(context)
+        state.dropExpired(at: context.now)
+        let inFlight = state.pending.filter { $0.value.curator == curator }.map(\.key)
+        let chats = Set(user.openChats).union(inFlight).sorted()
+        context.logger.info("curator stayed offline; reassigning their open chats", metadata: [
+            "curator.id": "\(curator)", "chats.count": "\(chats.count)",
+        ])
+        for chat in chats {
+            state.pending.removeValue(forKey: chat)
+            try assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], state: &state, context: context)
+        }
+        try context.setState(state, for: AutoAssignState.key)
+    }
+
+    // MARK: - Deciding
+
+    private func assignOrQueue(
+        _ chatID: ChatID, trigger: String, excluding: Set<UserID> = [], state: inout AutoAssignState, context: BotContext
+    ) throws {
+        guard let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
+        if trigger != "curator_offline", chat.curatorID != nil || state.pending[chatID] != nil { return }
+        state.dropExpired(at: context.now)
+        var decision = try decide(chat, trigger: trigger, excluding: excluding, state: state, context: context)
+        if let curator = decision.picked {
+            assign(curator, to: chatID, state: &state, context: context)
+        } else {
+            decision.queuePosition = state.enqueue(chatID, at: context.now)
+        }
+        try record(decision, context: context)
+    }
+
+    /// Offers waiting chats, oldest first, to whoever can take them now.
+    private func drainQueue(trigger: String, state: inout AutoAssignState, context: BotContext) throws {
+        state.dropExpired(at: context.now)
+        for waiting in state.queue {
+            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat),
+                  chat.curatorID == nil, state.pending[waiting.chat] == nil
+            else {
+                state.forget(waiting.chat)
+                continue
+            }
+            let decision = try decide(chat, trigger: trigger, excluding: [], state: state, context: context)
+            guard let curator = decision.picked else { continue }
+            state.queue.removeAll { $0.chat == waiting.chat }
+            assign(curator, to: waiting.chat, state: &state, context: context)
+            try record(decision, context: context)
+        }
+    }
+
+    private func decide(
+        _ chat: ChatRecord, trigger: String, excluding: Set<UserID>, state: AutoAssignState, context: BotContext
+    ) throws -> AssignmentDecision {
+        let previous = try chat.clientID.flatMap { try context.state(UserID.self, for: Self.lastCuratorKey($0)) }
+        let request = AssignmentPlanner.Request(chat: chat, trigger: trigger, excluding: excluding, previousCurator: previous)
+        return planner.decide(request, world: context.world, state: state, now: context.now)
+    }
+
+    private func assign(_ curator: UserID, to chat: ChatID, state: inout AutoAssignState, context: BotContext) {
+        context.assign(curator, to: chat)
+        state.pending[chat] = .init(curator: curator, at: context.now)
+        state.queue.removeAll { $0.chat == chat }
+        if settings.strategy == .roundRobin || settings.stickyFallback == .roundRobin {
+            state.lastRoundRobin = curator
+        }
+    }
+
+    /// The backend confirmed an assignment (ours or anyone's): it no longer waits or
+    /// counts as in flight, and its client's next chat may go back to that curator.
+    private func confirmed(_ assignment: CuratorAssignment, context: BotContext) throws {
+        var state = try loadState(context)
+        state.forget(assignment.chatID)
+        try context.setState(state, for: AutoAssignState.key)
+        if let client = context.world.chat(assignment.chatID)?.clientID {
+            try context.setState(assignment.curatorID, for: Self.lastCuratorKey(client))
+        }
+    }
+
+    private func record(_ decision: AssignmentDecision, context: BotContext) throws {
+        let key = Self.decisionsKey(decision.chatID)
+        var decisions = try context.state([AssignmentDecision].self, for: key) ?? []
+        decisions.append(decision)
+        try context.setState(Array(decisions.suffix(Self.decisionsKept)), for: key)
+        var metadata: Logger.Metadata = [
+            "chat.id": "\(decision.chatID)", "assign.trigger": "\(decision.trigger)",
+            "assign.candidates": "\(decision.candidates.map { "\($0.curator)" })",
+            "assign.excluded": "\(decision.excluded.map { "\($0.curator): \($0.reason)" })",
+        ]
+        if let tieBreak = decision.tieBreak { metadata["assign.tie_break"] = "\(tieBreak)" }
+        if let picked = decision.picked {
+            metadata["curator.id"] = "\(picked)"
+            context.logger.info("chat assigned", metadata: metadata)
+        } else {
+            metadata["queue.position"] = "\(decision.queuePosition ?? 0)"
+            context.logger.notice("nobody can take the chat; it waits", metadata: metadata)
+        }
+    }
+
+    private func loadState(_ context: BotContext) throws -> AutoAssignState {
+        try context.state(AutoAssignState.self, for: AutoAssignState.key) ?? AutoAssignState()
+    }
+
+    private func isCurator(_ user: UserID, _ world: WorldView) -> Bool {
+        world.role(of: user) == .curator || settings.curators[user] != nil
+    }
+
+    static let offlinePrefix = "offline."
+
+    static func offlineTimer(_ curator: UserID) -> String {
+        offlinePrefix + "\(curator)"
+    }
+
+    static func lastCuratorKey(_ client: UserID) -> String {
+        "client.\(client).curator"
+    }
+}
