@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ChatEmulator", targets: ["ChatEmulator"]),
         .library(name: "AfterHours", targets: ["AfterHours"]),
         .library(name: "AutoAssign", targets: ["AutoAssign"]),
+        .library(name: "SLAAlerts", targets: ["SLAAlerts"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
     ],
     dependencies: [
@@ -63,6 +64,12 @@ let package = Package(
             path: "Bots/AutoAssign",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SLAAlerts",
+            dependencies: ["ChatBotKit"],
+            path: "Bots/SLAAlerts",
+            swiftSettings: swiftSettings
+        ),
         // The live parts: gateway, tokens, SQLite store, delivery, config, the runtime.
         .target(
             name: "ChatBotRuntime",
@@ -70,6 +77,7 @@ let package = Package(
                 "AfterHours",
                 "AutoAssign",
                 "ChatBotKit",
+                "SLAAlerts",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -126,6 +134,11 @@ let package = Package(
         .testTarget(
             name: "AutoAssignTests",
             dependencies: ["AutoAssign", "ChatBotKit", "ChatBotTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SLAAlertsTests",
+            dependencies: ["ChatBotKit", "ChatBotTesting", "SLAAlerts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

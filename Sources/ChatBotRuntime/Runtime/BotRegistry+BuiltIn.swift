@@ -1,9 +1,10 @@
 import AfterHours
 import AutoAssign
+import SLAAlerts
 
 extension BotRegistry {
     /// The bot types that ship with ChatBots, by their config `type`: `auto_assign`,
-    /// `after_hours`.
+    /// `after_hours`, `sla_alerts`.
     public static var builtIn: BotRegistry {
         var registry = BotRegistry()
         registry.register(AutoAssignBot.type) { options in
@@ -11,6 +12,9 @@ extension BotRegistry {
         }
         registry.register(AfterHoursBot.type) { options in
             AfterHoursBot(name: options.name, settings: try options.decode(AfterHoursSettings.self))
+        }
+        registry.register(SLAAlertsBot.type) { options in
+            SLAAlertsBot(name: options.name, settings: try options.decode(SLAAlertsSettings.self))
         }
         return registry
     }

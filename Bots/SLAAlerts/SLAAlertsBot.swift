@@ -1,0 +1,157 @@
+import ChatBotKit
+import Foundation
+
+/// Alerts when clients wait too long: for a first response, and for their messages to
+/// be read. Each policy warns, then breaches, once per message, to the alert sink (a
+/// webhook and the log) with the chat, the message, the time waited and the curator.
+///
+/// - Clocks are durable timers: a restart neither loses nor repeats an alert, and one
+///   that came due while the runtime was down arrives on start, marked late.
+/// - A curator's reply stops the chat's clocks; a curator's read receipt stops the
+///   unread clocks of the messages it covers; closing the chat stops them all.
+/// - With `business_hours`, clocks count only the desk's open time.
+///
+/// ```swift
+/// let bot = SLAAlertsBot(settings: SLAAlertsSettings(policies: [
+///     SLAPolicy(kind: .unread, warning: 120, breach: 600),
+/// ]))
+/// ```
+public struct SLAAlertsBot: Bot {
+    /// The type name in config files.
+    public static let type = "sla_alerts"
+
+    public let name: String
+    public let settings: SLAAlertsSettings
+    private let policies: [String: SLAPolicy]
+
+    public init(name: String = SLAAlertsBot.type, settings: SLAAlertsSettings) {
+        self.name = name
+        self.settings = settings
+        policies = Dictionary(settings.policies.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        switch event {
+        case .newMessage(let message):
+            guard let chat = context.world.chat(message.chatID), let record = chat.message(message.id) else { return }
+            if record.senderRole == .curator || (record.senderRole == nil && context.world.role(of: message.senderID) == .curator) {
+                try stopClocks(in: chat.id, context: context, firstResponseMet: true) { $0.sequence < record.sequence }
+            } else if record.senderRole == .client || chat.clientID == message.senderID, !context.world.isClosed(chat) {
+                try startClocks(in: chat, for: record, context: context)
+            }
+        case .readChatMessage(let receipt):
+            guard context.world.role(of: receipt.readerID) == .curator,
+                  let mark = context.world.chat(receipt.chatID)?.readUpTo[receipt.readerID]
+            else { return }
+            try stopClocks(in: receipt.chatID, context: context) { clock in
+                policies[clock.policy]?.kind == .unread && clock.sequence <= mark
+            }
+        case .deleteMessage(let deletion):
+            try stopClocks(in: deletion.chatID, context: context) { $0.message == deletion.messageID }
+        case .updateChatStatus(let change):
+            guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
+            try stopClocks(in: change.chatID, context: context) { _ in true }
+            context.removeState(for: ChatClocks.key(change.chatID))
+        default:
+            break
+        }
+    }
+
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+        guard let fired = ClockTimer(payload: timer.payload), let policy = policies[fired.policy] else { return }
+        let key = ChatClocks.key(fired.chat)
+        guard var clocks = try context.state(ChatClocks.self, for: key),
+              let index = clocks.running.firstIndex(where: { $0.policy == fired.policy && $0.message == fired.message }),
+              !clocks.running[index].alerted.contains(fired.level)
+        else { return }
+        let clock = clocks.running[index]
+        let chat = context.world.chat(fired.chat)
+        if let chat, context.world.isClosed(chat) { return }
+        context.alert(alert(for: fired, clock: clock, policy: policy, chat: chat, timer: timer, now: context.now))
+        clocks.running[index].alerted.insert(fired.level)
+        if fired.level == .breach {
+            clocks.running.remove(at: index)
+            if let status = policy.escalateStatus {
+                context.setStatus(status, of: fired.chat)
+            }
+        }
+        try context.setState(clocks, for: key)
+    }
+
+    // MARK: - Clocks
+
+    private func startClocks(in chat: ChatRecord, for message: MessageRecord, context: BotContext) throws {
+        let key = ChatClocks.key(chat.id)
+        var clocks = try context.state(ChatClocks.self, for: key) ?? ChatClocks()
+        var started = false
+        for policy in settings.policies where policy.applies(to: chat.type) {
+            switch policy.kind {
+            case .firstResponse:
+                guard !clocks.firstResponseDone, !clocks.running.contains(where: { $0.policy == policy.name }) else { continue }
+            case .unread:
+                guard !clocks.running.contains(where: { $0.policy == policy.name && $0.message == message.id }) else { continue }
+            }
+            let clock = SLAClock(policy: policy.name, message: message.id, sequence: message.sequence, startedAt: context.now)
+            for (level, threshold) in policy.levels {
+                guard let due = deadline(from: clock.startedAt, after: threshold) else { continue }
+                let timer = ClockTimer(policy: policy.name, chat: chat.id, message: message.id, level: level)
+                context.schedule(TimerRequest(name: timer.name, fireAt: due, chatID: chat.id, payload: timer.payload))
+            }
+            clocks.running.append(clock)
+            started = true
+        }
+        if started { try context.setState(clocks, for: key) }
+    }
+
+    /// Stops the clocks that match, cancelling their timers.
+    private func stopClocks(
+        in chat: ChatID, context: BotContext, firstResponseMet: Bool = false, where matches: (SLAClock) -> Bool
+    ) throws {
+        let key = ChatClocks.key(chat)
+        guard var clocks = try context.state(ChatClocks.self, for: key) else { return }
+        let stopping = clocks.running.filter(matches)
+        guard !stopping.isEmpty || (firstResponseMet && !clocks.firstResponseDone) else { return }
+        for clock in stopping {
+            for level in SLAPolicy.Level.allCases {
+                context.cancelTimer(ClockTimer(policy: clock.policy, chat: chat, message: clock.message, level: level).name)
+            }
+        }
+        clocks.running.removeAll(where: matches)
+        if firstResponseMet, stopping.contains(where: { policies[$0.policy]?.kind == .firstResponse }) {
+            clocks.firstResponseDone = true
+        }
+        try context.setState(clocks, for: key)
+    }
+
+    /// When `threshold` of (business) time has passed since `start`; `nil` if the desk
+    /// never opens long enough.
+    func deadline(from start: Date, after threshold: ConfigDuration) -> Date? {
+        guard let hours = settings.businessHours else { return start.addingTimeInterval(threshold.timeInterval) }
+        return hours.date(addingBusinessTime: threshold.timeInterval, to: start)
+    }
+
+    private func alert(
+        for fired: ClockTimer, clock: SLAClock, policy: SLAPolicy, chat: ChatRecord?, timer: FiredTimer, now: Date
+    ) -> Alert {
+        let waited = settings.businessHours?.businessTime(from: clock.startedAt, to: now) ?? now.timeIntervalSince(clock.startedAt)
+        let threshold = fired.level == .breach ? policy.breach : (policy.warning ?? policy.breach)
+        let curator = chat?.curatorID
+        let what = policy.kind == .firstResponse ? "no first response" : "a client message unread"
+        let waitedText = ConfigDuration(seconds: Int64(waited.rounded())).description
+        var details: [String: JSONValue] = [
+            "policy": .string(policy.name), "kind": .string(policy.kind.rawValue), "level": .string(fired.level.rawValue),
+            "chat_id": .string("\(fired.chat)"), "message_id": .string("\(fired.message)"),
+            "waited_seconds": .integer(Int64(waited.rounded())), "threshold_seconds": .integer(threshold.seconds),
+            "started_at": .string(clock.startedAt.formatted(.iso8601)), "late": .bool(timer.isLate),
+            "business_hours": .bool(settings.businessHours != nil),
+        ]
+        details["curator_id"] = curator.map { .string("\($0)") } ?? .null
+        return Alert(
+            text: "SLA \(fired.level.rawValue) (\(policy.name)) in chat \(fired.chat): \(what) for \(waitedText), "
+                + "limit \(threshold); curator: \(curator.map { "\($0)" } ?? "none")",
+            level: fired.level == .breach ? .critical : .warning,
+            chatID: fired.chat,
+            details: details
+        )
+    }
+}

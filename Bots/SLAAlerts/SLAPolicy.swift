@@ -1,0 +1,130 @@
+import ChatBotKit
+import Foundation
+
+/// One service-level target: how long a client may wait, with a warning before the
+/// breach.
+///
+/// ```yaml
+/// - kind: first_response     # or unread
+///   name: vip_first_response # optional; the kind by default (names must be unique)
+///   chat_types: [order]      # optional; every type by default
+///   warning: 5m
+///   breach: 15m
+///   escalate_status: urgent  # optional: set this chat status at breach
+/// ```
+public struct SLAPolicy: Sendable, Hashable, Decodable {
+    /// What the clock measures.
+    public enum Kind: String, Sendable, Hashable, Decodable, CaseIterable {
+        /// From a client's first message in a chat until a curator writes in it.
+        case firstResponse = "first_response"
+        /// From each client message until a curator reads it (that message or a later
+        /// one) or writes in the chat.
+        case unread
+    }
+
+    /// One alert level.
+    public enum Level: String, Sendable, Hashable, Codable, CaseIterable {
+        case warning, breach
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// The chat types it applies to; `nil` for every type.
+    public var chatTypes: Set<ChatType>?
+    public var warning: ConfigDuration?
+    public var breach: ConfigDuration
+    /// A status to set on the chat when it breaches (an escalation the backend shows).
+    public var escalateStatus: ChatStatus?
+
+    public init(
+        name: String? = nil, kind: Kind, chatTypes: Set<ChatType>? = nil, warning: ConfigDuration? = nil,
+        breach: ConfigDuration, escalateStatus: ChatStatus? = nil
+    ) {
+        self.name = name ?? kind.rawValue
+        self.kind = kind
+        self.chatTypes = chatTypes
+        self.warning = warning
+        self.breach = breach
+        self.escalateStatus = escalateStatus
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, kind, warning, breach
+        case chatTypes = "chat_types"
+        case escalateStatus = "escalate_status"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? kind.rawValue
+        chatTypes = try container.decodeIfPresent([String].self, forKey: .chatTypes).map { Set($0.map(ChatType.init(wireValue:))) }
+        warning = try container.decodeIfPresent(ConfigDuration.self, forKey: .warning)
+        breach = try container.decode(ConfigDuration.self, forKey: .breach)
+        escalateStatus = try container.decodeIfPresent(String.self, forKey: .escalateStatus).map(ChatStatus.init(wireValue:))
+        guard breach.seconds > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .breach, in: container, debugDescription: "must be more than 0s")
+        }
+        if let warning, warning >= breach {
+            throw DecodingError.dataCorruptedError(
+                forKey: .warning, in: container, debugDescription: "the warning (\(warning)) must come before the breach (\(breach))"
+            )
+        }
+    }
+
+    /// Whether it applies to a chat of this type (every policy applies to an unknown type).
+    public func applies(to type: ChatType?) -> Bool {
+        guard let chatTypes, let type else { return true }
+        return chatTypes.contains(type)
+    }
+
+    /// The levels it alerts at, earliest first, with their thresholds.
+    var levels: [(level: Level, after: ConfigDuration)] {
+        (warning.map { [(Level.warning, $0)] } ?? []) + [(.breach, breach)]
+    }
+}
+
+/// The SLA bot's options:
+///
+/// ```yaml
+/// - type: sla_alerts
+///   options:
+///     policies:
+///       - {kind: first_response, warning: 5m, breach: 15m}
+///       - {kind: unread, warning: 2m, breach: 10m, escalate_status: urgent}
+///     business_hours:                # optional: clocks count open time only
+///       time_zone: Europe/Berlin
+///       week: {mon: "09:00-18:00", tue: "09:00-18:00", wed: "09:00-18:00", thu: "09:00-18:00", fri: "09:00-18:00"}
+/// ```
+public struct SLAAlertsSettings: Sendable, Decodable {
+    public var policies: [SLAPolicy]
+    /// When set, clocks count only the desk's open time.
+    public var businessHours: BusinessCalendar?
+
+    public init(policies: [SLAPolicy], businessHours: BusinessCalendar? = nil) {
+        self.policies = policies
+        self.businessHours = businessHours
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case policies
+        case businessHours = "business_hours"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        policies = try container.decode([SLAPolicy].self, forKey: .policies)
+        businessHours = try container.decodeIfPresent(BusinessCalendar.self, forKey: .businessHours)
+        guard !policies.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .policies, in: container, debugDescription: "give at least one policy, e.g. {kind: unread, breach: 10m}")
+        }
+        var names: Set<String> = []
+        for policy in policies where !names.insert(policy.name).inserted {
+            throw DecodingError.dataCorruptedError(
+                forKey: .policies, in: container, debugDescription: "two policies are named \"\(policy.name)\"; give one of them a name"
+            )
+        }
+    }
+}

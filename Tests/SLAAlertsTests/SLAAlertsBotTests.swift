@@ -1,0 +1,211 @@
+import ChatBotKit
+import ChatBotTesting
+import Foundation
+import SLAAlerts
+import Testing
+
+func slaBot(_ json: String) throws -> SLAAlertsBot {
+    SLAAlertsBot(settings: try JSONDecoder().decode(SLAAlertsSettings.self, from: Data(json.utf8)))
+}
+
+func slaHarness(_ json: String, start: Date = Date(timeIntervalSince1970: 1_767_225_600)) throws -> BotHarness {
+    BotHarness(
+        bots: [try slaBot(json)], start: start,
+        configuration: EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["anna", "boris"])
+    )
+}
+
+let unreadPolicy = #"{"policies": [{"kind": "unread", "warning": "2m", "breach": "10m"}]}"#
+let firstResponsePolicy = #"{"policies": [{"kind": "first_response", "warning": "5m", "breach": "15m"}]}"#
+
+extension Alert {
+    var levelName: String? { details["level"]?.stringValue }
+    var messageID: String? { details["message_id"]?.stringValue }
+}
+
+@Suite struct SLAAlertsBotTests {
+    @Test func anUnreadMessageWarnsThenBreachesOnceEach() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        try await harness.run { harness in
+            try await harness.send([.chatOpened("7", by: "client-1"), .curatorAssigned("anna", to: "7")])
+            try await harness.send(.message("m1", in: "7", from: "client-1", text: "Where is my order?"))
+            try await harness.advance(by: .seconds(119))
+            #expect(harness.alerts.isEmpty)
+            try await harness.advance(by: .seconds(1))
+            #expect(harness.alerts.map(\.levelName) == ["warning"])
+            try await harness.advance(by: .minutes(8))
+            try await harness.advance(by: .hours(5))
+        }
+        let alerts = harness.alerts
+        #expect(alerts.map(\.levelName) == ["warning", "breach"])
+        #expect(alerts.map(\.level) == [.warning, .critical])
+        let breach = try #require(alerts.last)
+        #expect(breach.text == "SLA breach (unread) in chat 7: a client message unread for 10m, limit 10m; curator: anna")
+        #expect(breach.chatID == "7")
+        #expect(breach.details["message_id"] == .string("m1"))
+        #expect(breach.details["waited_seconds"] == .integer(600))
+        #expect(breach.details["curator_id"] == .string("anna"))
+        #expect(breach.details["late"] == .bool(false))
+        #expect(harness.timers.isEmpty)
+    }
+
+    @Test func eachUnreadMessageHasItsOwnClock() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .seconds(30))
+            try await harness.send(.message("m2", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(3))
+        }
+        #expect(harness.alerts.map(\.messageID) == ["m1", "m2"])
+    }
+
+    @Test func aCuratorsReadClearsTheUnreadAlert() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.send(.message("m2", in: "7", from: "client-1"))
+            try await harness.send(.message("m3", in: "7", from: "client-1"))
+            try await harness.advance(by: .seconds(60))
+            // The client's own read and the runtime's do not count; anna reading m2 covers m1 and m2.
+            try await harness.send(.messageRead(in: "7", upTo: "m3", by: "client-1"))
+            try await harness.send(.messageRead(in: "7", upTo: "m3", by: "1000"))
+            try await harness.send(.messageRead(in: "7", upTo: "m2", by: "anna"))
+            try await harness.advance(by: .minutes(30))
+        }
+        #expect(harness.alerts.map(\.messageID) == ["m3", "m3"])
+        #expect(harness.alerts.map(\.levelName) == ["warning", "breach"])
+    }
+
+    @Test func aCuratorsReplyMeetsTheFirstResponseForGood() async throws {
+        let harness = try slaHarness(firstResponsePolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(1))
+            try await harness.send(.message("m2", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(3))
+            try await harness.send(.message("m3", in: "7", from: "boris", text: "Hello, I am on it"))
+            try await harness.advance(by: .minutes(30))
+            try await harness.send(.message("m4", in: "7", from: "client-1", text: "Thanks, one more question"))
+            try await harness.advance(by: .minutes(30))
+        }
+        #expect(harness.alerts.isEmpty)
+        #expect(harness.timers.isEmpty)
+    }
+
+    @Test func firstResponseCountsFromTheFirstMessage() async throws {
+        let harness = try slaHarness(firstResponsePolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(4))
+            try await harness.send(.message("m2", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(1))
+            #expect(harness.alerts.map(\.messageID) == ["m1"])
+            try await harness.advance(by: .minutes(10))
+        }
+        #expect(harness.alerts.map(\.levelName) == ["warning", "breach"])
+        #expect(harness.alerts.last?.details["waited_seconds"] == .integer(900))
+    }
+
+    @Test func closingTheChatStopsItsClocks() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .seconds(90))
+            try await harness.send(.statusChanged(of: "7", to: "resolved"))
+            try await harness.advance(by: .hours(1))
+        }
+        #expect(harness.alerts.isEmpty)
+        #expect(harness.timers.isEmpty)
+    }
+
+    @Test func aRestartInTheMiddleOfAWindowChangesNothing() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.send(.message("m2", in: "7", from: "client-1"))
+            try await harness.advance(by: .seconds(60))
+        }
+        // Down for 30 s: nothing was due. Back up, the warning comes at 2 minutes, on time.
+        harness.clock.advance(by: .seconds(30))
+        try await harness.run { harness in
+            try await harness.advance(by: .seconds(29))
+            #expect(harness.alerts.isEmpty)
+            try await harness.advance(by: .seconds(1))
+            #expect(harness.alerts.map(\.levelName) == ["warning", "warning"])
+            try await harness.advance(by: .seconds(60))
+        }
+        // Down again across the breach: it arrives on start, once per message, marked late.
+        harness.clock.advance(by: .minutes(20))
+        try await harness.run { harness in
+            try await harness.advance(by: .hours(1))
+        }
+        try await harness.run { _ in }
+        #expect(harness.alerts.map(\.levelName) == ["warning", "warning", "breach", "breach"])
+        #expect(harness.alerts.suffix(2).map { $0.details["late"] } == [.bool(true), .bool(true)])
+        #expect(harness.alerts.last?.details["waited_seconds"] == .integer(23 * 60))   // 1 + 0.5 + 1.5 + 20 minutes
+        #expect(harness.timers.isEmpty)
+    }
+
+    @Test func businessHoursClocksCountOpenTimeOnly() async throws {
+        let options = #"""
+        {"policies": [{"kind": "first_response", "breach": "10m"}],
+         "business_hours": {"time_zone": "Europe/Berlin", "week": {"fri": "09:00-18:00", "mon": "09:00-18:00"}}}
+        """#
+        // Friday 2026-01-16, 17:55 in Berlin: five open minutes left this week.
+        let harness = try slaHarness(options, start: try #require(ISO8601DateFormatter().date(from: "2026-01-16T16:55:00Z")))
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(to: try #require(ISO8601DateFormatter().date(from: "2026-01-19T08:04:59Z")))
+            #expect(harness.alerts.isEmpty)
+            try await harness.advance(to: try #require(ISO8601DateFormatter().date(from: "2026-01-19T08:05:00Z")))
+        }
+        #expect(harness.alerts.count == 1)
+        #expect(harness.alerts.first?.details["waited_seconds"] == .integer(600))
+    }
+
+    @Test func aBreachCanEscalateTheChatsStatus() async throws {
+        let harness = try slaHarness(#"{"policies": [{"kind": "unread", "breach": "10m", "escalate_status": "urgent"}]}"#)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(10))
+        }
+        #expect(harness.actions.count == 2)
+        #expect(harness.actions.last == .changeStatus(chatID: "7", status: "urgent"))
+    }
+
+    @Test func policiesApplyToTheirChatTypes() async throws {
+        let harness = try slaHarness(#"{"policies": [{"kind": "unread", "breach": "10m", "chat_types": ["order"]}]}"#)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1", type: .topic))
+            try await harness.send(.chatOpened("8", by: "client-2", type: .order))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.send(.message("m2", in: "8", from: "client-2"))
+            try await harness.advance(by: .minutes(15))
+        }
+        #expect(harness.alerts.map(\.chatID) == ["8"])
+    }
+
+    @Test(arguments: [
+        (#"{"policies": [{"kind": "unread", "warning": "10m", "breach": "5m"}]}"#, "must come before the breach"),
+        (#"{"policies": [{"kind": "unread", "breach": "5m"}, {"kind": "unread", "breach": "9m"}]}"#, "two policies are named \"unread\""),
+        (#"{"policies": [{"kind": "unanswered", "breach": "5m"}]}"#, "unanswered"),
+        (#"{"policies": []}"#, "at least one policy"),
+        (#"{"policies": [{"kind": "unread"}]}"#, "breach"),
+    ])
+    func badOptionsAreRefusedWithTheReason(json: String, reason: String) {
+        #expect {
+            try slaBot(json)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+}
