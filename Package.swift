@@ -66,7 +66,7 @@ let package = Package(
         ),
         .target(
             name: "SLAAlerts",
-            dependencies: ["ChatBotKit"],
+            dependencies: ["AutoAssign", "ChatBotKit"],
             path: "Bots/SLAAlerts",
             swiftSettings: swiftSettings
         ),

@@ -123,3 +123,18 @@ public struct AutoAssignSettings: Sendable, Decodable {
         reassignOfflineAfter.map { max($0, presenceGrace) }
     }
 }
+
+extension AutoAssignSettings {
+    /// Picks a curator for `chat` by these rules, as the auto-assign bot would, for
+    /// another bot that must move a chat (an SLA escalation). Sticky picks fall back;
+    /// assignments another bot has in flight are not known here.
+    ///
+    /// - Parameter excluding: Curators who must not get it, such as its current one.
+    public func pickCurator(
+        for chat: ChatRecord, excluding: Set<UserID>, trigger: String, world: WorldView, now: Date
+    ) -> AssignmentDecision {
+        AssignmentPlanner(settings: self).decide(
+            .init(chat: chat, trigger: trigger, excluding: excluding), world: world, state: AutoAssignState(), now: now
+        )
+    }
+}

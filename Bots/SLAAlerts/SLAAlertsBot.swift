@@ -1,3 +1,4 @@
+import AutoAssign
 import ChatBotKit
 import Foundation
 
@@ -67,15 +68,32 @@ public struct SLAAlertsBot: Bot {
         let clock = clocks.running[index]
         let chat = context.world.chat(fired.chat)
         if let chat, context.world.isClosed(chat) { return }
-        context.alert(alert(for: fired, clock: clock, policy: policy, chat: chat, timer: timer, now: context.now))
+        var alert = alert(for: fired, clock: clock, policy: policy, chat: chat, timer: timer, now: context.now)
         clocks.running[index].alerted.insert(fired.level)
         if fired.level == .breach {
             clocks.running.remove(at: index)
             if let status = policy.escalateStatus {
                 context.setStatus(status, of: fired.chat)
+                alert.details["escalated_status"] = .string(status.wireValue)
+            }
+            if policy.escalateReassign, let chat {
+                alert.details["reassigned_to"] = reassign(chat, context: context).map { .string("\($0)") } ?? .null
             }
         }
+        context.alert(alert)
         try context.setState(clocks, for: key)
+    }
+
+    /// Moves a breached chat to another curator by the reassign rules; `nil` if nobody
+    /// can take it (the chat stays where it is).
+    private func reassign(_ chat: ChatRecord, context: BotContext) -> UserID? {
+        let decision = settings.reassignRules.pickCurator(
+            for: chat, excluding: Set([chat.curatorID].compactMap { $0 }), trigger: "sla_breach", world: context.world, now: context.now
+        )
+        context.logger.notice("SLA breach escalation: \(decision.summary)", metadata: ["chat.id": "\(chat.id)"])
+        guard let curator = decision.picked else { return nil }
+        context.assign(curator, to: chat.id)
+        return curator
     }
 
     // MARK: - Clocks

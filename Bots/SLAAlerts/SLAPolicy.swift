@@ -1,3 +1,4 @@
+import AutoAssign
 import ChatBotKit
 import Foundation
 
@@ -11,6 +12,7 @@ import Foundation
 ///   warning: 5m
 ///   breach: 15m
 ///   escalate_status: urgent  # optional: set this chat status at breach
+///   escalate_reassign: true  # optional: move the chat to another curator at breach
 /// ```
 public struct SLAPolicy: Sendable, Hashable, Decodable {
     /// What the clock measures.
@@ -35,10 +37,13 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
     public var breach: ConfigDuration
     /// A status to set on the chat when it breaches (an escalation the backend shows).
     public var escalateStatus: ChatStatus?
+    /// Move the chat to another curator when it breaches, by the settings'
+    /// ``SLAAlertsSettings/reassignRules``.
+    public var escalateReassign: Bool
 
     public init(
         name: String? = nil, kind: Kind, chatTypes: Set<ChatType>? = nil, warning: ConfigDuration? = nil,
-        breach: ConfigDuration, escalateStatus: ChatStatus? = nil
+        breach: ConfigDuration, escalateStatus: ChatStatus? = nil, escalateReassign: Bool = false
     ) {
         self.name = name ?? kind.rawValue
         self.kind = kind
@@ -46,12 +51,14 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
         self.warning = warning
         self.breach = breach
         self.escalateStatus = escalateStatus
+        self.escalateReassign = escalateReassign
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, kind, warning, breach
         case chatTypes = "chat_types"
         case escalateStatus = "escalate_status"
+        case escalateReassign = "escalate_reassign"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +70,7 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
         warning = try container.decodeIfPresent(ConfigDuration.self, forKey: .warning)
         breach = try container.decode(ConfigDuration.self, forKey: .breach)
         escalateStatus = try container.decodeIfPresent(String.self, forKey: .escalateStatus).map(ChatStatus.init(wireValue:))
+        escalateReassign = try container.decodeIfPresent(Bool.self, forKey: .escalateReassign) ?? false
         guard breach.seconds > 0 else {
             throw DecodingError.dataCorruptedError(forKey: .breach, in: container, debugDescription: "must be more than 0s")
         }
@@ -96,20 +104,28 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
 ///     business_hours:                # optional: clocks count open time only
 ///       time_zone: Europe/Berlin
 ///       week: {mon: "09:00-18:00", tue: "09:00-18:00", wed: "09:00-18:00", thu: "09:00-18:00", fri: "09:00-18:00"}
+///     reassign_rules:                # optional: how escalate_reassign picks (auto_assign's options)
+///       strategy: least_loaded
+///       max_open_chats: 5
 /// ```
 public struct SLAAlertsSettings: Sendable, Decodable {
     public var policies: [SLAPolicy]
     /// When set, clocks count only the desk's open time.
     public var businessHours: BusinessCalendar?
+    /// How a breach with `escalate_reassign` picks the new curator: the same options
+    /// and rules as the auto-assign bot (online, allowed, under capacity).
+    public var reassignRules: AutoAssignSettings
 
-    public init(policies: [SLAPolicy], businessHours: BusinessCalendar? = nil) {
+    public init(policies: [SLAPolicy], businessHours: BusinessCalendar? = nil, reassignRules: AutoAssignSettings = AutoAssignSettings()) {
         self.policies = policies
         self.businessHours = businessHours
+        self.reassignRules = reassignRules
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case policies
         case businessHours = "business_hours"
+        case reassignRules = "reassign_rules"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,6 +133,7 @@ public struct SLAAlertsSettings: Sendable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         policies = try container.decode([SLAPolicy].self, forKey: .policies)
         businessHours = try container.decodeIfPresent(BusinessCalendar.self, forKey: .businessHours)
+        reassignRules = try container.decodeIfPresent(AutoAssignSettings.self, forKey: .reassignRules) ?? AutoAssignSettings()
         guard !policies.isEmpty else {
             throw DecodingError.dataCorruptedError(forKey: .policies, in: container, debugDescription: "give at least one policy, e.g. {kind: unread, breach: 10m}")
         }

@@ -179,7 +179,39 @@ extension Alert {
             try await harness.advance(by: .minutes(10))
         }
         #expect(harness.actions.count == 2)
-        #expect(harness.actions.last == .changeStatus(chatID: "7", status: "urgent"))
+        #expect(harness.actions.first == .changeStatus(chatID: "7", status: "urgent"))
+        #expect(harness.alerts.first?.details["escalated_status"] == .string("urgent"))
+    }
+
+    @Test func aBreachCanMoveTheChatToAnotherCuratorByTheAssignRules() async throws {
+        let harness = try slaHarness(#"{"policies": [{"kind": "first_response", "breach": "15m", "escalate_reassign": true}], "reassign_rules": {"max_open_chats": 1}}"#)
+        try await harness.run { harness in
+            try await harness.send([.online("anna"), .online("boris"), .online("carl")])
+            try await harness.send([.chatOpened("6", by: "client-0"), .curatorAssigned("boris", to: "6")])   // boris is full
+            try await harness.send([.chatOpened("7", by: "client-1"), .curatorAssigned("anna", to: "7")])
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(15))
+            // Nobody free for chat 8: the alert says so and the chat stays.
+            try await harness.send([.chatOpened("8", by: "client-2"), .curatorAssigned("anna", to: "8")])
+            try await harness.send(.offline("carl"))
+            try await harness.send(.message("m2", in: "8", from: "client-2"))
+            try await harness.advance(by: .minutes(15))
+        }
+        // carl is not on the roster: only anna and boris are curators, and boris is full.
+        #expect(harness.actions.filter { $0.kind == "assign_curator" }.isEmpty)
+        #expect(harness.alerts.map { $0.details["reassigned_to"] } == [.null, .null])
+    }
+
+    @Test func aBreachMovesTheChatWhenSomeoneCanTakeIt() async throws {
+        let harness = try slaHarness(#"{"policies": [{"kind": "unread", "breach": "10m", "escalate_reassign": true}]}"#)
+        try await harness.run { harness in
+            try await harness.send([.online("anna"), .online("boris")])
+            try await harness.send([.chatOpened("7", by: "client-1"), .curatorAssigned("anna", to: "7")])
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(10))
+        }
+        #expect(harness.actions.first == .assignCurator(chatID: "7", curatorID: "boris"))
+        #expect(harness.alerts.first?.details["reassigned_to"] == .string("boris"))
     }
 
     @Test func policiesApplyToTheirChatTypes() async throws {
