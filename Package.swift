@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "AfterHours", targets: ["AfterHours"]),
         .library(name: "AutoAssign", targets: ["AutoAssign"]),
         .library(name: "SLAAlerts", targets: ["SLAAlerts"]),
+        .library(name: "Greeter", targets: ["Greeter"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
     ],
     dependencies: [
@@ -68,6 +69,13 @@ let package = Package(
             name: "SLAAlerts",
             dependencies: ["AutoAssign", "ChatBotKit"],
             path: "Bots/SLAAlerts",
+            swiftSettings: swiftSettings
+        ),
+        // An example of a user's bot, with its own tests: what "Write your own bot" builds.
+        .target(
+            name: "Greeter",
+            dependencies: ["ChatBotKit"],
+            path: "Bots/Greeter",
             swiftSettings: swiftSettings
         ),
         // The live parts: gateway, tokens, SQLite store, delivery, config, the runtime.
@@ -139,6 +147,11 @@ let package = Package(
         .testTarget(
             name: "SLAAlertsTests",
             dependencies: ["ChatBotKit", "ChatBotTesting", "SLAAlerts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GreeterTests",
+            dependencies: ["ChatBotKit", "ChatBotTesting", "Greeter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,105 @@
+import ChatBotKit
+import Foundation
+
+/// An example of a bot written the way a user writes one: only `ChatBotKit`, its own
+/// settings, state and a timer. It greets every new chat once, tags chats by keywords in
+/// the client's messages, and nudges the client if nobody has written for a while.
+///
+/// ```yaml
+/// bots:
+///   - type: greeter
+///     options:
+///       greeting: "Hello! A curator will be with you shortly."
+///       tags: {refund: [refund, return, возврат], delivery: [delivery, parcel, доставк]}
+///       nudge_after: 10m
+///       nudge: "Are you still there? Reply any time and we will pick it up."
+/// ```
+public struct GreeterBot: Bot {
+    /// The type name in config files.
+    public static let type = "greeter"
+
+    /// The greeter's options.
+    public struct Settings: Sendable, Decodable {
+        public var greeting: String
+        /// Tag → keywords; a client message containing a keyword (any case) tags its chat.
+        public var tags: [String: [String]]
+        /// Nudge the client when the chat has been quiet this long; `nil` for never.
+        public var nudgeAfter: ConfigDuration?
+        public var nudge: String
+
+        public init(greeting: String, tags: [String: [String]] = [:], nudgeAfter: ConfigDuration? = nil, nudge: String = "Are you still there?") {
+            self.greeting = greeting
+            self.tags = tags
+            self.nudgeAfter = nudgeAfter
+            self.nudge = nudge
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case greeting, tags, nudge
+            case nudgeAfter = "nudge_after"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            greeting = try container.decode(String.self, forKey: .greeting)
+            tags = try container.decodeIfPresent([String: [String]].self, forKey: .tags) ?? [:]
+            nudgeAfter = try container.decodeIfPresent(ConfigDuration.self, forKey: .nudgeAfter)
+            nudge = try container.decodeIfPresent(String.self, forKey: .nudge) ?? "Are you still there?"
+        }
+    }
+
+    public let name: String
+    public let settings: Settings
+
+    public init(name: String = GreeterBot.type, settings: Settings) {
+        self.name = name
+        self.settings = settings
+    }
+
+    /// The state key of a chat's tags.
+    public static func tagsKey(_ chat: ChatID) -> String {
+        "tags.\(chat)"
+    }
+
+    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        switch event {
+        case .newChat(let chat):
+            // Backends can repeat an event after a reconnect: greet once.
+            guard try context.state(Bool.self, for: "greeted.\(chat.chatID)") == nil else { return }
+            context.send(settings.greeting, to: chat.chatID)
+            try context.setState(true, for: "greeted.\(chat.chatID)")
+        case .newMessage(let message):
+            try tag(message, context: context)
+            if let quiet = settings.nudgeAfter {
+                // Every message restarts the quiet period: the same name replaces the timer.
+                context.schedule("nudge.\(message.chatID)", after: quiet.duration, chat: message.chatID)
+            }
+        case .updateChatStatus(let change):
+            if let chat = context.world.chat(change.chatID), context.world.isClosed(chat) {
+                context.cancelTimer("nudge.\(change.chatID)")
+            }
+        default:
+            break
+        }
+    }
+
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+        guard let chatID = timer.chatID, let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
+        // Nudge only when the client wrote last: if a curator answered, the ball is theirs.
+        guard chat.messages.last?.senderRole == .client else { return }
+        context.send(settings.nudge, to: chatID)
+    }
+
+    private func tag(_ message: ChatMessage, context: BotContext) throws {
+        guard let text = message.text?.lowercased(), context.world.chat(message.chatID)?.clientID == message.senderID else { return }
+        let found = settings.tags.filter { _, keywords in keywords.contains { text.contains($0.lowercased()) } }.keys
+        guard !found.isEmpty else { return }
+        var tags = try context.state(Set<String>.self, for: Self.tagsKey(message.chatID)) ?? []
+        let before = tags.count
+        tags.formUnion(found)
+        guard tags.count > before else { return }
+        try context.setState(tags, for: Self.tagsKey(message.chatID))
+        context.logger.info("chat tagged", metadata: ["chat.tags": "\(tags.sorted().joined(separator: ","))"])
+    }
+}
