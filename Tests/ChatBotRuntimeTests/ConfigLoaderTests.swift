@@ -34,6 +34,37 @@ struct ConfigLoaderTests {
         let configuration = try ConfigLoader.load(path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x"])
         #expect(configuration.server.origin == "https://support.example")
         #expect(configuration.engine.curators == ["curator-1", "curator-2"])
+        let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
+        #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
+    }
+
+    @Test func theDemoFileIsValidOnceTheDemoFillsItIn() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/demo.yaml").standardized.path
+        let configuration = try ConfigLoader.load(path: path, environment: ["DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05"])
+        let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
+        #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
+    }
+
+    @Test func aBadBotOptionIsNamedWithItsPathAndLine() throws {
+        let yaml = minimal + """
+
+            bots:
+              - type: sla_alerts
+                options:
+                  policies:
+                    - {kind: unread, warning: 10m, breach: 5m}
+            """
+        let configuration = try load(yaml)
+        let error = try #require(throws: ConfigError.self) { try BotRegistry.builtIn.makeBots(configuration.bots, file: "chatbots.yaml") }
+        #expect(error.keyPath == "bots[0].options.policies[0].warning")
+        #expect(error.line == 13)
+        #expect(error.message.contains("must come before the breach"))
+    }
+
+    @Test func aTrailingCommentMayMentionAVariableThatIsNotSet() throws {
+        let configuration = try load(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "service_account_id: 1000   # or ${NOT_SET}"))
+        #expect(configuration.serviceAccountID == "1000")
+        #expect(try load(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "service_account_id: \"10#00\"")).serviceAccountID == "10#00")
     }
 
     @Test func defaultsFillWhatIsLeftOut() throws {

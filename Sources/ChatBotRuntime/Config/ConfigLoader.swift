@@ -32,7 +32,7 @@ public enum ConfigLoader {
         }
         var lines: [String: Int] = [:]
         collectLines(node, path: "", into: &lines)
-        let configuration: RuntimeConfiguration
+        var configuration: RuntimeConfiguration
         do {
             configuration = try YAMLDecoder().decode(RuntimeConfiguration.self, from: node)
         } catch let error as DecodingError {
@@ -40,6 +40,10 @@ public enum ConfigLoader {
             throw ConfigError(file: file, keyPath: path, line: nearestLine(for: path, in: lines), message: message)
         }
         try validate(configuration, file: file, lines: lines)
+        for index in configuration.bots.indices {
+            let prefix = "bots[\(index)]"
+            configuration.bots[index].lines = lines.filter { $0.key.hasPrefix(prefix) }
+        }
         return configuration
     }
 
@@ -48,9 +52,10 @@ public enum ConfigLoader {
     private static func substitute(_ text: String, file: String, environment: [String: String]) throws -> String {
         var result = ""
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rest = Substring(line)
             // Comments are left alone: they may mention ${NAME} as documentation.
-            while !line.trimmingCharacters(in: .whitespaces).hasPrefix("#"), let start = rest.range(of: "${") {
+            let commentStart = Self.commentStart(in: line)
+            var rest = line[..<commentStart]
+            while let start = rest.range(of: "${") {
                 guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
                 let name = String(rest[start.upperBound..<end])
                 guard let value = environment[name] else {
@@ -59,9 +64,28 @@ public enum ConfigLoader {
                 result += rest[..<start.lowerBound] + value
                 rest = rest[rest.index(after: end)...]
             }
-            result += rest + "\n"
+            result += rest + line[commentStart...] + "\n"
         }
         return result
+    }
+
+    /// Where a YAML comment starts on a line: a `#` at the start or after a space,
+    /// outside quotes; the line's end if there is none.
+    static func commentStart(in line: Substring) -> Substring.Index {
+        var quote: Character?
+        var previous: Character = " "
+        for index in line.indices {
+            let character = line[index]
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == "#", previous == " " || previous == "\t" {
+                return index
+            }
+            previous = character
+        }
+        return line.endIndex
     }
 
     // MARK: - Lines and paths
@@ -85,7 +109,8 @@ public enum ConfigLoader {
         }
     }
 
-    private static func nearestLine(for path: String, in lines: [String: Int]) -> Int? {
+    /// The line of `path`, or of the nearest key above it.
+    static func nearestLine(for path: String, in lines: [String: Int]) -> Int? {
         var current = path
         while true {
             if let line = lines[current] { return line }
@@ -94,7 +119,7 @@ public enum ConfigLoader {
         }
     }
 
-    private static func keyPath(_ keys: [any CodingKey]) -> String {
+    static func keyPath(_ keys: [any CodingKey]) -> String {
         var path = ""
         for key in keys {
             if let index = key.intValue {
@@ -106,7 +131,8 @@ public enum ConfigLoader {
         return path
     }
 
-    private static func describe(_ error: DecodingError) -> (String, String) {
+    /// The key path a decoding error points at, and what was wrong there, in words.
+    static func describe(_ error: DecodingError) -> (String, String) {
         switch error {
         case .keyNotFound(let key, let context):
             return (keyPath(context.codingPath + [key]), "missing: this key is required")

@@ -182,6 +182,9 @@ public struct BotSection: Decodable, Sendable {
     public var name: String
     /// The bot's own options, handed to its factory.
     public var options: JSONValue
+    /// The line of each key path in the file (`bots[1].options.hours`), when read from
+    /// one, so an error in the options can name its line.
+    public var lines: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, name, options

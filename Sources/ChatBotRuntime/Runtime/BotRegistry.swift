@@ -33,15 +33,18 @@ public struct BotRegistry: Sendable {
         try sections.enumerated().map { index, section in
             guard let factory = factories[section.type] else {
                 let known = types.isEmpty ? "none are registered" : "registered: \(types.joined(separator: ", "))"
-                throw ConfigError(file: file, keyPath: "bots[\(index)].type", line: nil, message: "unknown bot type \"\(section.type)\" (\(known))")
+                throw ConfigError(file: file, keyPath: "bots[\(index)].type", line: section.lines["bots[\(index)].type"], message: "unknown bot type \"\(section.type)\" (\(known))")
             }
             let bot: any Bot
             do {
                 bot = try factory(BotOptions(name: section.name, raw: section.options))
             } catch let error as DecodingError {
-                throw ConfigError(file: file, keyPath: "bots[\(index)].options", line: nil, message: "\(error)")
+                let (path, message) = ConfigLoader.describe(error)
+                let keyPath = "bots[\(index)].options" + (path.isEmpty ? "" : path.hasPrefix("[") ? path : ".\(path)")
+                throw ConfigError(file: file, keyPath: keyPath, line: ConfigLoader.nearestLine(for: keyPath, in: section.lines), message: message)
             } catch {
-                throw ConfigError(file: file, keyPath: "bots[\(index)].options", line: nil, message: "\(error)")
+                let keyPath = "bots[\(index)].options"
+                throw ConfigError(file: file, keyPath: keyPath, line: ConfigLoader.nearestLine(for: keyPath, in: section.lines), message: "\(error)")
             }
             guard bot.name == section.name else {
                 throw ConfigError(file: file, keyPath: "bots[\(index)]", line: nil, message: "the \(section.type) factory named its bot \"\(bot.name)\", not \"\(section.name)\"")
