@@ -45,10 +45,21 @@ public struct AssignmentDecision: Sendable, Hashable, Codable {
     /// The chat's place in the queue (1 = next), when it waits.
     public var queuePosition: Int?
 
+    /// Who was excluded, grouped by reason: `offline: a, b; at capacity (5/5): c`.
+    public var exclusionSummary: String {
+        var order: [String] = []
+        var curators: [String: [String]] = [:]
+        for exclusion in excluded {
+            if curators[exclusion.reason] == nil { order.append(exclusion.reason) }
+            curators[exclusion.reason, default: []].append("\(exclusion.curator)")
+        }
+        return order.map { "\($0): \(curators[$0, default: []].joined(separator: ", "))" }.joined(separator: "; ")
+    }
+
     /// One line for logs and `chatbots state`.
     public var summary: String {
         let pick = picked.map { "assigned to \($0)" } ?? "queued at \(queuePosition ?? 0)"
-        let exclusions = excluded.map { "\($0.curator): \($0.reason)" }.joined(separator: "; ")
+        let exclusions = exclusionSummary
         return "\(pick) (\(trigger), \(strategy)\(tieBreak.map { ", \($0)" } ?? "")); "
             + "candidates: \(candidates.map { "\($0.curator) \($0.openChats)/\($0.capacity)" }.joined(separator: ", "))"
             + (exclusions.isEmpty ? "" : "; excluded: \(exclusions)")

@@ -153,7 +153,7 @@ public struct AutoAssignBot: Bot {
         var metadata: Logger.Metadata = [
             "chat.id": "\(decision.chatID)", "assign.trigger": "\(decision.trigger)",
             "assign.candidates": "\(decision.candidates.map { "\($0.curator)" })",
-            "assign.excluded": "\(decision.excluded.map { "\($0.curator): \($0.reason)" })",
+            "assign.excluded": "\(decision.exclusionSummary)",
         ]
         if let tieBreak = decision.tieBreak { metadata["assign.tie_break"] = "\(tieBreak)" }
         if let picked = decision.picked {

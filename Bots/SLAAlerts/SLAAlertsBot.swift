@@ -157,7 +157,7 @@ public struct SLAAlertsBot: Bot {
         let what = policy.kind == .firstResponse ? "no first response" : "a client message unread"
         let waitedText = ConfigDuration(seconds: Int64(waited.rounded())).description
         var details: [String: JSONValue] = [
-            "policy": .string(policy.name), "kind": .string(policy.kind.rawValue), "level": .string(fired.level.rawValue),
+            "policy": .string(policy.name), "kind": .string(policy.kind.rawValue), "sla_level": .string(fired.level.rawValue),
             "chat_id": .string("\(fired.chat)"), "message_id": .string("\(fired.message)"),
             "waited_seconds": .integer(Int64(waited.rounded())), "threshold_seconds": .integer(threshold.seconds),
             "started_at": .string(clock.startedAt.formatted(.iso8601)), "late": .bool(timer.isLate),

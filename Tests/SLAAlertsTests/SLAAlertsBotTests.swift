@@ -19,7 +19,7 @@ let unreadPolicy = #"{"policies": [{"kind": "unread", "warning": "2m", "breach":
 let firstResponsePolicy = #"{"policies": [{"kind": "first_response", "warning": "5m", "breach": "15m"}]}"#
 
 extension Alert {
-    var levelName: String? { details["level"]?.stringValue }
+    var levelName: String? { details["sla_level"]?.stringValue }
     var messageID: String? { details["message_id"]?.stringValue }
 }
 

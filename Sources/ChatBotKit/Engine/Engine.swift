@@ -142,6 +142,11 @@ public final class Engine: Sendable {
         case .event(let event, let receivedAt):
             let change = world.apply(event, at: receivedAt)
             counters.withLock { $0.eventsHandled += 1 }
+            logger.debug("event", metadata: {
+                var metadata = eventMetadata(event)
+                metadata["event.summary"] = "\(event.summary)"
+                return metadata
+            }())
             if isOwnMessage(event) {
                 counters.withLock { $0.ownMessagesSkipped += 1 }
                 try await commit(change: change, effects: [], firedTimer: nil)
