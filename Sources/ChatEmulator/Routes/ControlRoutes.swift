@@ -52,6 +52,9 @@ public struct EmulatorStatus: Codable, Sendable, Equatable {
     public var pendingActionFailures: Int
     public var actionsReceived: Int
     public var alertsReceived: Int
+    /// Event frames broadcast so far, counted once per socket they went to: with one
+    /// client connected, what it should have received.
+    public var framesBroadcast: Int
 
     init(core: EmulatorCore) {
         sockets = core.hub.count
@@ -63,6 +66,7 @@ public struct EmulatorStatus: Codable, Sendable, Equatable {
         let record = core.recorder.snapshot
         actionsReceived = record.actions.count
         alertsReceived = record.alerts.count
+        framesBroadcast = core.hub.framesBroadcast
     }
 
     enum CodingKeys: String, CodingKey {
@@ -72,5 +76,6 @@ public struct EmulatorStatus: Codable, Sendable, Equatable {
         case pendingActionFailures = "pending_action_failures"
         case actionsReceived = "actions_received"
         case alertsReceived = "alerts_received"
+        case framesBroadcast = "frames_broadcast"
     }
 }

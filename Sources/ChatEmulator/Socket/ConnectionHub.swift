@@ -25,6 +25,8 @@ final class ConnectionHub: Sendable {
         var nextID = 1
         var connections: [Int: Connection] = [:]
         var silent = false
+        /// Text frames handed to sockets by broadcasts, counted once per socket.
+        var framesBroadcast = 0
     }
 
     private let state = Mutex(State())
@@ -66,6 +68,7 @@ final class ConnectionHub: Sendable {
             for connection in state.connections.values {
                 connection.continuation.yield(.text(frame))
             }
+            state.framesBroadcast += state.connections.count
         }
     }
 
@@ -102,5 +105,10 @@ final class ConnectionHub: Sendable {
 
     var count: Int {
         state.withLock { $0.connections.count }
+    }
+
+    /// Text frames broadcast so far, counted once per socket they went to.
+    var framesBroadcast: Int {
+        state.withLock { $0.framesBroadcast }
     }
 }
