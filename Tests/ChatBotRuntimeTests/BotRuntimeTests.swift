@@ -22,23 +22,12 @@ struct ParrotBot: Bot {
 }
 
 private func configuration(port: Int, store: String) -> String {
-    """
-    server:
-      url: ws://127.0.0.1:\(port)
-      ping_interval_seconds: 5
-    auth:
-      keycloak:
-        token_url: http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token
-        client_id: chatbots
-        client_secret: chatbots-secret
-    service_account_id: 1000
-    store:
-      path: \(store)
-    bots:
-      - type: parrot
-        options:
-          prefix: "you said:"
-    """
+    emulatorRuntimeYAML(port: port, store: store, extra: """
+        bots:
+          - type: parrot
+            options:
+              prefix: "you said:"
+        """)
 }
 
 @Suite("The runtime, live against the emulator", .timeLimit(.minutes(2)))
