@@ -94,6 +94,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -152,6 +153,14 @@ let package = Package(
         .testTarget(
             name: "GreeterTests",
             dependencies: ["ChatBotKit", "ChatBotTesting", "Greeter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatBotsCommandTests",
+            dependencies: [
+                "chatbots", "ChatBotKit", "ChatEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
