@@ -49,6 +49,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = DemoConsole(showEvents: events)
+        let summary = try await runDemo(console: console)
+        console.print(summary.text)
+    }
+
+    /// Runs the demo, telling its story on `console`; returns what happened.
+    func runDemo(console: DemoConsole) async throws -> DemoSummary {
         let logger = Logger(label: "chatbots.demo") { _ in console.handler() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -57,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
         let opening = DemoHours(closedFor: ConfigDuration(parsing: closedFor) ?? 60, now: Date())
 
         let emulatorConfiguration = EmulatorConfiguration(port: 0, trafficRate: rate, seed: seed, world: .init(clients: 30, curators: 6))
-        let summary = try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
+        return try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
             let environment = ProcessInfo.processInfo.environment.merging(
                 ["DEMO_PORT": "\(port)", "DEMO_STORE": store, "DEMO_HOURS": opening.hoursText], uniquingKeysWith: { _, demo in demo }
             )
@@ -95,7 +101,6 @@ struct DemoCommand: AsyncParsableCommand {
                 engine: runtime.parts?.engine.statistics, outboxPending: try? await runtime.parts?.store.pendingActionCount()
             )
         }
-        console.print(summary.text)
     }
 }
 

@@ -6,10 +6,12 @@ import Synchronization
 /// each action delivered, each alert; one short line each, in order.
 final class DemoConsole: Sendable {
     private let showEvents: Bool
-    private let output = Mutex(FileHandle.standardOutput)
+    private let write: Mutex<(String) -> Void>
 
-    init(showEvents: Bool) {
+    /// - Parameter write: Where lines go; standard output by default.
+    init(showEvents: Bool, write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
         self.showEvents = showEvents
+        self.write = Mutex(write)
     }
 
     /// A log handler that writes to this console.
@@ -18,7 +20,7 @@ final class DemoConsole: Sendable {
     }
 
     func print(_ text: String) {
-        output.withLock { $0.write(Data((text + "\n").utf8)) }
+        write.withLock { $0(text) }
     }
 
     func banner(port: Int, rate: Double, bots: [String], store: String, desk: String) {
