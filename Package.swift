@@ -120,9 +120,12 @@ let package = Package(
         .executableTarget(
             name: "chatbots",
             dependencies: [
+                "AfterHours",
+                "AutoAssign",
                 "ChatBotKit",
                 "ChatBotRuntime",
                 "ChatEmulator",
+                "SLAAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

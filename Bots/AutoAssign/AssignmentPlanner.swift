@@ -20,11 +20,13 @@ struct AssignmentPlanner {
     func decide(_ request: Request, world: WorldView, state: AutoAssignState, now: Date) -> AssignmentDecision {
         var candidates: [AssignmentDecision.Candidate] = []
         var excluded: [AssignmentDecision.Exclusion] = []
+        let inFlight = InFlight(state)
         for curator in curatorPool(world) {
-            if let reason = exclusion(of: curator, for: request, world: world, state: state) {
+            let user = world.user(curator)
+            if let reason = exclusion(of: curator, user, for: request, inFlight: inFlight) {
                 excluded.append(.init(curator: curator, reason: reason))
             } else {
-                candidates.append(candidate(curator, world: world, state: state))
+                candidates.append(candidate(curator, user, inFlight: inFlight))
             }
         }
         var decision = AssignmentDecision(
@@ -51,38 +53,57 @@ struct AssignmentPlanner {
         return decision
     }
 
+    /// Whether any curator is online and under capacity, whatever the chat.
+    func anyoneHasASeat(world: WorldView, state: AutoAssignState) -> Bool {
+        let inFlight = InFlight(state)
+        return curatorPool(world).contains { curator in
+            guard let user = world.user(curator), user.isOnline else { return false }
+            return load(of: user, inFlight: inFlight) < settings.capacity(of: curator)
+        }
+    }
+
     /// Everyone who is a curator: known to the world as one, or listed in the options.
     func curatorPool(_ world: WorldView) -> [UserID] {
         Set(world.curators.map(\.id)).union(settings.curators.keys).sorted()
     }
 
-    private func exclusion(of curator: UserID, for request: Request, world: WorldView, state: AutoAssignState) -> String? {
+    private func exclusion(of curator: UserID, _ user: UserRecord?, for request: Request, inFlight: InFlight) -> String? {
         if request.excluding.contains(curator) { return "the chat is moving away from them" }
-        guard let user = world.user(curator), user.isOnline else {
-            return world.user(curator)?.presence == nil ? "presence not known yet" : "offline"
+        guard let user, user.isOnline else {
+            return user?.presence == nil ? "presence not known yet" : "offline"
         }
         if !settings.mayTake(request.chat.type, curator: curator) {
             return "may not take \(request.chat.type.map(\.wireValue) ?? "these") chats"
         }
-        let load = self.load(of: curator, world: world, state: state)
+        let load = self.load(of: user, inFlight: inFlight)
         let capacity = settings.capacity(of: curator)
         if load >= capacity { return "at capacity (\(load)/\(capacity))" }
         return nil
     }
 
-    private func candidate(_ curator: UserID, world: WorldView, state: AutoAssignState) -> AssignmentDecision.Candidate {
-        let user = world.user(curator)
-        let pendingAt = state.pending.values.filter { $0.curator == curator }.map(\.at).max()
-        let lastAssigned = [user?.lastAssignedAt, pendingAt].compactMap { $0 }.max()
-        return .init(curator: curator, openChats: load(of: curator, world: world, state: state), capacity: settings.capacity(of: curator), lastAssignedAt: lastAssigned)
+    private func candidate(_ curator: UserID, _ user: UserRecord?, inFlight: InFlight) -> AssignmentDecision.Candidate {
+        let lastAssigned = [user?.lastAssignedAt, inFlight.latest[curator]].compactMap { $0 }.max()
+        let load = user.map { self.load(of: $0, inFlight: inFlight) } ?? inFlight.chats[curator, default: []].count
+        return .init(curator: curator, openChats: load, capacity: settings.capacity(of: curator), lastAssignedAt: lastAssigned)
     }
 
     /// Open chats the world knows, plus assignments this bot sent that the backend has
     /// not confirmed yet.
-    func load(of curator: UserID, world: WorldView, state: AutoAssignState) -> Int {
-        let confirmed = world.user(curator)?.openChats ?? []
-        let inFlight = state.pending.filter { $0.value.curator == curator && !confirmed.contains($0.key) }
-        return confirmed.count + inFlight.count
+    private func load(of user: UserRecord, inFlight: InFlight) -> Int {
+        user.openChats.count + inFlight.chats[user.id, default: []].subtracting(user.openChats).count
+    }
+
+    /// The assignments in flight, grouped by curator once per decision.
+    struct InFlight {
+        var chats: [UserID: Set<ChatID>] = [:]
+        var latest: [UserID: Date] = [:]
+
+        init(_ state: AutoAssignState) {
+            for (chat, pending) in state.pending {
+                chats[pending.curator, default: []].insert(chat)
+                latest[pending.curator] = max(latest[pending.curator] ?? .distantPast, pending.at)
+            }
+        }
     }
 
     private func pickLeastLoaded(_ candidates: [AssignmentDecision.Candidate]) -> (UserID?, String) {

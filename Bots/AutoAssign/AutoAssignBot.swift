@@ -45,17 +45,19 @@ public struct AutoAssignBot: Bot {
             try confirmed(assignment, context: context)
         case .updateChatStatus(let change):
             guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
-            var state = try loadState(context)
+            let before = try loadState(context)
+            var state = before
             state.forget(change.chatID)
             try drainQueue(trigger: "capacity_freed", state: &state, context: context)
-            try context.setState(state, for: AutoAssignState.key)
+            try save(state, ifChangedFrom: before, context: context)
         case .userStatus(let status):
             guard isCurator(status.userID, context.world) else { return }
             if status.status == .online {
                 context.cancelTimer(Self.offlineTimer(status.userID))
-                var state = try loadState(context)
+                let before = try loadState(context)
+                var state = before
                 try drainQueue(trigger: "curator_online", state: &state, context: context)
-                try context.setState(state, for: AutoAssignState.key)
+                try save(state, ifChangedFrom: before, context: context)
             } else if let delay = settings.reassignDelay {
                 context.schedule(Self.offlineTimer(status.userID), after: delay.duration, payload: .string("\(status.userID)"))
             }
@@ -100,8 +102,14 @@ public struct AutoAssignBot: Bot {
     }
 
     /// Offers waiting chats, oldest first, to whoever can take them now.
+    ///
+    /// Cheap when it cannot help: it stops as soon as nobody has a free seat, and skips
+    /// the chat types nobody could take earlier in the same pass, so a long queue at
+    /// night costs one look per chat, not one decision per chat.
     private func drainQueue(trigger: String, state: inout AutoAssignState, context: BotContext) throws {
         state.dropExpired(at: context.now)
+        var unservable: Set<ChatType?> = []
+        guard planner.anyoneHasASeat(world: context.world, state: state) else { return }
         for waiting in state.queue {
             guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat),
                   chat.curatorID == nil, state.pending[waiting.chat] == nil
@@ -109,11 +117,17 @@ public struct AutoAssignBot: Bot {
                 state.forget(waiting.chat)
                 continue
             }
+            guard !unservable.contains(chat.type) else { continue }
             let decision = try decide(chat, trigger: trigger, excluding: [], state: state, context: context)
-            guard let curator = decision.picked else { continue }
+            guard let curator = decision.picked else {
+                unservable.insert(chat.type)
+                continue
+            }
             state.queue.removeAll { $0.chat == waiting.chat }
             assign(curator, to: waiting.chat, state: &state, context: context)
             try record(decision, context: context)
+            // Seats change only when someone is assigned.
+            guard planner.anyoneHasASeat(world: context.world, state: state) else { return }
         }
     }
 
@@ -137,9 +151,10 @@ public struct AutoAssignBot: Bot {
     /// The backend confirmed an assignment (ours or anyone's): it no longer waits or
     /// counts as in flight, and its client's next chat may go back to that curator.
     private func confirmed(_ assignment: CuratorAssignment, context: BotContext) throws {
-        var state = try loadState(context)
+        let before = try loadState(context)
+        var state = before
         state.forget(assignment.chatID)
-        try context.setState(state, for: AutoAssignState.key)
+        try save(state, ifChangedFrom: before, context: context)
         if let client = context.world.chat(assignment.chatID)?.clientID {
             try context.setState(assignment.curatorID, for: Self.lastCuratorKey(client))
         }
@@ -163,6 +178,13 @@ public struct AutoAssignBot: Bot {
             metadata["queue.position"] = "\(decision.queuePosition ?? 0)"
             context.logger.notice("nobody can take the chat; it waits", metadata: metadata)
         }
+    }
+
+    /// Writes the shared state only when it changed: an unchanged write would still
+    /// make every concurrent reader of the key run again.
+    private func save(_ state: AutoAssignState, ifChangedFrom before: AutoAssignState, context: BotContext) throws {
+        guard state != before else { return }
+        try context.setState(state, for: AutoAssignState.key)
     }
 
     private func loadState(_ context: BotContext) throws -> AutoAssignState {

@@ -187,6 +187,24 @@ extension BotHarness {
         #expect(try harness.decisions("1").last?.excluded.first == .init(curator: "a", reason: "may not take topic chats"))
     }
 
+    @Test func aWaitingChatNobodyMayTakeDoesNotHoldUpTheOnesBehindIt() async throws {
+        let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1, curators: ["a": .init(chatTypes: [.order]), "b": .init(chatTypes: [.topic])]))
+        try await harness.run { harness in
+            try await harness.send(.online("b"))
+            try await harness.send(.chatOpened("1", by: "client-1", type: .topic))
+            #expect(try await harness.confirmAssignments() == ["1": "b"])
+            try await harness.send(.chatOpened("2", by: "client-2", type: .topic))   // b is full
+            try await harness.send(.chatOpened("3", by: "client-3", type: .order))   // a is away
+            try await harness.send(.chatOpened("4", by: "client-4", type: .order))
+            #expect(harness.takeActions().isEmpty)
+            try await harness.send(.online("a"))
+        }
+        // The topic chat at the head of the queue waits for b; a takes the first order chat.
+        #expect(harness.actions.last == .assignCurator(chatID: "3", curatorID: "a"))
+        #expect(try harness.decisions("2").count == 1)
+        #expect(try harness.decisions("4").last?.queuePosition == 3)
+    }
+
     @Test func aRestartKeepsTheQueue() async throws {
         let harness = assignmentHarness(AutoAssignSettings())
         try await harness.run { harness in

@@ -1,4 +1,8 @@
+import AfterHours
+import AutoAssign
 import ChatBotKit
+import Foundation
+import SLAAlerts
 
 /// The bots `chatbots bench` can run: what they cost is what the benchmark measures.
 enum BenchBotKind: String, CaseIterable, Sendable {
@@ -9,13 +13,36 @@ enum BenchBotKind: String, CaseIterable, Sendable {
     /// One bot that reads and writes a counter per chat on every event: one state row
     /// written per event, on top of the world model.
     case state
+    /// The three built-in bots: least-loaded assignment, after-hours replies (the desk
+    /// always closed, so every chat gets one), and unread and first-response SLA clocks.
+    /// Curators take up to 1,000 chats: the generator opens chats far faster than it
+    /// closes them, and a queue of thousands is a pathology of its own (see
+    /// docs/BENCHMARKS.md), not the throughput this measures.
+    case builtin
 
     var bots: [any Bot] {
-        switch self {
-        case .none: []
-        case .noop: [NoOpBot()]
-        case .state: [ChatCounterBot()]
+        get throws {
+            switch self {
+            case .none: []
+            case .noop: [NoOpBot()]
+            case .state: [ChatCounterBot()]
+            case .builtin: try Self.builtInBots()
+            }
         }
+    }
+
+    private static func builtInBots() throws -> [any Bot] {
+        let template = try MessageTemplate("We are closed; back {next_open}.", placeholders: AfterHoursSettings.placeholders)
+        return [
+            AutoAssignBot(settings: AutoAssignSettings(strategy: .leastLoaded, maxOpenChats: 1_000)),
+            AfterHoursBot(settings: AfterHoursSettings(
+                hours: BusinessCalendar(timeZone: .gmt, mode: .alwaysClosed, week: [:]), replies: ["en": template], defaultLanguage: "en"
+            )),
+            SLAAlertsBot(settings: SLAAlertsSettings(policies: [
+                SLAPolicy(kind: .firstResponse, warning: 300, breach: 900),
+                SLAPolicy(kind: .unread, warning: 600, breach: 1_800),
+            ])),
+        ]
     }
 }
 

@@ -27,7 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "How many frames the emulator sends.")
     var events = 100_000
 
-    @Option(help: "The bots to run: none (world model and commit only), noop (a handler that returns), state (a counter per chat written on every event).")
+    @Option(help: "The bots to run: none (world model and commit only), noop (a handler that returns), state (a counter per chat written on every event), builtin (the three built-in bots).")
     var bot: BenchBotKind = .noop
 
     @Option(help: "Frames the emulator may run ahead of what the runtime has read.")
@@ -63,8 +63,9 @@ struct BenchCommand: AsyncParsableCommand {
             port: 0, seed: seed, world: .init(clients: clients, curators: max(6, clients / 50))
         )
         let result = try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
-            let configuration = try ConfigLoader.parse(Self.runtimeYAML(port: port, store: storePath), file: "bench", environment: [:])
-            let runtime = BotRuntime(configuration: configuration, bots: bot.bots, logger: logger)
+            let roster = (1...emulatorConfiguration.world.curators).map { "curator-\($0)" }
+            let configuration = try ConfigLoader.parse(Self.runtimeYAML(port: port, store: storePath, roster: roster), file: "bench", environment: [:])
+            let runtime = BotRuntime(configuration: configuration, bots: try bot.bots, logger: logger)
             return try await withThrowingTaskGroup(of: BenchResult?.self) { group in
                 group.addTask {
                     try await runtime.run()
@@ -106,6 +107,7 @@ struct BenchCommand: AsyncParsableCommand {
         return BenchResult(
             framesSent: total,
             eventsHandled: parts.engine.statistics.eventsHandled,
+            conflictReruns: parts.engine.statistics.conflictReruns,
             framesRejected: parts.gateway.statistics.framesRejected,
             seconds: elapsed.timeInterval,
             emulatorSeconds: generating.timeInterval,
@@ -116,7 +118,9 @@ struct BenchCommand: AsyncParsableCommand {
         )
     }
 
-    private static func runtimeYAML(port: Int, store: String) -> String {
+    /// The runtime's configuration, with the emulator's curators on the roster, as a
+    /// real deployment would have them.
+    private static func runtimeYAML(port: Int, store: String, roster: [String]) -> String {
         """
         server:
           url: ws://127.0.0.1:\(port)
@@ -128,6 +132,8 @@ struct BenchCommand: AsyncParsableCommand {
         service_account_id: 1000
         store:
           path: \(store)
+        engine:
+          curators: [\(roster.joined(separator: ", "))]
         """
     }
 }
@@ -136,6 +142,8 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchResult: Sendable {
     var framesSent: Int
     var eventsHandled: Int
+    /// Handler runs repeated because another chat's commit changed state they had read.
+    var conflictReruns: Int
     var framesRejected: Int
     var seconds: Double
     /// Time spent inside the emulator's generator (same process, same cores).
@@ -151,7 +159,7 @@ struct BenchResult: Sendable {
         return """
         chatbots bench — bot: \(bot.rawValue), window: \(window) frames, store: \(store)
           frames sent:        \(framesSent) (\(framesRejected) rejected)
-          events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known
+          events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known, \(conflictReruns) handler reruns
           throughput:         \(String(format: "%.0f", rate)) events/s
           emulator share:     \(String(format: "%.2f", emulatorSeconds)) s generating traffic in this process
           CPU:                \(String(format: "%.2f", cpuSeconds)) s user+system, \(String(format: "%.1f", cpuPerThousand * 1_000)) ms per 1k events (runtime and emulator)
