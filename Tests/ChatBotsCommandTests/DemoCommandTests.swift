@@ -10,7 +10,7 @@ import Testing
 struct DemoCommandTests {
     @Test func theDemoTellsWhatTheBotsDoAndSumsItUp() async throws {
         let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/demo.yaml").standardized.path
-        let command = try DemoCommand.parse(["--config", config, "--duration", "3s", "--rate", "40", "--closed-for", "0s", "--seed", "3"])
+        let command = try DemoCommand.parse(["--config", config, "--duration", "3s", "--rate", "40", "--closed-for", "60s", "--seed", "3"])
         let lines = Mutex<[String]>([])
         let console = DemoConsole(showEvents: true) { line in lines.withLock { $0.append(line) } }
         let summary = try await command.runDemo(console: console)
@@ -22,7 +22,7 @@ struct DemoCommandTests {
         #expect(story.contains { $0.contains("  act     send_message ") && $0.contains("delivered (after_hours)") })
         #expect(summary.engine?.eventsHandled ?? 0 > 20)
         #expect(summary.record.appliedActions.contains { $0.path.hasSuffix("/messages/") })
-        #expect(summary.outboxPending == 0)
+        #expect(summary.outboxPending == 0, "\(summary.text)")
         #expect(summary.text.contains("actions applied:"))
     }
 

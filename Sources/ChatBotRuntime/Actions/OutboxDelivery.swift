@@ -60,6 +60,7 @@ public final class OutboxDelivery: Sendable {
     private let wake = ChangeSignal()
     private let progress = ChangeSignal()
     private let counters = Mutex(Counters())
+    private let stopping = Mutex(false)
 
     public init(
         store: any Store, transport: any HTTPTransport, tokens: any TokenProvider, configuration: Configuration,
@@ -91,9 +92,16 @@ public final class OutboxDelivery: Sendable {
         }
     }
 
-    /// Delivers until cancelled.
+    /// Asks ``run()`` to return after the pass it is in: no request is cut off halfway,
+    /// so nothing is marked for retry merely because the runtime was stopping.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        wake.notify()
+    }
+
+    /// Delivers until cancelled, or until ``stop()``.
     public func run() async throws {
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stopping.withLock({ $0 }) {
             let token = wake.token
             let attempted = try await deliverDue()
             if attempted > 0 { continue }

@@ -80,6 +80,13 @@ public final class BotRuntime: Service, Sendable {
             if first == .gateway {
                 logger.info("stopping: reading stopped; letting handlers finish and commit")
                 await parts.engine.finish()
+                // Let the engine commit its last work and the delivery finish the
+                // request it is making, then make one last pass over the outbox.
+                parts.delivery.stop()
+                var running: Set<Part> = [.engine, .delivery]
+                while !running.isEmpty, let part = try await group.next() {
+                    running.remove(part)
+                }
                 let delivered = (try? await parts.delivery.deliverDue()) ?? 0
                 let left = (try? await parts.store.pendingActionCount()) ?? 0
                 let handled = parts.engine.statistics.eventsHandled

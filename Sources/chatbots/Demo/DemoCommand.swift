@@ -85,20 +85,27 @@ struct DemoCommand: AsyncParsableCommand {
                 services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "chatbots.demo.lifecycle") { _ in SwiftLogNoOpLogHandler() }
             ))
             let started = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            enum Ended { case runtime, timer }
+            try await withThrowingTaskGroup(of: Ended.self) { tasks in
+                tasks.addTask {
+                    try await group.run()
+                    return .runtime
+                }
                 if let duration = duration.flatMap(ConfigDuration.init(parsing:)) {
                     tasks.addTask {
                         try await Task.sleep(for: duration.duration)
                         await group.triggerGracefulShutdown()
+                        return .timer
                     }
                 }
-                try await tasks.next()
+                // The runtime decides when the demo ends: after a signal or the timer,
+                // once it has drained. Only then is a still-sleeping timer cancelled.
+                while let ended = try await tasks.next(), ended != .runtime {}
                 tasks.cancelAll()
             }
             return DemoSummary(
                 seconds: (ContinuousClock.now - started).timeInterval, record: emulator.record,
-                engine: runtime.parts?.engine.statistics, outboxPending: try? await runtime.parts?.store.pendingActionCount()
+                engine: runtime.parts?.engine.statistics, delivery: runtime.parts?.delivery.statistics, outboxPending: try? await runtime.parts?.store.pendingActionCount()
             )
         }
     }

@@ -1,4 +1,5 @@
 import ChatBotKit
+import ChatBotRuntime
 import ChatEmulator
 import Foundation
 
@@ -8,6 +9,7 @@ struct DemoSummary {
     var seconds: Double
     var record: EmulatorRecord
     var engine: EngineCounters?
+    var delivery: OutboxDelivery.Counters?
     var outboxPending: Int?
 
     var text: String {
@@ -22,7 +24,8 @@ struct DemoSummary {
           events handled:   \(engine?.eventsHandled ?? 0) (the bots' own messages skipped: \(engine?.ownMessagesSkipped ?? 0)), timers fired: \(engine?.timersFired ?? 0)
           actions applied:  \(applied.count)\(byKind.isEmpty ? "" : " — \(byKind)")
           alerts received:  \(record.alerts.count)
-          outbox left:      \(outboxPending.map(String.init) ?? "?"), handler failures: \(failures)
+          delivery:         \(delivery?.delivered ?? 0) delivered, \(delivery?.retried ?? 0) retried, \(delivery?.deadLettered ?? 0) dead-lettered; \(outboxPending.map(String.init) ?? "?") left in the outbox
+          handler failures: \(failures)
         """
     }
 
