@@ -75,6 +75,9 @@ struct AssignmentPlanner {
         if !settings.mayTake(request.chat.type, curator: curator) {
             return "may not take \(request.chat.type.map(\.wireValue) ?? "these") chats"
         }
+        if !settings.covers(request.chat.topic, curator: curator, known: user.topics) {
+            return "does not cover the topic \(request.chat.topic ?? "")"
+        }
         let load = self.load(of: user, inFlight: inFlight)
         let capacity = settings.capacity(of: curator)
         if load >= capacity { return "at capacity (\(load)/\(capacity))" }

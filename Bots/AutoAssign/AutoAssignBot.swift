@@ -104,11 +104,11 @@ public struct AutoAssignBot: Bot {
     /// Offers waiting chats, oldest first, to whoever can take them now.
     ///
     /// Cheap when it cannot help: it stops as soon as nobody has a free seat, and skips
-    /// the chat types nobody could take earlier in the same pass, so a long queue at
-    /// night costs one look per chat, not one decision per chat.
+    /// the kinds of chat (type and topic) nobody could take earlier in the same pass, so
+    /// a long queue at night costs one look per chat, not one decision per chat.
     private func drainQueue(trigger: String, state: inout AutoAssignState, context: BotContext) throws {
         state.dropExpired(at: context.now)
-        var unservable: Set<ChatType?> = []
+        var unservable: Set<String> = []
         guard planner.anyoneHasASeat(world: context.world, state: state) else { return }
         for waiting in state.queue {
             guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat),
@@ -117,10 +117,11 @@ public struct AutoAssignBot: Bot {
                 state.forget(waiting.chat)
                 continue
             }
-            guard !unservable.contains(chat.type) else { continue }
+            let kind = "\(chat.type?.wireValue ?? "?")|\(chat.topic ?? "")"
+            guard !unservable.contains(kind) else { continue }
             let decision = try decide(chat, trigger: trigger, excluding: [], state: state, context: context)
             guard let curator = decision.picked else {
-                unservable.insert(chat.type)
+                unservable.insert(kind)
                 continue
             }
             state.queue.removeAll { $0.chat == waiting.chat }

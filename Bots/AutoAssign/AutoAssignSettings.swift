@@ -10,7 +10,7 @@ import Foundation
 ///     sticky_fallback: least_loaded   # how sticky picks when the last curator cannot take the chat
 ///     max_open_chats: 5               # a curator's capacity, unless set below
 ///     curators:                       # optional: per curator capacity and what they may take
-///       curator-1: {max_open_chats: 8, chat_types: [order]}
+///       curator-1: {max_open_chats: 8, chat_types: [order], topics: [billing]}
 ///     presence_grace: 2m              # offline shorter than this is a flap: nothing moves
 ///     reassign_offline_after: 15m     # optional: move a curator's open chats once offline this long
 /// ```
@@ -33,13 +33,18 @@ public struct AutoAssignSettings: Sendable, Decodable {
         public var maxOpenChats: Int?
         /// The chat types they may take; every type if `nil`.
         public var chatTypes: Set<ChatType>?
+        /// The topics they cover; if `nil`, what the curator directory says, and every
+        /// topic when it says nothing.
+        public var topics: Set<String>?
 
-        public init(maxOpenChats: Int? = nil, chatTypes: Set<ChatType>? = nil) {
+        public init(maxOpenChats: Int? = nil, chatTypes: Set<ChatType>? = nil, topics: Set<String>? = nil) {
             self.maxOpenChats = maxOpenChats
             self.chatTypes = chatTypes
+            self.topics = topics
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
+            case topics
             case maxOpenChats = "max_open_chats"
             case chatTypes = "chat_types"
         }
@@ -49,6 +54,7 @@ public struct AutoAssignSettings: Sendable, Decodable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             maxOpenChats = try container.decodeIfPresent(Int.self, forKey: .maxOpenChats)
             chatTypes = try container.decodeIfPresent([String].self, forKey: .chatTypes).map { Set($0.map(ChatType.init(wireValue:))) }
+            topics = try container.decodeIfPresent([String].self, forKey: .topics).map(Set.init)
             if let maxOpenChats, maxOpenChats < 1 {
                 throw DecodingError.dataCorruptedError(forKey: .maxOpenChats, in: container, debugDescription: "must be at least 1 (\(maxOpenChats))")
             }
@@ -116,6 +122,14 @@ public struct AutoAssignSettings: Sendable, Decodable {
     public func mayTake(_ type: ChatType?, curator: UserID) -> Bool {
         guard let allowed = curators[curator]?.chatTypes, let type else { return true }
         return allowed.contains(type)
+    }
+
+    /// Whether a curator covers a chat's topic: by these options, else by the curator
+    /// directory (`known`); a chat without a known topic, or a curator whose topics
+    /// nobody listed, matches.
+    public func covers(_ topic: String?, curator: UserID, known: Set<String>?) -> Bool {
+        guard let topic, let topics = curators[curator]?.topics ?? known else { return true }
+        return topics.contains(topic)
     }
 
     /// How long after going offline a curator's chats move, if they do.

@@ -102,6 +102,12 @@ public final class BotHarness: Sendable {
         await engine.waitUntilIdle()
     }
 
+    /// Tells the bots' world what the backend's curator directory lists (curators and
+    /// their topics), as the runtime does when a directory route is configured.
+    public func learnDirectory(_ entries: [DirectoryEntry]) async throws {
+        try await running().learnDirectory(entries)
+    }
+
     /// Moves time forward by `duration`, firing every timer that comes due on the way,
     /// each at its own moment (a handler sees `now` equal to its timer's due time), and
     /// timers those handlers schedule within the span too.

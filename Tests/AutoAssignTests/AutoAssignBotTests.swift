@@ -205,6 +205,34 @@ extension BotHarness {
         #expect(try harness.decisions("4").last?.queuePosition == 3)
     }
 
+    @Test func curatorsTakeOnlyTopicsTheyCoverByDirectoryOrOptions() async throws {
+        let harness = BotHarness(
+            bots: [AutoAssignBot(settings: AutoAssignSettings(curators: ["c": .init(topics: ["returns"])]))],
+            configuration: EngineConfiguration(
+                serviceAccountID: "1000", curatorRoster: ["a", "b", "c"],
+                chatDetails: FixedChatDetails(topics: ["1": "billing", "2": "delivery", "3": "returns"])
+            )
+        )
+        try await harness.run { harness in
+            // The directory says a covers billing and b delivery; the options say c covers returns.
+            try await harness.learnDirectory([.init(curatorID: "a", topics: ["billing"]), .init(curatorID: "b", topics: ["delivery"]), .init(curatorID: "c", topics: ["billing", "delivery"])])
+            try await harness.send([.online("a"), .online("b"), .online("c")])
+            for chat in 1...4 {
+                try await harness.send(.chatOpened(ChatID(Int64(chat)), by: UserID("client-\(chat)"), type: .topic))
+                try await harness.confirmAssignments()
+            }
+        }
+        let assigned = harness.actions.compactMap { action -> String? in
+            guard case .assignCurator(let chat, let curator) = action else { return nil }
+            return "\(chat)→\(curator)"
+        }
+        // Chat 4 has no topic: anyone may take it, and the least loaded tie goes to whoever waited longest.
+        #expect(assigned == ["1→a", "2→b", "3→c", "4→a"])
+        #expect(try harness.decisions("1").last?.excluded.map(\.reason) == ["does not cover the topic billing", "does not cover the topic billing"])
+        #expect(harness.world?.chats["2"]?.topic == "delivery")
+        #expect(harness.world?.users["a"]?.topics == ["billing"])
+    }
+
     @Test func aRestartKeepsTheQueue() async throws {
         let harness = assignmentHarness(AutoAssignSettings())
         try await harness.run { harness in

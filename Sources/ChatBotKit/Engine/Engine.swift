@@ -108,6 +108,14 @@ public final class Engine: Sendable {
         lanes.close()
     }
 
+    /// Learns the curators of the backend's directory and their topics, and commits
+    /// what changed. Returns once it is durable.
+    public func learnDirectory(_ entries: [DirectoryEntry]) async throws {
+        let change = world.update { $0.learnDirectory(entries) }
+        guard !change.isEmpty else { return }
+        try await commit(change: change, effects: [], firedTimer: nil)
+    }
+
     /// Counts of what happened, for metrics and tests.
     public var statistics: EngineCounters {
         counters.withLock { $0 }
@@ -140,7 +148,11 @@ public final class Engine: Sendable {
     private func handle(_ work: LaneRouter.Work) async throws {
         switch work {
         case .event(let event, let receivedAt):
-            let change = world.apply(event, at: receivedAt)
+            var change = world.apply(event, at: receivedAt)
+            if case .newChat(let opened) = event, let details = configuration.chatDetails {
+                let topic = await details.topic(of: opened.chatID)
+                change.formUnion(world.update { $0.setTopic(topic, of: opened.chatID) })
+            }
             counters.withLock { $0.eventsHandled += 1 }
             logger.debug("event", metadata: {
                 var metadata = eventMetadata(event)

@@ -12,6 +12,8 @@ public struct EngineConfiguration: Sendable {
     public var maxCommitBatch: Int
     /// How many of each chat's latest messages the world model keeps.
     public var messagesKeptPerChat: Int
+    /// Asked for a new chat's topic before bots see `new_chat`; none by default.
+    public var chatDetails: (any ChatDetailsSource)?
 
     public init(
         serviceAccountID: UserID,
@@ -19,7 +21,8 @@ public struct EngineConfiguration: Sendable {
         closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived],
         handlerTimeout: Duration = .seconds(10),
         maxCommitBatch: Int = 500,
-        messagesKeptPerChat: Int = 100
+        messagesKeptPerChat: Int = 100,
+        chatDetails: (any ChatDetailsSource)? = nil
     ) {
         self.serviceAccountID = serviceAccountID
         self.curatorRoster = curatorRoster
@@ -27,5 +30,6 @@ public struct EngineConfiguration: Sendable {
         self.handlerTimeout = handlerTimeout
         self.maxCommitBatch = maxCommitBatch
         self.messagesKeptPerChat = messagesKeptPerChat
+        self.chatDetails = chatDetails
     }
 }

@@ -6,6 +6,8 @@ public struct ChatRecord: Hashable, Sendable, Codable {
     /// The client who opened it, once `new_chat` (or the directory) said so.
     public var clientID: UserID?
     public var type: ChatType?
+    /// The chat's topic, from the chat-details route when one is configured.
+    public var topic: String?
     /// The last status seen; `nil` until `update_chat_status`.
     public var status: ChatStatus?
     public var curatorID: UserID?

@@ -13,6 +13,8 @@ public struct UserRecord: Hashable, Sendable, Codable {
     public var openChats: Set<ChatID>
     /// When a chat was last assigned to this curator.
     public var lastAssignedAt: Date?
+    /// The topics a curator covers, from the curator directory; `nil` when unknown.
+    public var topics: Set<String>?
 
     public init(id: UserID, role: UserRole? = nil) {
         self.id = id

@@ -111,6 +111,33 @@ public struct WorldModel: Sendable, Hashable {
         learn(user, is: role, into: &ignored)
     }
 
+    /// Learns the curators the backend's directory lists, with the topics each covers.
+    @discardableResult
+    public mutating func learnDirectory(_ entries: [DirectoryEntry]) -> Change {
+        var change = Change()
+        for entry in entries where entry.curatorID != serviceAccountID {
+            learn(entry.curatorID, is: .curator, into: &change)
+            if users[entry.curatorID]?.topics != entry.topics {
+                users[entry.curatorID]?.topics = entry.topics
+                change.users.insert(entry.curatorID)
+            }
+            // Events are fresher than a directory read: it fills only what none said.
+            if let online = entry.online, users[entry.curatorID]?.presence == nil {
+                users[entry.curatorID]?.presence = online ? .online : .offline
+                change.users.insert(entry.curatorID)
+            }
+        }
+        return change
+    }
+
+    /// Sets a chat's topic, from the chat-details route.
+    @discardableResult
+    public mutating func setTopic(_ topic: String?, of chatID: ChatID) -> Change {
+        guard let topic, chats[chatID]?.topic != topic else { return Change() }
+        chats[chatID, default: ChatRecord(id: chatID)].topic = topic
+        return Change(chats: [chatID])
+    }
+
     // MARK: - The parts of apply
 
     private mutating func learn(_ user: UserID, is role: UserRole, into change: inout Change) {

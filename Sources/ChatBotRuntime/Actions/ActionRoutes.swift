@@ -99,7 +99,7 @@ public struct ActionRoutes: Codable, Sendable, Equatable {
         return OutgoingRequest(method: route.method, url: Self.join(baseURL, path), headers: ["Content-Type": "application/json"], body: data)
     }
 
-    private static func fill(_ template: String, with values: [String: String]) -> String {
+    static func fill(_ template: String, with values: [String: String]) -> String {
         var result = template
         for (name, value) in values {
             result = result.replacingOccurrences(of: "{\(name)}", with: value)
@@ -107,7 +107,7 @@ public struct ActionRoutes: Codable, Sendable, Equatable {
         return result
     }
 
-    private static func escapePathSegment(_ value: String) -> String {
+    static func escapePathSegment(_ value: String) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "/?#")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value

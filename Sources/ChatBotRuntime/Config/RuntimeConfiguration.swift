@@ -15,10 +15,12 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     public var alerts: AlertSink
     public var store: StoreSection
     public var engine: EngineSection
+    /// The optional curator-directory and chat-details routes; off by default.
+    public var directory: DirectorySection
     public var bots: [BotSection]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, auth, routes, alerts, store, engine, bots
+        case server, auth, routes, alerts, store, engine, directory, bots
         case serviceAccountID = "service_account_id"
     }
 
@@ -32,6 +34,7 @@ public struct RuntimeConfiguration: Decodable, Sendable {
         alerts = try container.decodeIfPresent(AlertSink.self, forKey: .alerts) ?? AlertSink()
         store = try container.decodeIfPresent(StoreSection.self, forKey: .store) ?? StoreSection()
         engine = try container.decodeIfPresent(EngineSection.self, forKey: .engine) ?? EngineSection()
+        directory = try container.decodeIfPresent(DirectorySection.self, forKey: .directory) ?? DirectorySection()
         bots = try container.decodeIfPresent([BotSection].self, forKey: .bots) ?? []
     }
 }

@@ -24,6 +24,8 @@ public final class BotRuntime: Service, Sendable {
         public let gateway: Gateway
         public let delivery: OutboxDelivery
         public let store: SQLiteStore
+        /// The backend's optional directory routes, when configured.
+        public let directory: BackendDirectory?
     }
 
     private let configuration: RuntimeConfiguration
@@ -62,7 +64,7 @@ public final class BotRuntime: Service, Sendable {
         let parts = try await assemble()
         started.withLock { $0 = parts }
         startSignal.notify()
-        enum Part: String { case engine, delivery, gateway }
+        enum Part: String { case engine, delivery, gateway, directory }
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
                 try await parts.engine.run()
@@ -76,7 +78,17 @@ public final class BotRuntime: Service, Sendable {
                 try? await cancelWhenGracefulShutdown { try await parts.gateway.run() }
                 return .gateway
             }
-            let first = try await group.next()
+            if let directory = parts.directory, configuration.directory.curatorsPath != nil {
+                let refresh = configuration.directory.refreshSeconds
+                group.addTask {
+                    try? await cancelWhenGracefulShutdown {
+                        try await Self.keepLearningDirectory(directory, into: parts.engine, every: refresh, logger: self.logger)
+                    }
+                    return .directory
+                }
+            }
+            var first = try await group.next()
+            while first == .directory { first = try await group.next() }
             if first == .gateway {
                 logger.info("stopping: reading stopped; letting handlers finish and commit")
                 await parts.engine.finish()
@@ -102,9 +114,36 @@ public final class BotRuntime: Service, Sendable {
         }
     }
 
+    /// Reads the curator directory now and every `interval` seconds (sooner after a
+    /// failure), and teaches the engine what it lists; ends when cancelled.
+    private static func keepLearningDirectory(
+        _ directory: BackendDirectory, into engine: Engine, every interval: Double, logger: Logger
+    ) async throws {
+        while !Task.isCancelled {
+            var wait = interval
+            do {
+                let entries = try await directory.curators()
+                try await engine.learnDirectory(entries)
+                logger.info("curator directory read", metadata: ["directory.curators": "\(entries.count)"])
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("curator directory not read; will try again", metadata: ["error": "\(error)"])
+                wait = min(interval, 30)
+            }
+            try await Task.sleep(for: .milliseconds(Int64(wait * 1_000)))
+        }
+    }
+
     private func assemble() async throws -> Parts {
         let store = try SQLiteStore(path: configuration.store.path)
         let tokens = try makeTokenProvider()
+        let directorySection = configuration.directory
+        let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil ? nil
+            : BackendDirectory(
+                apiBaseURL: configuration.server.apiBaseURL, section: directorySection, transport: AsyncHTTPTransport(),
+                tokens: tokens, logger: logger
+            )
         let delivery = OutboxDelivery(
             store: store, transport: AsyncHTTPTransport(), tokens: tokens,
             configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
@@ -119,7 +158,8 @@ public final class BotRuntime: Service, Sendable {
                 closedStatuses: Set(engineSection.closedStatuses.map { ChatStatus(wireValue: $0) }),
                 handlerTimeout: .milliseconds(Int64(engineSection.handlerTimeoutSeconds * 1_000)),
                 maxCommitBatch: engineSection.maxCommitBatch,
-                messagesKeptPerChat: engineSection.messagesKeptPerChat
+                messagesKeptPerChat: engineSection.messagesKeptPerChat,
+                chatDetails: directorySection.chatDetailsPath == nil ? nil : directory
             ),
             logger: logger,
             onActionsCommitted: { _ in delivery.notify() }
@@ -135,7 +175,7 @@ public final class BotRuntime: Service, Sendable {
             logger: logger,
             onEvent: { event, receivedAt in engine.submit(event, receivedAt: receivedAt) }
         )
-        return Parts(engine: engine, gateway: gateway, delivery: delivery, store: store)
+        return Parts(engine: engine, gateway: gateway, delivery: delivery, store: store, directory: directory)
     }
 
     private func makeTokenProvider() throws -> any TokenProvider {

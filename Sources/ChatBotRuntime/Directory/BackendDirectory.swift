@@ -1,0 +1,86 @@
+import ChatBotKit
+import Foundation
+import Logging
+
+/// Asks the backend's optional routes what events do not say: the curator directory
+/// (curators and their topics) and a new chat's topic.
+///
+/// Answers are read tolerantly, as events are: ids as strings or numbers, a bare list or
+/// a paginated `{"results": [...]}`, unknown fields ignored. A curator's `online`, where
+/// a backend adds it, fills in presence that no event has told yet.
+public final class BackendDirectory: ChatDetailsSource {
+    private let apiBaseURL: String
+    private let section: DirectorySection
+    private let transport: any HTTPTransport
+    private let tokens: any TokenProvider
+    private let logger: Logger
+
+    public init(apiBaseURL: String, section: DirectorySection, transport: any HTTPTransport, tokens: any TokenProvider, logger: Logger) {
+        self.apiBaseURL = apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL
+        self.section = section
+        self.transport = transport
+        self.tokens = tokens
+        self.logger = logger
+    }
+
+    /// Why the directory could not be read.
+    public struct Failure: Error, CustomStringConvertible {
+        public let url: String
+        public let reason: String
+        public var description: String { "curator directory at \(url): \(reason)" }
+    }
+
+    /// The curator directory; throws ``Failure`` naming the URL when it cannot be read.
+    public func curators() async throws -> [DirectoryEntry] {
+        guard let path = section.curatorsPath else { return [] }
+        let url = apiBaseURL + path
+        let body = try await get(url)
+        let list: [JSONValue]
+        switch body {
+        case .array(let items): list = items
+        case .object(let object): 
+            guard case .array(let items)? = object["results"] else { throw Failure(url: url, reason: "expected a list of curators") }
+            list = items
+        default: throw Failure(url: url, reason: "expected a list of curators")
+        }
+        return list.compactMap { item in
+            guard let id = item["id"]?.textValue else { return nil }
+            let topics: Set<String>? = switch item["topics"] {
+            case .array(let values)?: Set(values.compactMap(\.textValue))
+            default: nil
+            }
+            let online: Bool? = switch item["online"] {
+            case .bool(let value)?: value
+            default: nil
+            }
+            return DirectoryEntry(curatorID: UserID(id), topics: topics, online: online)
+        }
+    }
+
+    public func topic(of chat: ChatID) async -> String? {
+        guard let template = section.chatDetailsPath else { return nil }
+        let url = apiBaseURL + ActionRoutes.fill(template, with: ["chat_id": ActionRoutes.escapePathSegment(chat.rawValue)])
+        do {
+            return try await get(url)["topic"]?.textValue
+        } catch {
+            logger.warning("chat details not read; bots see the chat without a topic", metadata: ["chat.id": "\(chat)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func get(_ url: String) async throws -> JSONValue {
+        var request = OutgoingRequest(method: "GET", url: url)
+        request.headers["Authorization"] = "Bearer \(try await tokens.token())"
+        request.headers["Accept"] = "application/json"
+        let response = try await transport.perform(request)
+        if response.status == 401 || response.status == 403 { await tokens.invalidate() }
+        guard (200..<300).contains(response.status) else {
+            throw Failure(url: url, reason: "HTTP \(response.status): \(response.bodyText(limit: 200))")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: response.body)
+        } catch {
+            throw Failure(url: url, reason: "not JSON: \(response.bodyText(limit: 200))")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ChatBotKit
+
+/// `directory:` the backend's optional routes for what events do not say: who is a
+/// curator and which topics they cover, and a new chat's topic (PROTOCOL.md Part 3).
+/// Both are off unless their path is given.
+///
+/// ```yaml
+/// directory:
+///   curators_path: /api/curators/              # GET [{"id": ..., "topics": [...]}]
+///   refresh_seconds: 600
+///   chat_details_path: /api/chats/{chat_id}/   # GET {"topic": ...}, asked once per new chat
+/// ```
+public struct DirectorySection: Decodable, Sendable, Equatable {
+    public var curatorsPath: String?
+    public var refreshSeconds: Double
+    public var chatDetailsPath: String?
+
+    public init(curatorsPath: String? = nil, refreshSeconds: Double = 600, chatDetailsPath: String? = nil) {
+        self.curatorsPath = curatorsPath
+        self.refreshSeconds = refreshSeconds
+        self.chatDetailsPath = chatDetailsPath
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case curatorsPath = "curators_path"
+        case refreshSeconds = "refresh_seconds"
+        case chatDetailsPath = "chat_details_path"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        curatorsPath = try container.decodeIfPresent(String.self, forKey: .curatorsPath)
+        refreshSeconds = try container.decodeIfPresent(Double.self, forKey: .refreshSeconds) ?? 600
+        chatDetailsPath = try container.decodeIfPresent(String.self, forKey: .chatDetailsPath)
+        guard refreshSeconds >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .refreshSeconds, in: container, debugDescription: "must be at least 1")
+        }
+        for (key, path) in [(CodingKeys.curatorsPath, curatorsPath), (.chatDetailsPath, chatDetailsPath)] {
+            if let path, !path.hasPrefix("/") {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "a path starts with / (\"\(path)\")")
+            }
+        }
+    }
+}
