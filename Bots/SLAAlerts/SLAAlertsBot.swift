@@ -72,12 +72,19 @@ public struct SLAAlertsBot: Bot {
         clocks.running[index].alerted.insert(fired.level)
         if fired.level == .breach {
             clocks.running.remove(at: index)
-            if let status = policy.escalateStatus {
-                context.setStatus(status, of: fired.chat)
-                alert.details["escalated_status"] = .string(status.wireValue)
-            }
-            if policy.escalateReassign, let chat {
-                alert.details["reassigned_to"] = reassign(chat, context: context).map { .string("\($0)") } ?? .null
+            if policy.kind == .firstResponse { clocks.firstResponseDone = true }
+            let escalates = policy.escalateStatus != nil || policy.escalateReassign
+            if escalates, let previous = clocks.escalatedAt {
+                alert.details["escalated_already_at"] = .string(previous.formatted(.iso8601))
+            } else if escalates {
+                clocks.escalatedAt = context.now
+                if let status = policy.escalateStatus {
+                    context.setStatus(status, of: fired.chat)
+                    alert.details["escalated_status"] = .string(status.wireValue)
+                }
+                if policy.escalateReassign, let chat {
+                    alert.details["reassigned_to"] = reassign(chat, context: context).map { .string("\($0)") } ?? .null
+                }
             }
         }
         context.alert(alert)
@@ -128,15 +135,19 @@ public struct SLAAlertsBot: Bot {
         let key = ChatClocks.key(chat)
         guard var clocks = try context.state(ChatClocks.self, for: key) else { return }
         let stopping = clocks.running.filter(matches)
-        guard !stopping.isEmpty || (firstResponseMet && !clocks.firstResponseDone) else { return }
+        let settles = firstResponseMet && (!clocks.firstResponseDone || clocks.escalatedAt != nil)
+        guard !stopping.isEmpty || settles else { return }
         for clock in stopping {
             for level in SLAPolicy.Level.allCases {
                 context.cancelTimer(ClockTimer(policy: clock.policy, chat: chat, message: clock.message, level: level).name)
             }
         }
         clocks.running.removeAll(where: matches)
-        if firstResponseMet, stopping.contains(where: { policies[$0.policy]?.kind == .firstResponse }) {
+        if firstResponseMet {
+            // A curator wrote after the client did: the first response is given, and
+            // the next silence may escalate again.
             clocks.firstResponseDone = true
+            clocks.escalatedAt = nil
         }
         try context.setState(clocks, for: key)
     }

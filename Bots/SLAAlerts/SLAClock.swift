@@ -15,8 +15,12 @@ struct SLAClock: Sendable, Hashable, Codable {
 /// A chat's SLA clocks, kept in the bot's state under `clocks.<chat id>`.
 struct ChatClocks: Sendable, Hashable, Codable {
     var running: [SLAClock] = []
-    /// A curator answered the chat: its first-response policies are met for good.
+    /// The chat's first response is settled for good: a curator answered, or the wait
+    /// already breached (a later client message does not start the clock again).
     var firstResponseDone = false
+    /// When a breach last escalated the chat (status or reassignment); cleared when a
+    /// curator writes. A chat escalates once per spell of silence, not once per message.
+    var escalatedAt: Date?
 
     static func key(_ chat: ChatID) -> String {
         "clocks.\(chat)"

@@ -111,6 +111,38 @@ extension Alert {
         #expect(harness.alerts.last?.details["waited_seconds"] == .integer(900))
     }
 
+    @Test func aBreachedFirstResponseIsNotMeasuredAgain() async throws {
+        let harness = try slaHarness(firstResponsePolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(20))
+            try await harness.send(.message("m2", in: "7", from: "anna", text: "Sorry for the wait"))
+            try await harness.send(.message("m3", in: "7", from: "client-1", text: "No problem"))
+            try await harness.advance(by: .minutes(30))
+        }
+        #expect(harness.alerts.map(\.levelName) == ["warning", "breach"])
+    }
+
+    @Test func aChatEscalatesOncePerSilenceNotOncePerMessage() async throws {
+        let harness = try slaHarness(#"{"policies": [{"kind": "unread", "breach": "10m", "escalate_status": "urgent"}]}"#)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            for message in ["m1", "m2", "m3"] {
+                try await harness.send(.message(MessageID(message), in: "7", from: "client-1"))
+                try await harness.advance(by: .seconds(20))
+            }
+            try await harness.advance(by: .minutes(10))
+            // A curator answers; the next silence may escalate again.
+            try await harness.send(.message("m4", in: "7", from: "anna", text: "On it"))
+            try await harness.send(.message("m5", in: "7", from: "client-1"))
+            try await harness.advance(by: .minutes(10))
+        }
+        #expect(harness.alerts.count == 4)
+        #expect(harness.actions.filter { $0.kind == "change_status" }.count == 2)
+        #expect(harness.alerts[1].details["escalated_already_at"] != nil)
+    }
+
     @Test func closingTheChatStopsItsClocks() async throws {
         let harness = try slaHarness(unreadPolicy)
         try await harness.run { harness in
