@@ -39,6 +39,8 @@ public struct AutoAssignBot: Bot {
         switch event {
         case .newChat(let opened):
             var state = try loadState(context)
+            // Chats already waiting come first: a seat goes to the oldest.
+            try drainQueue(trigger: "new_chat", state: &state, context: context)
             try assignOrQueue(opened.chatID, trigger: "new_chat", state: &state, context: context)
             try context.setState(state, for: AutoAssignState.key)
         case .assignCurator(let assignment):
@@ -71,7 +73,7 @@ public struct AutoAssignBot: Bot {
         let curator = UserID(id)
         guard let user = context.world.user(curator), !user.isOnline else { return }
         var state = try loadState(context)
-        state.dropExpired(at: context.now)
+        try requeueUnconfirmed(&state, context: context)
         let inFlight = state.pending.filter { $0.value.curator == curator }.map(\.key)
         let chats = Set(user.openChats).union(inFlight).sorted()
         context.logger.info("curator stayed offline; reassigning their open chats", metadata: [
@@ -79,7 +81,7 @@ public struct AutoAssignBot: Bot {
         ])
         for chat in chats {
             state.pending.removeValue(forKey: chat)
-            try assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], state: &state, context: context)
+            try assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, state: &state, context: context)
         }
         try context.setState(state, for: AutoAssignState.key)
     }
@@ -87,18 +89,29 @@ public struct AutoAssignBot: Bot {
     // MARK: - Deciding
 
     private func assignOrQueue(
-        _ chatID: ChatID, trigger: String, excluding: Set<UserID> = [], state: inout AutoAssignState, context: BotContext
+        _ chatID: ChatID, trigger: String, excluding: Set<UserID> = [], awayFrom: UserID? = nil,
+        state: inout AutoAssignState, context: BotContext
     ) throws {
         guard let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
-        if trigger != "curator_offline", chat.curatorID != nil || state.pending[chatID] != nil { return }
-        state.dropExpired(at: context.now)
+        if awayFrom == nil, chat.curatorID != nil || state.pending[chatID] != nil { return }
+        try requeueUnconfirmed(&state, context: context)
         var decision = try decide(chat, trigger: trigger, excluding: excluding, state: state, context: context)
         if let curator = decision.picked {
             assign(curator, to: chatID, state: &state, context: context)
         } else {
-            decision.queuePosition = state.enqueue(chatID, at: context.now)
+            decision.queuePosition = state.enqueue(chatID, at: context.now, awayFrom: awayFrom)
         }
         try record(decision, context: context)
+    }
+
+    /// Assignments the backend never confirmed (refused for good, say) stop counting
+    /// toward a load; their chats, still without a curator, wait in the queue again.
+    private func requeueUnconfirmed(_ state: inout AutoAssignState, context: BotContext) throws {
+        for chatID in state.dropExpired(at: context.now) {
+            guard let chat = context.world.chat(chatID), !context.world.isClosed(chat), chat.curatorID == nil else { continue }
+            context.logger.warning("an assignment was never confirmed; the chat waits again", metadata: ["chat.id": "\(chatID)"])
+            _ = state.enqueue(chatID, at: context.now)
+        }
     }
 
     /// Offers waiting chats, oldest first, to whoever can take them now.
@@ -107,19 +120,21 @@ public struct AutoAssignBot: Bot {
     /// the kinds of chat (type and topic) nobody could take earlier in the same pass, so
     /// a long queue at night costs one look per chat, not one decision per chat.
     private func drainQueue(trigger: String, state: inout AutoAssignState, context: BotContext) throws {
-        state.dropExpired(at: context.now)
+        try requeueUnconfirmed(&state, context: context)
         var unservable: Set<String> = []
         guard planner.anyoneHasASeat(world: context.world, state: state) else { return }
         for waiting in state.queue {
-            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat),
-                  chat.curatorID == nil, state.pending[waiting.chat] == nil
+            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), state.pending[waiting.chat] == nil,
+                  chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
             else {
+                // Taken by someone, closed, or its curator came back: it waits no more.
                 state.forget(waiting.chat)
                 continue
             }
-            let kind = "\(chat.type?.wireValue ?? "?")|\(chat.topic ?? "")"
+            let excluding = Set([waiting.awayFrom].compactMap { $0 })
+            let kind = "\(chat.type?.wireValue ?? "?")|\(chat.topic ?? "")|\(waiting.awayFrom.map { "\($0)" } ?? "")"
             guard !unservable.contains(kind) else { continue }
-            let decision = try decide(chat, trigger: trigger, excluding: [], state: state, context: context)
+            let decision = try decide(chat, trigger: trigger, excluding: excluding, state: state, context: context)
             guard let curator = decision.picked else {
                 unservable.insert(kind)
                 continue
@@ -190,6 +205,10 @@ public struct AutoAssignBot: Bot {
 
     private func loadState(_ context: BotContext) throws -> AutoAssignState {
         try context.state(AutoAssignState.self, for: AutoAssignState.key) ?? AutoAssignState()
+    }
+
+    private func isOnline(_ user: UserID?, _ world: WorldView) -> Bool {
+        user.flatMap { world.user($0) }?.isOnline ?? false
     }
 
     private func isCurator(_ user: UserID, _ world: WorldView) -> Bool {

@@ -9,6 +9,8 @@ struct AutoAssignState: Sendable, Codable, Hashable {
     struct Waiting: Sendable, Codable, Hashable {
         var chat: ChatID
         var since: Date
+        /// The curator the chat is moving away from (offline too long), who still holds it.
+        var awayFrom: UserID?
     }
 
     /// An assignment sent but not yet seen back as `assign_curator`.
@@ -30,9 +32,9 @@ struct AutoAssignState: Sendable, Codable, Hashable {
     /// dead-lettered must not hold a seat forever.
     static let pendingLifetime: TimeInterval = 600
 
-    mutating func enqueue(_ chat: ChatID, at date: Date) -> Int {
+    mutating func enqueue(_ chat: ChatID, at date: Date, awayFrom: UserID? = nil) -> Int {
         if let index = queue.firstIndex(where: { $0.chat == chat }) { return index + 1 }
-        queue.append(Waiting(chat: chat, since: date))
+        queue.append(Waiting(chat: chat, since: date, awayFrom: awayFrom))
         return queue.count
     }
 
@@ -41,7 +43,10 @@ struct AutoAssignState: Sendable, Codable, Hashable {
         pending.removeValue(forKey: chat)
     }
 
-    mutating func dropExpired(at now: Date) {
-        pending = pending.filter { now.timeIntervalSince($0.value.at) < Self.pendingLifetime }
+    /// Forgets assignments the backend never confirmed in time; returns their chats.
+    mutating func dropExpired(at now: Date) -> [ChatID] {
+        let expired = pending.filter { now.timeIntervalSince($0.value.at) >= Self.pendingLifetime }.map(\.key)
+        for chat in expired { pending.removeValue(forKey: chat) }
+        return expired.sorted()
     }
 }

@@ -175,6 +175,50 @@ extension BotHarness {
         #expect(moved.excluded.first == .init(curator: "a", reason: "the chat is moving away from them"))
     }
 
+    @Test func aChatThatMustMoveWaitsUntilSomeoneCanTakeIt() async throws {
+        let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1, presenceGrace: 60, reassignOfflineAfter: 300))
+        try await harness.run { harness in
+            try await harness.send([.online("a"), .online("b")])
+            try await harness.send(.chatOpened("1", by: "client-1"))
+            try await harness.send(.chatOpened("2", by: "client-2"))
+            #expect(try await harness.confirmAssignments() == ["1": "a", "2": "b"])
+            try await harness.send(.offline("a"))
+            try await harness.advance(by: .seconds(300))
+            #expect(harness.takeActions().isEmpty)   // b is full: chat 1 waits, still a's
+            #expect(try harness.decisions("1").last?.queuePosition == 1)
+            try await harness.send(.statusChanged(of: "2", to: "closed"))
+        }
+        #expect(harness.actions.last == .assignCurator(chatID: "1", curatorID: "b"))
+    }
+
+    @Test func aNewChatDoesNotJumpTheQueue() async throws {
+        let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1))
+        try await harness.run { harness in
+            try await harness.send(.online("a"))
+            try await harness.send(.chatOpened("1", by: "client-1"))
+            #expect(try await harness.confirmAssignments() == ["1": "a"])
+            try await harness.send(.chatOpened("2", by: "client-2"))   // a is full: chat 2 waits
+            // Someone moves chat 1 to c by hand: a has a seat again, and nothing drained.
+            try await harness.send(.curatorAssigned("c", to: "1"))
+            try await harness.send(.chatOpened("3", by: "client-3"))
+        }
+        #expect(harness.actions.last == .assignCurator(chatID: "2", curatorID: "a"))
+        #expect(try harness.decisions("3").last?.queuePosition == 1)
+    }
+
+    @Test func anAssignmentNeverConfirmedPutsTheChatBackInTheQueue() async throws {
+        let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1))
+        try await harness.run { harness in
+            try await harness.send(.online("a"))
+            try await harness.send(.chatOpened("1", by: "client-1"))   // the backend never confirms it
+            try await harness.advance(by: .minutes(11))
+            try await harness.send(.online("b"))
+        }
+        let assignments = harness.actions.filter { $0.kind == "assign_curator" }
+        #expect(assignments.count == 2)
+        #expect(assignments.allSatisfy { $0.chatID == "1" })
+    }
+
     @Test func curatorsTakeOnlyTheChatTypesTheyMay() async throws {
         let settings = AutoAssignSettings(curators: ["a": .init(chatTypes: [.order])])
         let harness = assignmentHarness(settings)
