@@ -61,6 +61,22 @@ struct ConfigLoaderTests {
         #expect(error.message.contains("must come before the breach"))
     }
 
+    @Test func aDurationOfMoreThanTenYearsIsATypo() throws {
+        let yaml = minimal + "\nbots:\n  - type: auto_assign\n    options: {reassign_offline_after: 99999999999999999}\n"
+        let configuration = try load(yaml)
+        let error = try #require(throws: ConfigError.self) { try BotRegistry.builtIn.makeBots(configuration.bots, file: "chatbots.yaml") }
+        #expect(error.keyPath == "bots[0].options.reassign_offline_after")
+        #expect(error.message.contains("more than ten years"))
+        #expect(ConfigDuration(parsing: "3651d") == nil)
+        #expect(ConfigDuration(parsing: "3650d") == ConfigDuration.maximum)
+        #expect(configError(minimal + "\nengine:\n  handler_timeout_seconds: .inf\n")?.keyPath == "engine.handler_timeout_seconds")
+    }
+
+    @Test func anApostropheInAPlainValueDoesNotHideAComment() throws {
+        let configuration = try load(minimal.replacingOccurrences(of: "url: ws://127.0.0.1:8080", with: "url: ws://127.0.0.1:8080\n  origin: https://we're.example   # or ${NOT_SET}"))
+        #expect(configuration.server.origin == "https://we're.example")
+    }
+
     @Test func aTrailingCommentMayMentionAVariableThatIsNotSet() throws {
         let configuration = try load(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "service_account_id: 1000   # or ${NOT_SET}"))
         #expect(configuration.serviceAccountID == "1000")

@@ -106,6 +106,19 @@ struct OutboxDeliveryTests {
         }
     }
 
+    @Test func aPassWithADeadlineLeavesWhatItHadNoTimeForInTheOutbox() async throws {
+        try await withEmulator { emulator, port in
+            let chats = (1...3).map { _ in emulator.openChat(client: "client-1") }
+            let store = InMemoryStore()
+            try await commitWelcomes(chats, store: store)
+            let outbox = delivery(store: store, port: port, tokens: StaticTokenProvider(token: try await emulatorToken(port: port)))
+            #expect(try await outbox.deliverDue(deadline: Date().addingTimeInterval(-1)) == 0)
+            #expect(store.outbox.count == 3)
+            #expect(try await outbox.deliverDue(deadline: Date().addingTimeInterval(60)) == 3)
+            #expect(store.outbox.isEmpty)
+        }
+    }
+
     @Test func anActionCommittedBeforeAStopIsDeliveredAfterTheRestartWithItsKey() async throws {
         try await withEmulator { emulator, port in
             try await withTemporaryFolder { folder in

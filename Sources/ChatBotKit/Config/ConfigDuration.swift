@@ -21,11 +21,16 @@ public struct ConfigDuration: Hashable, Sendable, Comparable, Codable, CustomStr
         seconds = value
     }
 
+    /// The longest duration a config may give: ten years. Anything longer is a typo, and
+    /// would overflow the clocks that wait for it.
+    public static let maximum = ConfigDuration(seconds: 3_650 * 86_400)
+
     /// Parses `90s`, `15m`, `2h`, `1h30m`, `1d`, or a number of seconds; `nil` if the
-    /// text is none of those.
+    /// text is none of those, or longer than ``maximum``.
     public init?(parsing text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let plain = Int64(trimmed), plain >= 0 {
+            guard plain <= Self.maximum.seconds else { return nil }
             seconds = plain
             return
         }
@@ -55,7 +60,7 @@ public struct ConfigDuration: Hashable, Sendable, Comparable, Codable, CustomStr
             number = nil
         }
         // A number with no unit after a unit ("1h30") is ambiguous: refuse it.
-        guard number == nil, !trimmed.isEmpty else { return nil }
+        guard number == nil, !trimmed.isEmpty, total <= Self.maximum.seconds else { return nil }
         seconds = total
     }
 
@@ -65,13 +70,16 @@ public struct ConfigDuration: Hashable, Sendable, Comparable, Codable, CustomStr
             guard number >= 0 else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "a duration cannot be negative (\(number))")
             }
+            guard number <= Self.maximum.seconds else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(number) seconds is more than ten years")
+            }
             seconds = number
             return
         }
         let text = try container.decode(String.self)
         guard let parsed = ConfigDuration(parsing: text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "\"\(text)\" is not a duration: write 90s, 15m, 2h, 1h30m, 1d or a number of seconds"
+                in: container, debugDescription: "\"\(text)\" is not a duration: write 90s, 15m, 2h, 1h30m, 1d or a number of seconds (ten years at most)"
             )
         }
         self = parsed

@@ -20,7 +20,9 @@ public struct SystemClock: EngineClock {
     }
 
     public func sleep(until deadline: Date) async throws {
-        let seconds = deadline.timeIntervalSinceNow
+        // A day at a time at most: far deadlines (and any that would overflow) are
+        // reached by waking now and then, which a cancellation ends anyway.
+        let seconds = min(deadline.timeIntervalSinceNow, 86_400)
         if seconds > 0 {
             try await Task.sleep(for: .milliseconds(Int64((seconds * 1_000).rounded(.up))))
         }

@@ -92,7 +92,7 @@ public final class OutboxDelivery: Sendable {
         }
     }
 
-    /// Asks ``run()`` to return after the pass it is in: no request is cut off halfway,
+    /// Asks ``run()`` to return after the request it is making: none is cut off halfway,
     /// so nothing is marked for retry merely because the runtime was stopping.
     public func stop() {
         stopping.withLock { $0 = true }
@@ -101,9 +101,9 @@ public final class OutboxDelivery: Sendable {
 
     /// Delivers until cancelled, or until ``stop()``.
     public func run() async throws {
-        while !Task.isCancelled, !stopping.withLock({ $0 }) {
+        while !Task.isCancelled, !isStopping {
             let token = wake.token
-            let attempted = try await deliverDue()
+            let attempted = try await deliver(stopsWhenAsked: true, deadline: nil)
             if attempted > 0 { continue }
             let poll = configuration.pollInterval
             await withTaskGroup(of: Void.self) { group in
@@ -116,16 +116,31 @@ public final class OutboxDelivery: Sendable {
     }
 
     /// One pass: attempts every action due now, in commit order; returns how many.
+    ///
+    /// - Parameter deadline: When set, the pass starts no request after it; what is
+    ///   left stays in the outbox (a stopping runtime must not wait on a hung backend).
     @discardableResult
-    public func deliverDue() async throws -> Int {
+    public func deliverDue(deadline: Date? = nil) async throws -> Int {
+        try await deliver(stopsWhenAsked: false, deadline: deadline)
+    }
+
+    private var isStopping: Bool {
+        stopping.withLock { $0 }
+    }
+
+    private func deliver(stopsWhenAsked: Bool, deadline: Date?) async throws -> Int {
         let due = try await store.dueActions(at: Date(), limit: configuration.batchSize)
+        var attempted = 0
         for entry in due {
+            if stopsWhenAsked, isStopping { break }
+            if let deadline, Date() >= deadline { break }
             guard let id = entry.id else { continue }
             let outcome = await attempt(entry)
             try await store.settle(id, as: outcome)
+            attempted += 1
             progress.notify()
         }
-        return due.count
+        return attempted
     }
 
     private func attempt(_ entry: OutboxEntry) async -> DeliveryOutcome {

@@ -78,7 +78,8 @@ public enum ConfigLoader {
             let character = line[index]
             if let open = quote {
                 if character == open { quote = nil }
-            } else if character == "\"" || character == "'" {
+            } else if character == "\"" || character == "'", " :[{,-".contains(previous) {
+                // A quote opens a quoted scalar only where one can start: "We're" does not.
                 quote = character
             } else if character == "#", previous == " " || previous == "\t" {
                 return index

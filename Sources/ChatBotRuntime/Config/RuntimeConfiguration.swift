@@ -74,8 +74,8 @@ public struct ServerSection: Decodable, Sendable {
         pingIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .pingIntervalSeconds) ?? 20
         maxFrameBytes = try container.decodeIfPresent(Int.self, forKey: .maxFrameBytes) ?? FrameDecoder.defaultMaxFrameBytes
         naiveTimeZone = try container.decodeIfPresent(String.self, forKey: .naiveTimeZone) ?? "UTC"
-        guard pingIntervalSeconds > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: .pingIntervalSeconds, in: container, debugDescription: "must be more than 0")
+        guard pingIntervalSeconds > 0, pingIntervalSeconds <= 3_600 else {
+            throw DecodingError.dataCorruptedError(forKey: .pingIntervalSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
         }
         guard maxFrameBytes >= 1_024 else {
             throw DecodingError.dataCorruptedError(forKey: .maxFrameBytes, in: container, debugDescription: "must be at least 1024")
@@ -168,8 +168,8 @@ public struct EngineSection: Decodable, Sendable {
         closedStatuses = try container.decodeIfPresent([String].self, forKey: .closedStatuses) ?? closedStatuses
         curators = try container.decodeIfPresent([LooseString].self, forKey: .curators)?.map(\.value) ?? curators
         messagesKeptPerChat = try container.decodeIfPresent(Int.self, forKey: .messagesKeptPerChat) ?? messagesKeptPerChat
-        guard handlerTimeoutSeconds > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: .handlerTimeoutSeconds, in: container, debugDescription: "must be more than 0")
+        guard handlerTimeoutSeconds > 0, handlerTimeoutSeconds <= 3_600 else {
+            throw DecodingError.dataCorruptedError(forKey: .handlerTimeoutSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
         }
         guard maxCommitBatch >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .maxCommitBatch, in: container, debugDescription: "must be at least 1")

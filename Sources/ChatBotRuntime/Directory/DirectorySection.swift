@@ -33,8 +33,8 @@ public struct DirectorySection: Decodable, Sendable, Equatable {
         curatorsPath = try container.decodeIfPresent(String.self, forKey: .curatorsPath)
         refreshSeconds = try container.decodeIfPresent(Double.self, forKey: .refreshSeconds) ?? 600
         chatDetailsPath = try container.decodeIfPresent(String.self, forKey: .chatDetailsPath)
-        guard refreshSeconds >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .refreshSeconds, in: container, debugDescription: "must be at least 1")
+        guard refreshSeconds >= 1, refreshSeconds <= 86_400 else {
+            throw DecodingError.dataCorruptedError(forKey: .refreshSeconds, in: container, debugDescription: "must be at least 1 and at most 86400")
         }
         for (key, path) in [(CodingKeys.curatorsPath, curatorsPath), (.chatDetailsPath, chatDetailsPath)] {
             if let path, !path.hasPrefix("/") {

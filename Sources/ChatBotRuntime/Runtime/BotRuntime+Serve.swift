@@ -1,4 +1,5 @@
 import ChatBotKit
+import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -16,6 +17,13 @@ extension BotRuntime {
     /// try await BotRuntime.serve(configurationFile: "bots.yaml", registry: registry, logger: Logger(label: "bots"))
     /// ```
     ///
+    /// A program's `main.swift` may rather call ``serveAndExit(configurationFile:registry:logger:)``,
+    /// which prints a bad configuration's error instead of crashing on it:
+    ///
+    /// ```swift
+    /// await BotRuntime.serveAndExit(configurationFile: "bots.yaml", registry: registry, logger: Logger(label: "bots"))
+    /// ```
+    ///
     /// - Throws: ``ConfigError`` naming the file, key and line when the file or a bot's
     ///   options are wrong; otherwise what stopped the runtime.
     public static func serve(configurationFile path: String, registry: BotRegistry, logger: Logger) async throws {
@@ -26,5 +34,21 @@ extension BotRuntime {
             configuration: .init(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// ``serve(configurationFile:registry:logger:)``, then exits: with status 0 after a
+    /// graceful stop, 2 after printing a configuration error (file, line, key) to
+    /// standard error, 1 after printing any other error that stopped the runtime.
+    public static func serveAndExit(configurationFile path: String, registry: BotRegistry, logger: Logger) async -> Never {
+        do {
+            try await serve(configurationFile: path, registry: registry, logger: logger)
+            exit(0)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(2)
+        } catch {
+            FileHandle.standardError.write(Data("error: the runtime stopped: \(error)\n".utf8))
+            exit(1)
+        }
     }
 }

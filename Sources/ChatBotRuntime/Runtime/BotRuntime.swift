@@ -99,7 +99,7 @@ public final class BotRuntime: Service, Sendable {
                 while !running.isEmpty, let part = try await group.next() {
                     running.remove(part)
                 }
-                let delivered = (try? await parts.delivery.deliverDue()) ?? 0
+                let delivered = (try? await parts.delivery.deliverDue(deadline: Date().addingTimeInterval(Self.finalDeliveryBudget))) ?? 0
                 let left = (try? await parts.store.pendingActionCount()) ?? 0
                 let handled = parts.engine.statistics.eventsHandled
                 let frames = parts.gateway.statistics
@@ -113,6 +113,10 @@ public final class BotRuntime: Service, Sendable {
             group.cancelAll()
         }
     }
+
+    /// How long a stopping runtime keeps delivering before it leaves the rest in the
+    /// outbox for the next start.
+    static let finalDeliveryBudget: TimeInterval = 10
 
     /// Reads the curator directory now and every `interval` seconds (sooner after a
     /// failure), and teaches the engine what it lists; ends when cancelled.
@@ -141,7 +145,8 @@ public final class BotRuntime: Service, Sendable {
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil ? nil
             : BackendDirectory(
-                apiBaseURL: configuration.server.apiBaseURL, section: directorySection, transport: AsyncHTTPTransport(),
+                // A new chat's lane waits for the details: a backend that hangs costs it 5 s at most.
+                apiBaseURL: configuration.server.apiBaseURL, section: directorySection, transport: AsyncHTTPTransport(timeout: .seconds(5)),
                 tokens: tokens, logger: logger
             )
         let delivery = OutboxDelivery(

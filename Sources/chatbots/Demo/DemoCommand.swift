@@ -41,8 +41,8 @@ struct DemoCommand: AsyncParsableCommand {
         if let duration, ConfigDuration(parsing: duration) == nil {
             throw ValidationError("--duration \"\(duration)\" is not a duration: write e.g. 90s, 5m or 1h")
         }
-        guard ConfigDuration(parsing: closedFor) != nil else {
-            throw ValidationError("--closed-for \"\(closedFor)\" is not a duration: write e.g. 60s or 2m")
+        guard let closed = ConfigDuration(parsing: closedFor), closed.seconds <= 12 * 3_600 else {
+            throw ValidationError("--closed-for \"\(closedFor)\" is not a duration of at most 12h: write e.g. 60s or 2m")
         }
         guard rate > 0, rate <= 1_000 else { throw ValidationError("--rate must be more than 0 and at most 1000, not \(rate)") }
     }
