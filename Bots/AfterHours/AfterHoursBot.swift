@@ -89,7 +89,7 @@ public struct AfterHoursBot: Bot {
         let zone = settings.hours.timeZone
         var values = ["time_zone": zone.identifier]
         guard let reopening else {
-            values["next_open"] = "—"
+            for name in ["next_open", "next_open_date", "next_open_time"] { values[name] = "—" }
             return values
         }
         func format(_ pattern: String, locale: Locale = Locale(identifier: "en_US_POSIX")) -> String {
