@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ChatBotsCommandTests",
             dependencies: [
-                "chatbots", "ChatBotKit", "ChatEmulator",
+                "chatbots", "AutoAssign", "ChatBotKit", "ChatBotRuntime", "ChatBotTesting", "ChatEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -169,6 +169,7 @@ let package = Package(
         .testTarget(
             name: "ChatBotRuntimeTests",
             dependencies: [
+                "AutoAssign",
                 "ChatBotKit",
                 "ChatBotRuntime",
                 "ChatBotTesting",

@@ -11,9 +11,9 @@ import GRDB
 public final class SQLiteStore: Store {
     /// The database file.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let encoder = JSONEncoder()
-    private let decoder = JSONDecoder()
+    let decoder = JSONDecoder()
 
     /// Opens (or creates) the store at `path`.
     public init(path: String) throws {
@@ -158,7 +158,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private func outboxEntry(_ row: Row) throws -> OutboxEntry {
+    func outboxEntry(_ row: Row) throws -> OutboxEntry {
         OutboxEntry(
             id: row["id"], idempotencyKey: row["idempotency_key"], bot: row["bot"],
             action: try decoder.decode(BotAction.self, from: row["action"] as Data),

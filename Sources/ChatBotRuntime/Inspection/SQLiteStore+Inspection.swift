@@ -1,0 +1,111 @@
+import ChatBotKit
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// Opens an existing store for inspection, safely beside a running runtime (WAL lets
+    /// readers and the runtime's writer work at once). Refuses a path with no store:
+    /// inspecting must never create one.
+    public static func existing(at path: String) throws -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.cannotOpen(path: path, reason: "there is no store there (check store.path in the config)")
+        }
+        return try SQLiteStore(path: path)
+    }
+
+    /// The whole store at a glance.
+    ///
+    /// - Parameter closedStatuses: The statuses that close a chat (the config's
+    ///   `engine.closed_statuses`).
+    public func summary(closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived]) async throws -> StoreSummary {
+        try await pool.read { db in
+            let chats = try Row.fetchAll(db, sql: "SELECT record FROM chat").map { try self.decoder.decode(ChatRecord.self, from: $0["record"] as Data) }
+            let users = try Row.fetchAll(db, sql: "SELECT record FROM user").map { try self.decoder.decode(UserRecord.self, from: $0["record"] as Data) }
+            var byStatus: [String: Int] = [:]
+            for chat in chats { byStatus[chat.status?.wireValue ?? "open", default: 0] += 1 }
+            let curators = users.filter { $0.role == .curator }
+            let openStatuses: (ChatRecord) -> Bool = { chat in chat.status.map { !closedStatuses.contains($0) } ?? true }
+            let outbox = try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+            let counts = Dictionary(uniqueKeysWithValues: outbox.map { ($0["status"] as String, $0["n"] as Int) })
+            let nextDue = try Double.fetchOne(db, sql: "SELECT MIN(fire_at) FROM timer")
+            return StoreSummary(
+                chatsByStatus: byStatus,
+                waitingChats: chats.filter { $0.curatorID == nil && openStatuses($0) }.map(\.id).sorted(),
+                curatorsKnown: curators.count,
+                curatorsOnline: curators.filter(\.isOnline).map(\.id).sorted(),
+                pendingTimers: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timer") ?? 0,
+                nextTimerDue: nextDue.map { Date(timeIntervalSince1970: $0) },
+                outboxPending: counts["pending"] ?? 0, outboxDelivered: counts["delivered"] ?? 0, deadLetters: counts["dead"] ?? 0
+            )
+        }
+    }
+
+    /// Everything about one chat; `nil` if the store never saw it.
+    public func inspect(chat id: ChatID) async throws -> ChatInspection? {
+        try await pool.read { db in
+            guard let data = try Data.fetchOne(db, sql: "SELECT record FROM chat WHERE id = ?", arguments: [id.rawValue]) else { return nil }
+            let chat = try self.decoder.decode(ChatRecord.self, from: data)
+            let state = try Row.fetchAll(db, sql: "SELECT bot, key, value FROM bot_state ORDER BY bot, key").compactMap { row -> ChatInspection.StateEntry? in
+                let key: String = row["key"]
+                guard Self.key(key, concerns: chat), let value = row["value"] as Data? else { return nil }
+                return .init(bot: row["bot"], key: key, value: (try? self.decoder.decode(JSONValue.self, from: value)) ?? .string(String(decoding: value, as: UTF8.self)))
+            }
+            let timers = try Row.fetchAll(db, sql: "SELECT bot, name, fire_at, payload FROM timer WHERE chat_id = ? ORDER BY fire_at", arguments: [id.rawValue]).map { row in
+                ChatInspection.TimerEntry(
+                    bot: row["bot"], name: row["name"], fireAt: Date(timeIntervalSince1970: row["fire_at"]),
+                    payload: try self.decoder.decode(JSONValue.self, from: row["payload"] as Data)
+                )
+            }
+            let actions = try Row.fetchAll(db, sql: """
+                SELECT id, idempotency_key, bot, action, created_at, attempts, status, settled_at, last_error FROM outbox
+                WHERE chat_id = ? ORDER BY id
+                """, arguments: [id.rawValue]).map { row in
+                let settled: Double? = row["settled_at"]
+                return ChatInspection.ActionEntry(
+                    id: row["id"], bot: row["bot"], action: try self.decoder.decode(BotAction.self, from: row["action"] as Data),
+                    idempotencyKey: row["idempotency_key"], status: row["status"], attempts: row["attempts"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]), settledAt: settled.map { Date(timeIntervalSince1970: $0) },
+                    lastError: row["last_error"]
+                )
+            }
+            return ChatInspection(chat: chat, state: state, timers: timers, actions: actions)
+        }
+    }
+
+    /// Dead letters, oldest first.
+    public func deadLetterList() async throws -> [DeadLetter] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, bot, action, attempts, last_error, settled_at FROM outbox WHERE status = 'dead' ORDER BY id").map { row in
+                let settled: Double? = row["settled_at"]
+                return DeadLetter(
+                    id: row["id"], bot: row["bot"], action: try self.decoder.decode(BotAction.self, from: row["action"] as Data),
+                    attempts: row["attempts"], reason: row["last_error"] ?? "", settledAt: settled.map { Date(timeIntervalSince1970: $0) }
+                )
+            }
+        }
+    }
+
+    /// Puts dead letters back in the outbox, due now, with their idempotency keys; a
+    /// running runtime delivers them at its next look. Returns the ids re-queued.
+    @discardableResult
+    public func requeueDeadLetters(_ ids: [Int64]? = nil, now: Date = Date()) async throws -> [Int64] {
+        try await pool.write { db in
+            let dead = try Int64.fetchAll(db, sql: "SELECT id FROM outbox WHERE status = 'dead' ORDER BY id")
+            let chosen = ids.map { wanted in dead.filter(wanted.contains) } ?? dead
+            for id in chosen {
+                try db.execute(
+                    sql: "UPDATE outbox SET status = 'pending', next_attempt_at = ?, settled_at = NULL, last_error = 'requeued by hand after: ' || COALESCE(last_error, '') WHERE id = ?",
+                    arguments: [now.timeIntervalSince1970, id]
+                )
+            }
+            return chosen
+        }
+    }
+
+    /// Whether a bot's state key concerns a chat: it names the chat (`decisions.7`,
+    /// `clocks.7`) or the chat's client (`client.c-1.curator`) as one of its dotted parts.
+    static func key(_ key: String, concerns chat: ChatRecord) -> Bool {
+        let parts = key.split(separator: ".").map(String.init)
+        return parts.contains(chat.id.rawValue) || chat.clientID.map { parts.contains($0.rawValue) } == true
+    }
+}
