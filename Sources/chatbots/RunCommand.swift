@@ -13,13 +13,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The configuration file.")
     var config = "Config/chatbots.yaml"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level, over the config's logging.level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level?
 
     func run() async throws {
-        var logger = Logger(label: "chatbots")
-        logger.logLevel = logLevel
         do {
+            // The config's logging section decides the log, unless a level is given here.
+            var logger: Logger?
+            if let logLevel {
+                logger = try ConfigLoader.load(path: config).logging.makeLogger(label: "chatbots")
+                logger?.logLevel = logLevel
+            }
             try await BotRuntime.serve(configurationFile: config, registry: .builtIn, logger: logger)
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -17,10 +17,12 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     public var engine: EngineSection
     /// The optional curator-directory and chat-details routes; off by default.
     public var directory: DirectorySection
+    /// The log's level and format.
+    public var logging: LoggingSection
     public var bots: [BotSection]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, auth, routes, alerts, store, engine, directory, bots
+        case server, auth, routes, alerts, store, engine, directory, logging, bots
         case serviceAccountID = "service_account_id"
     }
 
@@ -35,6 +37,7 @@ public struct RuntimeConfiguration: Decodable, Sendable {
         store = try container.decodeIfPresent(StoreSection.self, forKey: .store) ?? StoreSection()
         engine = try container.decodeIfPresent(EngineSection.self, forKey: .engine) ?? EngineSection()
         directory = try container.decodeIfPresent(DirectorySection.self, forKey: .directory) ?? DirectorySection()
+        logging = try container.decodeIfPresent(LoggingSection.self, forKey: .logging) ?? LoggingSection()
         bots = try container.decodeIfPresent([BotSection].self, forKey: .bots) ?? []
     }
 }

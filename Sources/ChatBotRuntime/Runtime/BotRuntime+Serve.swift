@@ -26,8 +26,12 @@ extension BotRuntime {
     ///
     /// - Throws: ``ConfigError`` naming the file, key and line when the file or a bot's
     ///   options are wrong; otherwise what stopped the runtime.
-    public static func serve(configurationFile path: String, registry: BotRegistry, logger: Logger) async throws {
+    ///
+    /// - Parameter logger: The log; by default one made from the file's `logging:`
+    ///   section (level and text or JSON format).
+    public static func serve(configurationFile path: String, registry: BotRegistry, logger: Logger? = nil) async throws {
         let configuration = try ConfigLoader.load(path: path)
+        let logger = logger ?? configuration.logging.makeLogger(label: "chatbots")
         let bots = try registry.makeBots(configuration.bots, file: path)
         let runtime = BotRuntime(configuration: configuration, bots: bots, logger: logger)
         let group = ServiceGroup(
@@ -39,7 +43,7 @@ extension BotRuntime {
     /// ``serve(configurationFile:registry:logger:)``, then exits: with status 0 after a
     /// graceful stop, 2 after printing a configuration error (file, line, key) to
     /// standard error, 1 after printing any other error that stopped the runtime.
-    public static func serveAndExit(configurationFile path: String, registry: BotRegistry, logger: Logger) async -> Never {
+    public static func serveAndExit(configurationFile path: String, registry: BotRegistry, logger: Logger? = nil) async -> Never {
         do {
             try await serve(configurationFile: path, registry: registry, logger: logger)
             exit(0)

@@ -1,0 +1,93 @@
+import ChatBotKit
+import ChatBotRuntime
+import ChatBotTesting
+import ChatEmulator
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Lines a log handler wrote, for reading back.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) {
+        lines.withLock { $0.append(line) }
+    }
+
+    var all: [String] {
+        lines.withLock { $0 }
+    }
+}
+
+@Suite("Logs", .timeLimit(.minutes(2)))
+struct LoggingTests {
+    @Test func jsonLinesKeepDottedKeysAndFlattenNestedMetadata() throws {
+        let lines = LogLines()
+        var logger = Logger(label: "chatbots") { JSONLogHandler(label: $0, write: lines.append) }
+        logger.logLevel = .debug
+        logger[metadataKey: "bot.name"] = "auto_assign"
+        logger.info("chat assigned", metadata: ["chat.id": "7", "assign": ["tie_break": "least loaded"]])
+        logger.trace("not at this level")
+        let line = try #require(lines.all.first)
+        #expect(lines.all.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["message"] == "chat assigned")
+        #expect(object["level"] == "info")
+        #expect(object["bot.name"] == "auto_assign")
+        #expect(object["chat.id"] == "7")
+        #expect(object["assign.tie_break"] == "least loaded")
+        #expect(object["ts"] != nil)
+    }
+
+    @Test(arguments: [("level: loud", "\"loud\" is not a level"), ("format: xml", "xml")])
+    func badLoggingSettingsAreNamed(yaml: String, reason: String) throws {
+        let text = emulatorRuntimeYAML(port: 1, store: "/tmp/x.sqlite", extra: "logging:\n  \(yaml)\n")
+        #expect {
+            try ConfigLoader.parse(text, file: "chatbots.yaml", environment: [:])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.keyPath.hasPrefix("logging.") && error.message.contains(reason)
+        }
+    }
+
+    @Test func aWholeRunAtDebugLevelNeverLogsTheSecretOrAToken() async throws {
+        let lines = LogLines()
+        try await Emulator.withRunning(EmulatorConfiguration(seed: 5, world: .init(clients: 6, curators: 3))) { emulator, port in
+            try await withTemporaryFolder { folder in
+                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
+                    directory: {curators_path: /api/curators/, chat_details_path: "/api/chats/{chat_id}/"}
+                    bots:
+                      - type: after_hours
+                        options:
+                          hours: {time_zone: UTC, mode: always_closed}
+                          replies: {en: "Closed."}
+                    """)
+                let loaded = try ConfigLoader.parse(yaml, file: "secrets.yaml", environment: [:])
+                var logger = Logger(label: "chatbots") { JSONLogHandler(label: $0, write: lines.append) }
+                logger.logLevel = .trace
+                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "secrets.yaml"), logger: logger)
+                let group = ServiceGroup(configuration: .init(services: [runtime], logger: quietLogger))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    let parts = try #require(await runtime.waitUntilStarted())
+                    await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    emulator.generate(steps: 60)
+                    emulator.revokeTokens()   // a reconnect with a fresh token, logged
+                    await parts.gateway.waitUntil { _, counters in counters.connections >= 2 }
+                    await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    emulator.generate(steps: 20)
+                    try await eventually("a reply delivered") { parts.delivery.statistics.delivered >= 1 }
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
+            }
+        }
+        let all = lines.all
+        #expect(all.count > 20)
+        #expect(all.contains { $0.contains(#""message":"connected""#) && $0.contains("token=REDACTED") })
+        #expect(!all.contains { $0.contains("chatbots-secret") }, "the client secret never appears")
+        #expect(!all.contains { $0.contains("eyJ") }, "no access token (a JWT) appears")
+    }
+}
