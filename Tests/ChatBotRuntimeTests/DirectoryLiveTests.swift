@@ -63,11 +63,7 @@ struct DirectoryLiveTests {
                 #expect(topic == nil)
 
                 let runtime = BotRuntime(configuration: loaded, bots: [], logger: quietLogger)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await runtime.run() }
-                    defer { group.cancelAll() }
-                    let parts = try #require(await runtime.waitUntilStarted())
-                    await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                try await withConnectedRuntime(runtime) { parts in
                     let chat = emulator.openChat(client: "client-1")
                     await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 1 }
                     await parts.engine.waitUntilIdle()

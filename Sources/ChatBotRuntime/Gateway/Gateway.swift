@@ -36,15 +36,20 @@ public final class Gateway: Sendable {
     private let decoder: FrameDecoder
     private let logger: Logger
     private let onEvent: @Sendable (ChatEvent, Date) -> Void
+    private let onFrame: (@Sendable (String, Date) -> Void)?
     private let random: @Sendable () -> Double
     private let state = Mutex<(connection: ConnectionState, counters: Counters)>((.connecting, Counters()))
     private let changes = ChangeSignal()
 
-    /// - Parameter onEvent: Called for every decoded event, in arrival order, with its
-    ///   arrival time; it must return quickly (the engine's `submit` does).
+    /// - Parameters:
+    ///   - onFrame: Called for every text frame as received, before decoding, with its
+    ///     arrival time (for `run --record`); it must return quickly.
+    ///   - onEvent: Called for every decoded event, in arrival order, with its arrival
+    ///     time; it must return quickly (the engine's `submit` does).
     public init(
         configuration: GatewayConfiguration, tokens: any TokenProvider, decoder: FrameDecoder = FrameDecoder(),
         logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        onFrame: (@Sendable (String, Date) -> Void)? = nil,
         onEvent: @escaping @Sendable (ChatEvent, Date) -> Void
     ) throws {
         do {
@@ -58,6 +63,7 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.random = random
         self.onEvent = onEvent
+        self.onFrame = onFrame
     }
 
     public var connectionState: ConnectionState {
@@ -176,7 +182,9 @@ public final class Gateway: Sendable {
         let receivedAt = Date()
         let result: Result<ChatEvent, FrameDecodingFailure>
         switch message {
-        case .text(let text): result = decoder.decode(text: text)
+        case .text(let text):
+            onFrame?(text, receivedAt)
+            result = decoder.decode(text: text)
         case .binary(let buffer): result = decoder.decode(binary: Data(buffer.readableBytesView))
         }
         switch result {

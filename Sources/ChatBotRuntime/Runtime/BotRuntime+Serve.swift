@@ -27,13 +27,18 @@ extension BotRuntime {
     /// - Throws: ``ConfigError`` naming the file, key and line when the file or a bot's
     ///   options are wrong; otherwise what stopped the runtime.
     ///
-    /// - Parameter logger: The log; by default one made from the file's `logging:`
-    ///   section (level and text or JSON format).
-    public static func serve(configurationFile path: String, registry: BotRegistry, logger: Logger? = nil) async throws {
+    /// - Parameters:
+    ///   - logger: The log; by default one made from the file's `logging:` section
+    ///     (level and text or JSON format).
+    ///   - dryRun: Shadow mode: decide for real, deliver nothing (see ``init(configuration:bots:logger:environment:dryRun:)``).
+    ///   - recordPath: Append every received frame to this JSON Lines file.
+    public static func serve(
+        configurationFile path: String, registry: BotRegistry, logger: Logger? = nil, dryRun: Bool = false, recordPath: String? = nil
+    ) async throws {
         let configuration = try ConfigLoader.load(path: path)
         let logger = logger ?? configuration.logging.makeLogger(label: "chatbots")
         let bots = try registry.makeBots(configuration.bots, file: path)
-        let runtime = BotRuntime(configuration: configuration, bots: bots, logger: logger)
+        let runtime = BotRuntime(configuration: configuration, bots: bots, logger: logger, dryRun: dryRun, recordPath: recordPath)
         let group = ServiceGroup(
             configuration: .init(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

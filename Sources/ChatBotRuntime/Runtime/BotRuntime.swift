@@ -32,17 +32,27 @@ public final class BotRuntime: Service, Sendable {
     private let bots: [any Bot]
     private let logger: Logger
     private let environment: [String: String]
+    private let dryRun: Bool
+    private let recordPath: String?
     private let started = Mutex<Parts?>(nil)
     private let startSignal = ChangeSignal()
 
+    /// - Parameters:
+    ///   - dryRun: Shadow mode: connect and decide for real, deliver nothing; each action
+    ///     is logged as what would have been sent (and settled in the store, so give a
+    ///     dry run a store of its own).
+    ///   - recordPath: Append every received frame, with its arrival time, to this JSON
+    ///     Lines file (see ``FrameRecorder``).
     public init(
         configuration: RuntimeConfiguration, bots: [any Bot], logger: Logger,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: Bool = false, recordPath: String? = nil
     ) {
         self.configuration = configuration
         self.bots = bots
         self.logger = logger
         self.environment = environment
+        self.dryRun = dryRun
+        self.recordPath = recordPath
     }
 
     /// The running parts; `nil` until started.
@@ -140,6 +150,9 @@ public final class BotRuntime: Service, Sendable {
     }
 
     private func assemble() async throws -> Parts {
+        if dryRun {
+            logger.notice("dry run: the bots decide for real; nothing is delivered, each action is logged instead")
+        }
         let store = try SQLiteStore(path: configuration.store.path)
         let tokens = try makeTokenProvider()
         let directorySection = configuration.directory
@@ -150,7 +163,7 @@ public final class BotRuntime: Service, Sendable {
                 tokens: tokens, logger: logger
             )
         let delivery = OutboxDelivery(
-            store: store, transport: AsyncHTTPTransport(), tokens: tokens,
+            store: store, transport: dryRun ? ShadowTransport(logger: logger) : AsyncHTTPTransport(), tokens: tokens,
             configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
             logger: logger
         )
@@ -170,6 +183,12 @@ public final class BotRuntime: Service, Sendable {
             onActionsCommitted: { _ in delivery.notify() }
         )
         let server = configuration.server
+        var onFrame: (@Sendable (String, Date) -> Void)?
+        if let recordPath {
+            let recorder = try FrameRecorder(path: recordPath, logger: logger)
+            logger.notice("recording every frame", metadata: ["record.path": "\(recorder.path)"])
+            onFrame = { frame, receivedAt in recorder.record(frame, receivedAt: receivedAt) }
+        }
         let gateway = try Gateway(
             configuration: GatewayConfiguration(
                 serverURL: server.url, path: server.path, origin: server.origin, maxFrameBytes: server.maxFrameBytes,
@@ -178,6 +197,7 @@ public final class BotRuntime: Service, Sendable {
             tokens: tokens,
             decoder: FrameDecoder(maxFrameBytes: server.maxFrameBytes, naiveTimeZone: TimeZone(identifier: server.naiveTimeZone) ?? .gmt),
             logger: logger,
+            onFrame: onFrame,
             onEvent: { event, receivedAt in engine.submit(event, receivedAt: receivedAt) }
         )
         return Parts(engine: engine, gateway: gateway, delivery: delivery, store: store, directory: directory)
