@@ -124,6 +124,7 @@ let package = Package(
                 "AutoAssign",
                 "ChatBotKit",
                 "ChatBotRuntime",
+                "ChatBotTesting",
                 "ChatEmulator",
                 "SLAAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -167,18 +167,9 @@ public final class BotRuntime: Service, Sendable {
             configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
             logger: logger
         )
-        let engineSection = configuration.engine
         let engine = try await Engine(
             bots: bots, store: store,
-            configuration: EngineConfiguration(
-                serviceAccountID: UserID(configuration.serviceAccountID),
-                curatorRoster: engineSection.curators.map { UserID($0) },
-                closedStatuses: Set(engineSection.closedStatuses.map { ChatStatus(wireValue: $0) }),
-                handlerTimeout: .milliseconds(Int64(engineSection.handlerTimeoutSeconds * 1_000)),
-                maxCommitBatch: engineSection.maxCommitBatch,
-                messagesKeptPerChat: engineSection.messagesKeptPerChat,
-                chatDetails: directorySection.chatDetailsPath == nil ? nil : directory
-            ),
+            configuration: configuration.engineConfiguration(chatDetails: directorySection.chatDetailsPath == nil ? nil : directory),
             logger: logger,
             onActionsCommitted: { _ in delivery.notify() }
         )
