@@ -1,6 +1,6 @@
 import AutoAssign
 import ChatBotKit
-import ChatBotRuntime
+@testable import ChatBotRuntime
 import ChatBotTesting
 import Foundation
 import Testing
@@ -75,6 +75,26 @@ struct StoreInspectionTests {
             let again = try #require(try await store.dueActions(at: Date(), limit: 5).first)
             #expect(again.idempotencyKey == entry.idempotencyKey)
             #expect(try await store.deadLetterList().isEmpty)
+        }
+    }
+
+    @Test func aChatShowsOnlyItsOwnKeysEvenWhenIdsLookAlike() {
+        var chat = ChatRecord(id: "77")
+        chat.clientID = "5"
+        for (key, mine) in [
+            ("decisions.77", true), ("clocks.77", true), ("client.5.curator", true),
+            ("decisions.5", false), ("client.77.curator", false), ("decisions.177", false), ("a.b.77", false), (".77", false),
+        ] {
+            #expect(SQLiteStore.key(key, concerns: chat) == mine, "\(key)")
+        }
+    }
+
+    @Test func aFileThatIsNotAStoreIsRefusedAndLeftAsItIs() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("other.db").path
+            try Data("not a database at all".utf8).write(to: URL(fileURLWithPath: path))
+            #expect(throws: StoreError.self) { try SQLiteStore.existing(at: path) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("not a database at all".utf8))
         }
     }
 

@@ -10,6 +10,22 @@ extension SQLiteStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "there is no store there (check store.path in the config)")
         }
+        // Look before opening for real: opening migrates, and another file must stay untouched.
+        var configuration = Configuration()
+        configuration.readonly = true
+        let migrations: [String]
+        do {
+            let reader = try DatabaseQueue(path: path, configuration: configuration)
+            migrations = try reader.read { db in
+                guard try db.tableExists("grdb_migrations") else { return [] }
+                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            }
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+        guard migrations.contains(where: { $0.hasPrefix("v1:") }) else {
+            throw StoreError.cannotOpen(path: path, reason: "it is not a ChatBots store")
+        }
         return try SQLiteStore(path: path)
     }
 
@@ -102,10 +118,12 @@ extension SQLiteStore {
         }
     }
 
-    /// Whether a bot's state key concerns a chat: it names the chat (`decisions.7`,
-    /// `clocks.7`) or the chat's client (`client.c-1.curator`) as one of its dotted parts.
+    /// Whether a bot's state key concerns a chat, by the shapes the bots use:
+    /// `<what>.<chat id>` (`decisions.7`, `clocks.7`, `replied.7`) and
+    /// `client.<client id>.curator`. Ids may contain dots; `<what>` may not.
     static func key(_ key: String, concerns chat: ChatRecord) -> Bool {
-        let parts = key.split(separator: ".").map(String.init)
-        return parts.contains(chat.id.rawValue) || chat.clientID.map { parts.contains($0.rawValue) } == true
+        let suffix = "." + chat.id.rawValue
+        if key.hasSuffix(suffix), !key.dropLast(suffix.count).contains("."), key.count > suffix.count { return true }
+        return chat.clientID.map { key == "client.\($0.rawValue).curator" } ?? false
     }
 }

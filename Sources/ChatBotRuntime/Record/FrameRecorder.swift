@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import Logging
 import Synchronization
@@ -26,15 +31,12 @@ public final class FrameRecorder: Sendable {
     private let failing = Mutex(false)
     private let logger: Logger
 
-    /// Opens `path` for appending, creating it owner-only if it is new.
+    /// Opens `path` for appending, creating it owner-only if it is new. Every write lands
+    /// at the end of the file (`O_APPEND`), even if the file is rotated or shared.
     public init(path: String, logger: Logger) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw RecorderError.cannotOpen(path: path)
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw RecorderError.cannotOpen(path: path) }
-        handle.seekToEndOfFile()
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw RecorderError.cannotOpen(path: path) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.path = path
         self.file = Mutex(handle)
         self.logger = logger
@@ -60,16 +62,27 @@ public final class FrameRecorder: Sendable {
         }
     }
 
-    /// Reads a recording back, in order; an error names the line that cannot be read.
+    /// Reads a recording back, in order; an error names the first line that cannot be read.
     public static func read(path: String) throws -> [Line] {
+        let (lines, bad) = try readSkippingDamage(path: path)
+        if let first = bad.first { throw RecorderError.badLine(path: path, line: first) }
+        return lines
+    }
+
+    /// Reads a recording back, in order, skipping lines that cannot be read (a line cut
+    /// short by a full disk, say); returns their line numbers too.
+    public static func readSkippingDamage(path: String) throws -> (lines: [Line], badLines: [Int]) {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        return try text.split(separator: "\n", omittingEmptySubsequences: true).enumerated().map { index, line in
-            do {
-                return try decoder.decode(Line.self, from: Data(line.utf8))
-            } catch {
-                throw RecorderError.badLine(path: path, line: index + 1)
+        var lines: [Line] = []
+        var bad: [Int] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            if let decoded = try? decoder.decode(Line.self, from: Data(line.utf8)) {
+                lines.append(decoded)
+            } else {
+                bad.append(index + 1)
             }
         }
+        return (lines, bad)
     }
 
     /// `2026-11-29T19:03:05.123Z`.

@@ -39,8 +39,8 @@ public final class BotRuntime: Service, Sendable {
 
     /// - Parameters:
     ///   - dryRun: Shadow mode: connect and decide for real, deliver nothing; each action
-    ///     is logged as what would have been sent (and settled in the store, so give a
-    ///     dry run a store of its own).
+    ///     is logged as what would have been sent. It keeps its state in a throwaway
+    ///     store, never the configured one.
     ///   - recordPath: Append every received frame, with its arrival time, to this JSON
     ///     Lines file (see ``FrameRecorder``).
     public init(
@@ -150,10 +150,16 @@ public final class BotRuntime: Service, Sendable {
     }
 
     private func assemble() async throws -> Parts {
+        var storePath = configuration.store.path
         if dryRun {
-            logger.notice("dry run: the bots decide for real; nothing is delivered, each action is logged instead")
+            // Never the configured store: a live runtime on it would deliver what a dry
+            // run decided, and a dry run's delivery would settle the live outbox unsent.
+            storePath = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-dry-run-\(UUID().uuidString).sqlite").path
+            logger.notice("dry run: the bots decide for real; nothing is delivered, each action is logged instead", metadata: [
+                "store.path": "\(storePath)",
+            ])
         }
-        let store = try SQLiteStore(path: configuration.store.path)
+        let store = try SQLiteStore(path: storePath)
         let tokens = try makeTokenProvider()
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil ? nil
@@ -163,7 +169,7 @@ public final class BotRuntime: Service, Sendable {
                 tokens: tokens, logger: logger
             )
         let delivery = OutboxDelivery(
-            store: store, transport: dryRun ? ShadowTransport(logger: logger) : AsyncHTTPTransport(), tokens: tokens,
+            store: store, transport: dryRun ? ShadowTransport(apiBaseURL: configuration.server.apiBaseURL, alertWebhook: configuration.alerts.webhookURL, logger: logger) : AsyncHTTPTransport(), tokens: tokens,
             configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
             logger: logger
         )

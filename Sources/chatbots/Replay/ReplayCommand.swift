@@ -32,7 +32,11 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             loaded = try ConfigLoader.load(path: config)
             bots = try BotRegistry.builtIn.makeBots(loaded.bots, file: config)
-            lines = try FrameRecorder.read(path: recording)
+            let read = try FrameRecorder.readSkippingDamage(path: recording)
+            lines = read.lines
+            if !read.badLines.isEmpty {
+                FileHandle.standardError.write(Data("warning: \(recording): \(read.badLines.count) lines are not recorded frames and were skipped (first: line \(read.badLines[0]))\n".utf8))
+            }
         } catch let error as ConfigError {
             throw ValidationError("\(error)")
         } catch let error as RecorderError {

@@ -33,7 +33,10 @@ struct StoreOptions: ParsableArguments {
     /// The store, and the statuses that close a chat.
     func open() throws -> (SQLiteStore, Set<ChatStatus>) {
         do {
-            if let store { return (try SQLiteStore.existing(at: store), [.closed, .resolved, .archived]) }
+            if let store {
+                let statuses = (try? ConfigLoader.load(path: config)).map { Set($0.engine.closedStatuses.map(ChatStatus.init(wireValue:))) }
+                return (try SQLiteStore.existing(at: store), statuses ?? [.closed, .resolved, .archived])
+            }
             let loaded = try ConfigLoader.load(path: config)
             return (try SQLiteStore.existing(at: loaded.store.path), Set(loaded.engine.closedStatuses.map(ChatStatus.init(wireValue:))))
         } catch let error as ConfigError {

@@ -86,6 +86,6 @@ enum StateText {
     }
 
     static func time(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
+        date.formatted(.iso8601)
     }
 }
