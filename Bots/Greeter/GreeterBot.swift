@@ -76,8 +76,11 @@ public struct GreeterBot: Bot {
                 context.schedule("nudge.\(message.chatID)", after: quiet.duration, chat: message.chatID)
             }
         case .updateChatStatus(let change):
+            // A closed chat needs nothing more from the greeter: state that only grows is a leak.
             if let chat = context.world.chat(change.chatID), context.world.isClosed(chat) {
                 context.cancelTimer("nudge.\(change.chatID)")
+                context.removeState(for: "greeted.\(change.chatID)")
+                context.removeState(for: Self.tagsKey(change.chatID))
             }
         default:
             break

@@ -35,6 +35,18 @@ import Testing
         #expect(try harness.state(Set<String>.self, bot: "greeter", key: GreeterBot.tagsKey("7")) == ["refund", "delivery"])
     }
 
+    @Test func aClosedChatLeavesNothingBehind() async throws {
+        let harness = BotHarness(bots: [GreeterBot(settings: settings)])
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1", text: "refund please"))
+            try await harness.send(.statusChanged(of: "7", to: "closed"))
+        }
+        #expect(try harness.state(Bool.self, bot: "greeter", key: "greeted.7") == nil)
+        #expect(try harness.state(Set<String>.self, bot: "greeter", key: GreeterBot.tagsKey("7")) == nil)
+        #expect(harness.timers.isEmpty)
+    }
+
     @Test func nudgesAQuietClientOnlyWhenTheyWroteLast() async throws {
         let harness = BotHarness(bots: [GreeterBot(settings: settings)], configuration: .init(serviceAccountID: "1000", curatorRoster: ["anna"]))
         try await harness.run { harness in

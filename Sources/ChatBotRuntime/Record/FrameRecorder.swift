@@ -20,6 +20,11 @@ public final class FrameRecorder: Sendable {
         public var receivedAt: Date
         public var frame: String
 
+        public init(receivedAt: Date, frame: String) {
+            self.receivedAt = receivedAt
+            self.frame = frame
+        }
+
         enum CodingKeys: String, CodingKey {
             case receivedAt = "received_at"
             case frame

@@ -30,8 +30,11 @@ struct Replay {
     let configuration: RuntimeConfiguration
     let bots: [any Bot]
     let lines: [FrameRecorder.Line]
+    /// How long past the last frame the clock runs on, so timers due then fire too
+    /// (an SLA breach after the last message, say).
+    var runOn: Duration = .zero
 
-    /// Replays every line in order, then lets timers due by the last frame fire.
+    /// Replays every line in order, then runs the clock on for ``runOn``, firing timers.
     ///
     /// - Parameters:
     ///   - progress: Told how many lines are done, after each one.
@@ -53,7 +56,8 @@ struct Replay {
             func collect() {
                 let committed = harness.store.committedActions
                 for entry in committed.dropFirst(seen) {
-                    let decision = Decision(at: harness.clock.now(), bot: entry.bot, action: entry.action)
+                    // Stamped when committed, on the recording's clock: a timer's action at its own moment.
+                    let decision = Decision(at: entry.createdAt, bot: entry.bot, action: entry.action)
                     summary.decisions.append(decision)
                     decided(decision)
                 }
@@ -69,6 +73,10 @@ struct Replay {
                 }
                 collect()
                 progress(index + 1)
+            }
+            if runOn > .zero {
+                try await harness.advance(by: runOn)
+                collect()
             }
             summary.timersPending = harness.timers.count
             return summary

@@ -25,6 +25,15 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Print the decisions and the summary as JSON.")
     var json = false
 
+    @Option(help: "Run the clock on this long after the last frame, so timers due then fire (e.g. 1h).")
+    var runOn = "0s"
+
+    func validate() throws {
+        guard ConfigDuration(parsing: runOn) != nil else {
+            throw ValidationError("--run-on \"\(runOn)\" is not a duration: write e.g. 30m or 1h")
+        }
+    }
+
     func run() async throws {
         let loaded: RuntimeConfiguration
         let bots: [any Bot]
@@ -46,7 +55,9 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let progress = ProgressBar(total: lines.count)
         let quiet = json
-        let summary = try await Replay(configuration: loaded, bots: bots, lines: lines).run(
+        var replay = Replay(configuration: loaded, bots: bots, lines: lines)
+        replay.runOn = (ConfigDuration(parsing: runOn) ?? 0).duration
+        let summary = try await replay.run(
             progress: { progress.update($0) },
             decided: { decision in
                 guard !quiet else { return }
