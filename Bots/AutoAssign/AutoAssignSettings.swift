@@ -53,7 +53,7 @@ public struct AutoAssignSettings: Sendable, Decodable {
             try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
             let container = try decoder.container(keyedBy: CodingKeys.self)
             maxOpenChats = try container.decodeIfPresent(Int.self, forKey: .maxOpenChats)
-            chatTypes = try container.decodeIfPresent([String].self, forKey: .chatTypes).map { Set($0.map(ChatType.init(wireValue:))) }
+            chatTypes = try container.decodeIfPresent(Set<ChatType>.self, forKey: .chatTypes)
             topics = try container.decodeIfPresent([String].self, forKey: .topics).map(Set.init)
             if let maxOpenChats, maxOpenChats < 1 {
                 throw DecodingError.dataCorruptedError(forKey: .maxOpenChats, in: container, debugDescription: "must be at least 1 (\(maxOpenChats))")

@@ -66,10 +66,10 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? kind.rawValue
-        chatTypes = try container.decodeIfPresent([String].self, forKey: .chatTypes).map { Set($0.map(ChatType.init(wireValue:))) }
+        chatTypes = try container.decodeIfPresent(Set<ChatType>.self, forKey: .chatTypes)
         warning = try container.decodeIfPresent(ConfigDuration.self, forKey: .warning)
         breach = try container.decode(ConfigDuration.self, forKey: .breach)
-        escalateStatus = try container.decodeIfPresent(String.self, forKey: .escalateStatus).map(ChatStatus.init(wireValue:))
+        escalateStatus = try container.decodeIfPresent(ChatStatus.self, forKey: .escalateStatus)
         escalateReassign = try container.decodeIfPresent(Bool.self, forKey: .escalateReassign) ?? false
         guard breach.seconds > 0 else {
             throw DecodingError.dataCorruptedError(forKey: .breach, in: container, debugDescription: "must be more than 0s")

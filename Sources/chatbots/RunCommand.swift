@@ -24,13 +24,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            // The config's logging section decides the log, unless a level is given here.
-            var logger: Logger?
-            if let logLevel {
-                logger = try ConfigLoader.load(path: config).logging.makeLogger(label: "chatbots")
-                logger?.logLevel = logLevel
-            }
-            try await BotRuntime.serve(configurationFile: config, registry: .builtIn, logger: logger, dryRun: dryRun, recordPath: record)
+            // The config's logging section decides the log; a level given here wins.
+            try await BotRuntime.serve(configurationFile: config, registry: .builtIn, logLevel: logLevel, dryRun: dryRun, recordPath: record)
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)

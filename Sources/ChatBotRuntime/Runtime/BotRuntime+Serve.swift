@@ -32,11 +32,17 @@ extension BotRuntime {
     ///     (level and text or JSON format).
     ///   - dryRun: Shadow mode: decide for real, deliver nothing (see ``init(configuration:bots:logger:environment:dryRun:)``).
     ///   - recordPath: Append every received frame to this JSON Lines file.
+    ///   - logLevel: Overrides the file's `logging.level` for the log made from the file.
     public static func serve(
-        configurationFile path: String, registry: BotRegistry, logger: Logger? = nil, dryRun: Bool = false, recordPath: String? = nil
+        configurationFile path: String, registry: BotRegistry, logger: Logger? = nil, logLevel: Logger.Level? = nil,
+        dryRun: Bool = false, recordPath: String? = nil
     ) async throws {
         let configuration = try ConfigLoader.load(path: path)
-        let logger = logger ?? configuration.logging.makeLogger(label: "chatbots")
+        let logger = logger ?? {
+            var made = configuration.logging.makeLogger(label: "chatbots")
+            if let logLevel { made.logLevel = logLevel }
+            return made
+        }()
         let bots = try registry.makeBots(configuration.bots, file: path)
         let runtime = BotRuntime(configuration: configuration, bots: bots, logger: logger, dryRun: dryRun, recordPath: recordPath)
         let group = ServiceGroup(
