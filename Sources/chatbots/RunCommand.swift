@@ -7,7 +7,12 @@ import Logging
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the bots against the configured backend until SIGINT or SIGTERM."
+        abstract: "Run the bots against the configured backend until SIGINT or SIGTERM.",
+        discussion: """
+            Serves /metrics, /health and /ready on monitoring.host:port (127.0.0.1:9464 unless the \
+            file says otherwise). SIGHUP reads the file again: a valid one takes effect on the next \
+            event, a broken one is refused and the runtime goes on as it was.
+            """
     )
 
     @Option(help: "The configuration file.")
@@ -16,7 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level, over the config's logging.level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level?
 
-    @Flag(help: "Shadow mode: connect and decide for real, deliver nothing; log each action instead. Give it a store of its own.")
+    @Flag(help: "Shadow mode: connect and decide for real, deliver nothing; log each action instead. It keeps its state in a throwaway store.")
     var dryRun = false
 
     @Option(help: "Append every received frame, with its arrival time, to this JSON Lines file.")

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
@@ -21,7 +22,8 @@ import Synchronization
 /// ```
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
-    private let bots: [any Bot]
+    /// The installed bots and their gates; a reload replaces them between events.
+    private let lineup: Mutex<BotLineup>
     private let clock: any EngineClock
     private let logger: Logger
     private let world: SharedWorld
@@ -31,13 +33,14 @@ public final class Engine: Sendable {
     private let committer: CommitCoordinator
     private let startedAt: Date
     private let counters = Mutex(EngineCounters())
-    /// One gate per bot, by name (see ``BotGate``).
-    private let gates: [String: BotGate]
+    private let metrics: EngineMetrics
 
     /// Creates an engine over what `store` holds.
     ///
     /// - Parameters:
     ///   - bots: The bots, in the order their handlers run for each event. Names must be unique.
+    ///   - metricsFactory: Where the engine's metrics go (events handled by type,
+    ///     handler duration and failures by bot); swift-metrics' global factory by default.
     ///   - onActionsCommitted: Called after each transaction that stored actions, with
     ///     their number: the delivery side's cue to look at the outbox.
     public init(
@@ -46,16 +49,14 @@ public final class Engine: Sendable {
         clock: any EngineClock = SystemClock(),
         configuration: EngineConfiguration,
         logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         onActionsCommitted: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
-        var seen: Set<String> = []
-        for bot in bots where !seen.insert(bot.name).inserted {
-            throw EngineError.duplicateBotName(bot.name)
-        }
+        let lineup = try BotLineup(bots, keepingGatesOf: nil)
         let snapshot = try await store.load()
         self.configuration = configuration
-        self.bots = bots
-        gates = Dictionary(uniqueKeysWithValues: bots.map { ($0.name, BotGate()) })
+        self.lineup = Mutex(lineup)
+        metrics = EngineMetrics(factory: metricsFactory)
         self.clock = clock
         self.logger = logger
         world = SharedWorld(WorldModel(
@@ -116,6 +117,29 @@ public final class Engine: Sendable {
         try await commit(change: change, effects: [], firedTimer: nil)
     }
 
+    /// Replaces the installed bots, for a configuration reload: events handled from now
+    /// on see the new ones; an event already being handled finishes with the old. A bot
+    /// keeps its state, timers and gate under the same name.
+    ///
+    /// - Throws: ``EngineError/duplicateBotName(_:)``; the old bots stay then.
+    public func replaceBots(_ bots: [any Bot]) throws {
+        try lineup.withLock { current in
+            current = try BotLineup(bots, keepingGatesOf: current)
+        }
+    }
+
+    /// The names of the installed bots, in the order they run.
+    public var botNames: [String] {
+        lineup.withLock { $0.bots.map(\.name) }
+    }
+
+    /// Marks users as curators (a roster grown by a reload) and commits what changed.
+    public func learnCurators(_ curators: [UserID]) async throws {
+        let change = world.update { $0.learnCurators(curators) }
+        guard !change.isEmpty else { return }
+        try await commit(change: change, effects: [], firedTimer: nil)
+    }
+
     /// Counts of what happened, for metrics and tests.
     public var statistics: EngineCounters {
         counters.withLock { $0 }
@@ -136,6 +160,11 @@ public final class Engine: Sendable {
         timers.all
     }
 
+    /// How many timers are pending now (cheap, for metrics).
+    public var pendingTimerCount: Int {
+        timers.count
+    }
+
     // MARK: - Lanes
 
     private func drain(_ lane: LaneRouter.Lane) async throws {
@@ -154,6 +183,7 @@ public final class Engine: Sendable {
                 change.formUnion(world.update { $0.setTopic(topic, of: opened.chatID) })
             }
             counters.withLock { $0.eventsHandled += 1 }
+            metrics.handled(event.type)
             logger.debug("event", metadata: {
                 var metadata = eventMetadata(event)
                 metadata["event.summary"] = "\(event.summary)"
@@ -164,11 +194,12 @@ public final class Engine: Sendable {
                 try await commit(change: change, effects: [], firedTimer: nil)
                 return
             }
+            let bots = lineup.withLock { $0.bots }
             try await runBots(bots, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
                 try await bot.handle(event, in: context)
             }
         case .timer(let key, let pending, let isLate):
-            guard let bot = bots.first(where: { $0.name == key.bot }) else {
+            guard let bot = lineup.withLock({ $0.bots.first(where: { $0.name == key.bot }) }) else {
                 logger.warning("timer of a bot that is not installed dropped", metadata: ["bot.name": "\(key.bot)", "timer.name": "\(key.name)"])
                 try await commit(change: .init(), effects: [], firedTimer: (key, pending.generation))
                 return
@@ -205,6 +236,7 @@ public final class Engine: Sendable {
         describe metadata: Logger.Metadata,
         _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws {
+        let gates = lineup.withLock { $0.gates }
         let selectedGates = selected.compactMap { gates[$0.name] }
         for gate in selectedGates { await gate.acquireShared() }
         let outcome: CommitCoordinator.Outcome
@@ -250,6 +282,9 @@ public final class Engine: Sendable {
         botLogger[metadataKey: "bot.name"] = "\(bot.name)"
         let context = BotContext(botName: bot.name, now: clock.now(), logger: botLogger, world: WorldView(world), cache: cache)
         let timeout = configuration.handlerTimeout
+        let botMetrics = metrics.bot(bot.name)
+        let started = ContinuousClock.now
+        defer { botMetrics.handlerDuration.recordNanoseconds(started.duration(to: .now).nanoseconds) }
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
@@ -268,6 +303,11 @@ public final class Engine: Sendable {
             return context.recorded
         } catch {
             counters.withLock { $0.handlerFailures[bot.name, default: 0] += 1 }
+            if case EngineError.handlerTimedOut = error {
+                botMetrics.failedByTimeout.increment()
+            } else {
+                botMetrics.failedByError.increment()
+            }
             botLogger.error("handler failed; its effects for this event are dropped", metadata: ["error": "\(error)"])
             return nil
         }
@@ -344,5 +384,22 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .duplicateBotName(let name): "two bots are named \"\(name)\"; bot names must be unique"
         case .handlerTimedOut(let bot, let timeout): "the handler of \(bot) ran past its timeout of \(timeout)"
         }
+    }
+}
+
+/// The installed bots with one gate per bot name (see ``BotGate``).
+private struct BotLineup: Sendable {
+    let bots: [any Bot]
+    let gates: [String: BotGate]
+
+    /// - Parameter previous: Whose gates to keep for bots of the same name, so that a
+    ///   handler running under an old gate still excludes one started after a reload.
+    init(_ bots: [any Bot], keepingGatesOf previous: BotLineup?) throws {
+        var seen: Set<String> = []
+        for bot in bots where !seen.insert(bot.name).inserted {
+            throw EngineError.duplicateBotName(bot.name)
+        }
+        self.bots = bots
+        gates = Dictionary(uniqueKeysWithValues: bots.map { ($0.name, previous?.gates[$0.name] ?? BotGate()) })
     }
 }

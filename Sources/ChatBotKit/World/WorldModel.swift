@@ -130,6 +130,17 @@ public struct WorldModel: Sendable, Hashable {
         return change
     }
 
+    /// Marks users as curators (a roster grown by a reload). A role once learned stays:
+    /// nothing here says a user stopped being a curator.
+    @discardableResult
+    public mutating func learnCurators(_ curators: [UserID]) -> Change {
+        var change = Change()
+        for curator in curators where curator != serviceAccountID {
+            learn(curator, is: .curator, into: &change)
+        }
+        return change
+    }
+
     /// Sets a chat's topic, from the chat-details route.
     @discardableResult
     public mutating func setTopic(_ topic: String?, of chatID: ChatID) -> Change {

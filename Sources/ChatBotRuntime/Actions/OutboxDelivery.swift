@@ -1,4 +1,5 @@
 import ChatBotKit
+import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
@@ -54,24 +55,41 @@ public final class OutboxDelivery: Sendable {
     private let store: any Store
     private let transport: any HTTPTransport
     private let tokens: any TokenProvider
-    private let configuration: Configuration
+    private let settings: Mutex<Configuration>
     private let logger: Logger
+    private let metricsFactory: any MetricsFactory
     private let random: @Sendable () -> Double
     private let wake = ChangeSignal()
     private let progress = ChangeSignal()
     private let counters = Mutex(Counters())
     private let stopping = Mutex(false)
 
+    /// - Parameter metricsFactory: Where actions are counted by kind and outcome
+    ///   (`chatbots_actions_total`); swift-metrics' global factory by default.
     public init(
         store: any Store, transport: any HTTPTransport, tokens: any TokenProvider, configuration: Configuration,
-        logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.store = store
         self.transport = transport
         self.tokens = tokens
-        self.configuration = configuration
+        settings = Mutex(configuration)
         self.logger = logger
         self.random = random
+        self.metricsFactory = metricsFactory
+    }
+
+    /// Where actions go and how they are retried now.
+    public var configuration: Configuration {
+        settings.withLock { $0 }
+    }
+
+    /// Takes new routes and alert settings (a configuration reload); the next attempt
+    /// uses them. Actions already in the outbox keep their idempotency keys.
+    public func reconfigure(_ configuration: Configuration) {
+        settings.withLock { $0 = configuration }
+        wake.notify()
     }
 
     /// Tells the delivery that new actions were committed.
@@ -144,6 +162,13 @@ public final class OutboxDelivery: Sendable {
     }
 
     private func attempt(_ entry: OutboxEntry) async -> DeliveryOutcome {
+        let outcome = await attemptOnce(entry)
+        count(outcome, of: entry.action)
+        return outcome
+    }
+
+    private func attemptOnce(_ entry: OutboxEntry) async -> DeliveryOutcome {
+        let configuration = configuration
         var logger = logger
         logger[metadataKey: "action.kind"] = "\(entry.action.kind)"
         logger[metadataKey: "outbox.id"] = "\(entry.id ?? 0)"
@@ -195,6 +220,7 @@ public final class OutboxDelivery: Sendable {
     }
 
     private func retry(_ entry: OutboxEntry, retryAfter: String?, reason: String) -> DeliveryOutcome {
+        let configuration = configuration
         let now = Date()
         let delay = configuration.retry.delay(afterAttempt: entry.attempts, retryAfter: retryAfter, now: now, random: random())
         return record(.retry(at: now.addingTimeInterval(delay), reason: reason))
@@ -209,5 +235,16 @@ public final class OutboxDelivery: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Counts one attempt in `chatbots_actions_total` by kind and outcome. Both labels
+    /// come from short fixed lists, so swift-metrics hands back the same counter.
+    private func count(_ outcome: DeliveryOutcome, of action: BotAction) {
+        let name = switch outcome {
+        case .delivered: "delivered"
+        case .retry: "retried"
+        case .deadLetter: "dead_lettered"
+        }
+        Counter(label: "chatbots_actions_total", dimensions: [("kind", action.kind), ("outcome", name)], factory: metricsFactory).increment()
     }
 }

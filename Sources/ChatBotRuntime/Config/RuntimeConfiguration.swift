@@ -19,10 +19,12 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     public var directory: DirectorySection
     /// The log's level and format.
     public var logging: LoggingSection
+    /// The metrics and health endpoint.
+    public var monitoring: MonitoringSection
     public var bots: [BotSection]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, auth, routes, alerts, store, engine, directory, logging, bots
+        case server, auth, routes, alerts, store, engine, directory, logging, monitoring, bots
         case serviceAccountID = "service_account_id"
     }
 
@@ -38,12 +40,13 @@ public struct RuntimeConfiguration: Decodable, Sendable {
         engine = try container.decodeIfPresent(EngineSection.self, forKey: .engine) ?? EngineSection()
         directory = try container.decodeIfPresent(DirectorySection.self, forKey: .directory) ?? DirectorySection()
         logging = try container.decodeIfPresent(LoggingSection.self, forKey: .logging) ?? LoggingSection()
+        monitoring = try container.decodeIfPresent(MonitoringSection.self, forKey: .monitoring) ?? MonitoringSection()
         bots = try container.decodeIfPresent([BotSection].self, forKey: .bots) ?? []
     }
 }
 
 /// `server:` where the backend is.
-public struct ServerSection: Decodable, Sendable {
+public struct ServerSection: Decodable, Sendable, Equatable {
     /// `ws://` or `wss://` base of the socket.
     public var url: String
     public var path: String
@@ -90,8 +93,8 @@ public struct ServerSection: Decodable, Sendable {
 }
 
 /// `auth:` how to sign in: Keycloak, or a static token from the environment.
-public struct AuthSection: Decodable, Sendable {
-    public struct Keycloak: Decodable, Sendable {
+public struct AuthSection: Decodable, Sendable, Equatable {
+    public struct Keycloak: Decodable, Sendable, Equatable {
         public var tokenURL: String
         public var clientID: String
         public var clientSecret: Secret
@@ -132,7 +135,7 @@ public struct AuthSection: Decodable, Sendable {
 }
 
 /// `store:` where the SQLite file lives.
-public struct StoreSection: Decodable, Sendable {
+public struct StoreSection: Decodable, Sendable, Equatable {
     public var path: String
 
     public init(path: String = "./chatbots.sqlite") {
@@ -146,7 +149,7 @@ public struct StoreSection: Decodable, Sendable {
 }
 
 /// `engine:` limits and the curator roster.
-public struct EngineSection: Decodable, Sendable {
+public struct EngineSection: Decodable, Sendable, Equatable {
     public var handlerTimeoutSeconds: Double = 10
     public var maxCommitBatch: Int = 500
     public var closedStatuses: [String] = ["closed", "resolved", "archived"]

@@ -1,4 +1,5 @@
 import ChatBotKit
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Logging
@@ -29,6 +30,8 @@ public final class Gateway: Sendable {
         public var framesReceived = 0
         public var framesRejected = 0
         public var failedAttempts = 0
+        /// When the last event was decoded, if any was.
+        public var lastEventAt: Date?
     }
 
     private let configuration: GatewayConfiguration
@@ -40,15 +43,19 @@ public final class Gateway: Sendable {
     private let random: @Sendable () -> Double
     private let state = Mutex<(connection: ConnectionState, counters: Counters)>((.connecting, Counters()))
     private let changes = ChangeSignal()
+    private let metrics: GatewayMetrics
 
     /// - Parameters:
     ///   - onFrame: Called for every text frame as received, before decoding, with its
     ///     arrival time (for `run --record`); it must return quickly.
     ///   - onEvent: Called for every decoded event, in arrival order, with its arrival
     ///     time; it must return quickly (the engine's `submit` does).
+    ///   - metricsFactory: Where frames, decoded and rejected events by type, and
+    ///     reconnects are counted; swift-metrics' global factory by default.
     public init(
         configuration: GatewayConfiguration, tokens: any TokenProvider, decoder: FrameDecoder = FrameDecoder(),
         logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         onFrame: (@Sendable (String, Date) -> Void)? = nil,
         onEvent: @escaping @Sendable (ChatEvent, Date) -> Void
     ) throws {
@@ -64,6 +71,7 @@ public final class Gateway: Sendable {
         self.random = random
         self.onEvent = onEvent
         self.onFrame = onFrame
+        metrics = GatewayMetrics(factory: metricsFactory)
     }
 
     public var connectionState: ConnectionState {
@@ -164,10 +172,13 @@ public final class Gateway: Sendable {
 
     private func markConnected(downSince: Date?, url: String) {
         let now = Date()
+        var isReconnect = false
         update { state in
+            isReconnect = state.counters.connections > 0
             state.connection = .connected(since: now)
             state.counters.connections += 1
         }
+        if isReconnect { metrics.reconnected() }
         if let downSince {
             let down = now.timeIntervalSince(downSince)
             logger.notice("reconnected; the stream was down for \(String(format: "%.1f", down)) s", metadata: [
@@ -180,6 +191,7 @@ public final class Gateway: Sendable {
 
     private func receive(_ message: WebSocketMessage) {
         let receivedAt = Date()
+        metrics.frameReceived()
         let result: Result<ChatEvent, FrameDecodingFailure>
         switch message {
         case .text(let text):
@@ -189,13 +201,18 @@ public final class Gateway: Sendable {
         }
         switch result {
         case .success(let event):
-            update { $0.counters.framesReceived += 1 }
+            update { state in
+                state.counters.framesReceived += 1
+                state.counters.lastEventAt = receivedAt
+            }
+            metrics.decoded(event.type)
             onEvent(event, receivedAt)
         case .failure(let failure):
             update { state in
                 state.counters.framesReceived += 1
                 state.counters.framesRejected += 1
             }
+            metrics.rejected(failure)
             logger.warning("frame rejected: \(failure.reason)", metadata: [
                 "frame.failure": "\(failure.kind.rawValue)", "event.type": "\(failure.eventType ?? "-")",
                 "frame.prefix": "\(failure.framePrefix)",

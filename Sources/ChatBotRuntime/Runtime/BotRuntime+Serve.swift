@@ -7,7 +7,8 @@ import UnixSignals
 extension BotRuntime {
     /// Loads a configuration file, makes its bots from `registry`, and runs the runtime
     /// until SIGINT or SIGTERM, then drains gracefully: the whole `main` of a bot
-    /// program.
+    /// program. It serves `/metrics`, `/health` and `/ready` unless the file says
+    /// `monitoring.enabled: false`, and reloads the file on SIGHUP.
     ///
     /// ```swift
     /// var registry = BotRegistry.builtIn
@@ -44,7 +45,10 @@ extension BotRuntime {
             return made
         }()
         let bots = try registry.makeBots(configuration.bots, file: path)
-        let runtime = BotRuntime(configuration: configuration, bots: bots, logger: logger, dryRun: dryRun, recordPath: recordPath)
+        let runtime = BotRuntime(
+            configuration: configuration, bots: bots, logger: logger, dryRun: dryRun, recordPath: recordPath,
+            monitoringByDefault: true, reloadOnHangup: ReloadSource(configurationFile: path, registry: registry)
+        )
         let group = ServiceGroup(
             configuration: .init(services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

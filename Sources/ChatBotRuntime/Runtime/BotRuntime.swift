@@ -3,9 +3,12 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The whole runtime as one `Service`: the gateway reads events, the engine runs the
-/// bots and commits, the delivery carries actions out.
+/// bots and commits, the delivery carries actions out; optionally an HTTP endpoint
+/// serves metrics and health (``MonitoringServer``), and SIGHUP reloads the
+/// configuration (``reload(configuration:bots:)``).
 ///
 /// On graceful shutdown it stops reading (the socket closes with 1000), lets handlers
 /// finish and commit, delivers what is due once more, and keeps the rest in the
@@ -28,14 +31,34 @@ public final class BotRuntime: Service, Sendable {
         public let directory: BackendDirectory?
     }
 
+    /// Where a reload on SIGHUP reads its configuration and makes its bots.
+    public struct ReloadSource: Sendable {
+        public var configurationFile: String
+        public var registry: BotRegistry
+
+        public init(configurationFile: String, registry: BotRegistry) {
+            self.configurationFile = configurationFile
+            self.registry = registry
+        }
+    }
+
+    /// The configuration at start; ``current`` follows reloads.
     private let configuration: RuntimeConfiguration
+    let current: Mutex<RuntimeConfiguration>
     private let bots: [any Bot]
-    private let logger: Logger
-    private let environment: [String: String]
+    let logger: Logger
+    let environment: [String: String]
     private let dryRun: Bool
     private let recordPath: String?
+    private let monitoringByDefault: Bool
+    private let reloadSource: ReloadSource?
+    /// This runtime's own metrics registry, served at `/metrics`.
+    public let metrics = RuntimeMetrics()
     private let started = Mutex<Parts?>(nil)
-    private let startSignal = ChangeSignal()
+    let monitoringPort = Mutex<Int?>(nil)
+    let reloads = Mutex(ReloadCounters())
+    /// Wakes whoever waits for the start, the endpoint, or a reload.
+    let startSignal = ChangeSignal()
 
     /// - Parameters:
     ///   - dryRun: Shadow mode: connect and decide for real, deliver nothing; each action
@@ -43,16 +66,24 @@ public final class BotRuntime: Service, Sendable {
     ///     store, never the configured one.
     ///   - recordPath: Append every received frame, with its arrival time, to this JSON
     ///     Lines file (see ``FrameRecorder``).
+    ///   - monitoringByDefault: Serve `/metrics`, `/health` and `/ready` when the file's
+    ///     `monitoring.enabled` does not say: `chatbots run` and ``serve(configurationFile:registry:logger:logLevel:dryRun:recordPath:)``
+    ///     say yes; a runtime made in code serves nothing unless asked.
+    ///   - reloadOnHangup: Re-read this file on SIGHUP and apply it if it is valid.
     public init(
         configuration: RuntimeConfiguration, bots: [any Bot], logger: Logger,
-        environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: Bool = false, recordPath: String? = nil
+        environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: Bool = false, recordPath: String? = nil,
+        monitoringByDefault: Bool = false, reloadOnHangup: ReloadSource? = nil
     ) {
         self.configuration = configuration
+        current = Mutex(configuration)
         self.bots = bots
         self.logger = logger
         self.environment = environment
         self.dryRun = dryRun
         self.recordPath = recordPath
+        self.monitoringByDefault = monitoringByDefault
+        reloadSource = reloadOnHangup
     }
 
     /// The running parts; `nil` until started.
@@ -72,9 +103,16 @@ public final class BotRuntime: Service, Sendable {
 
     public func run() async throws {
         let parts = try await assemble()
+        // Trap SIGHUP before anyone learns that the runtime started: a reload asked for
+        // from then on is never lost, nor does the signal's default end the process.
+        let hangups = reloadSource == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
         started.withLock { $0 = parts }
         startSignal.notify()
-        enum Part: String { case engine, delivery, gateway, directory }
+        enum Part: String {
+            case engine, delivery, gateway, directory, monitoring, reload
+            /// Parts that serve the others; the runtime's life follows the rest.
+            var isAuxiliary: Bool { self == .directory || self == .monitoring || self == .reload }
+        }
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
                 try await parts.engine.run()
@@ -97,8 +135,30 @@ public final class BotRuntime: Service, Sendable {
                     return .directory
                 }
             }
+            let monitoring = configuration.monitoring
+            if monitoring.enabled ?? monitoringByDefault {
+                let server = MonitoringServer(
+                    section: monitoring, metrics: metrics, logger: logger, status: { await self.status(of: parts) },
+                    onListening: { port in
+                        self.monitoringPort.withLock { $0 = port }
+                        self.startSignal.notify()
+                    }
+                )
+                group.addTask {
+                    try await server.run()
+                    return .monitoring
+                }
+            }
+            if let hangups, let source = reloadSource {
+                group.addTask {
+                    for await _ in hangups {
+                        await self.reload(from: source)
+                    }
+                    return .reload
+                }
+            }
             var first = try await group.next()
-            while first == .directory { first = try await group.next() }
+            while let part = first, part.isAuxiliary { first = try await group.next() }
             if first == .gateway {
                 logger.info("stopping: reading stopped; letting handlers finish and commit")
                 await parts.engine.finish()
@@ -171,12 +231,12 @@ public final class BotRuntime: Service, Sendable {
         let delivery = OutboxDelivery(
             store: store, transport: dryRun ? ShadowTransport(apiBaseURL: configuration.server.apiBaseURL, alertWebhook: configuration.alerts.webhookURL, logger: logger) : AsyncHTTPTransport(), tokens: tokens,
             configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
-            logger: logger
+            logger: logger, metricsFactory: metrics.factory
         )
         let engine = try await Engine(
             bots: bots, store: store,
             configuration: configuration.engineConfiguration(chatDetails: directorySection.chatDetailsPath == nil ? nil : directory),
-            logger: logger,
+            logger: logger, metricsFactory: metrics.factory,
             onActionsCommitted: { _ in delivery.notify() }
         )
         let server = configuration.server
@@ -194,6 +254,7 @@ public final class BotRuntime: Service, Sendable {
             tokens: tokens,
             decoder: FrameDecoder(maxFrameBytes: server.maxFrameBytes, naiveTimeZone: TimeZone(identifier: server.naiveTimeZone) ?? .gmt),
             logger: logger,
+            metricsFactory: metrics.factory,
             onFrame: onFrame,
             onEvent: { event, receivedAt in engine.submit(event, receivedAt: receivedAt) }
         )

@@ -151,6 +151,25 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// How many actions wait for delivery and how many are dead letters, in one read.
+    public func outboxCounts() async throws -> (pending: Int, dead: Int) {
+        try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) FILTER (WHERE status = 'pending') AS pending, COUNT(*) FILTER (WHERE status = 'dead') AS dead FROM outbox
+                """)
+            return (row?["pending"] ?? 0, row?["dead"] ?? 0)
+        }
+    }
+
+    /// Takes the database's write lock and lets it go, writing nothing: whether a
+    /// commit could start now (for `/ready`). Waits as long as a commit would when
+    /// another process holds the lock; throws what SQLite says.
+    public func checkWritable() async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) { .commit }
+        }
+    }
+
     /// The `PRAGMA` values that matter for durability, for checks and tests.
     public func journalSettings() async throws -> (journalMode: String, synchronous: Int) {
         try await pool.write { db in

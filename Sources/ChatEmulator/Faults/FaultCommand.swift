@@ -10,6 +10,8 @@
 /// {"fail_actions": {"count": 1, "status": 429, "retry_after": 1}}
 /// {"delay_ms": 250}
 /// {"silent": true}
+/// {"refuse_handshakes": 403}
+/// {"refuse_handshakes": 0}
 /// ```
 public struct FaultCommand: Codable, Sendable, Equatable {
     /// Drop every open socket now, without a close frame.
@@ -23,6 +25,9 @@ public struct FaultCommand: Codable, Sendable, Equatable {
     /// Go silent: stop reading from the open sockets (so pings go unanswered) and stop
     /// writing to them, as a half-open connection does. `false` wakes them again.
     public var silent: Bool?
+    /// Refuse every WebSocket handshake with this HTTP status (403, 500, ...) from now
+    /// on; `0` accepts them again.
+    public var refuseHandshakes: Int?
 
     /// Injected failures of action requests.
     public struct ActionFailure: Codable, Sendable, Equatable {
@@ -50,13 +55,15 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         closeSockets: UInt16? = nil,
         failActions: ActionFailure? = nil,
         delayMilliseconds: Int? = nil,
-        silent: Bool? = nil
+        silent: Bool? = nil,
+        refuseHandshakes: Int? = nil
     ) {
         self.dropSockets = dropSockets
         self.closeSockets = closeSockets
         self.failActions = failActions
         self.delayMilliseconds = delayMilliseconds
         self.silent = silent
+        self.refuseHandshakes = refuseHandshakes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -65,5 +72,6 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         case failActions = "fail_actions"
         case delayMilliseconds = "delay_ms"
         case silent
+        case refuseHandshakes = "refuse_handshakes"
     }
 }

@@ -1,6 +1,7 @@
 import Synchronization
 
-/// The faults in force on the HTTP side: failures to inject and the answer delay.
+/// The faults in force on the HTTP side: failures to inject, the answer delay, and
+/// handshakes to refuse.
 final class FaultState: Sendable {
     /// What to do with one action request.
     enum Verdict: Equatable {
@@ -11,6 +12,7 @@ final class FaultState: Sendable {
     private struct Knobs {
         var pendingFailures: [FaultCommand.ActionFailure] = []
         var delayMilliseconds = 0
+        var handshakeRefusal: Int?
     }
 
     private let knobs = Mutex(Knobs())
@@ -24,12 +26,20 @@ final class FaultState: Sendable {
             if let delay = command.delayMilliseconds {
                 knobs.delayMilliseconds = max(0, delay)
             }
+            if let status = command.refuseHandshakes {
+                knobs.handshakeRefusal = (100...599).contains(status) ? status : nil
+            }
         }
     }
 
     /// The answer delay now in force.
     var delay: Duration {
         .milliseconds(knobs.withLock { $0.delayMilliseconds })
+    }
+
+    /// The status every handshake is refused with now, if any.
+    var handshakeRefusal: Int? {
+        knobs.withLock { $0.handshakeRefusal }
     }
 
     /// Whether the next action request fails; each call uses up one injected failure.

@@ -25,6 +25,11 @@ struct SocketEndpoint: Sendable {
             try await Self.refuse(channel, status: .notFound)
             return .dontUpgrade
         }
+        if let refusal = core.faults.handshakeRefusal {
+            logger.info("socket refused: handshake fault in force", metadata: ["emulator.status": "\(refusal)"])
+            try await Self.refuse(channel, status: HTTPResponseStatus(statusCode: refusal))
+            return .dontUpgrade
+        }
         let configuration = core.configuration
         if configuration.requiresOrigin, request.headerFields[.origin] == nil {
             logger.info("socket refused: no Origin header")

@@ -1,0 +1,58 @@
+import Prometheus
+
+/// One runtime's metrics: a Prometheus registry that its parts count into through
+/// swift-metrics, plus the gauges read off the running parts at each scrape.
+///
+/// Each runtime has its own registry, so two runtimes in one process (tests, a
+/// program running two tenants) never mix their numbers, and nothing needs the
+/// process-wide `MetricsSystem.bootstrap`.
+public final class RuntimeMetrics: Sendable {
+    /// What the parts are given to make their counters and histograms.
+    public let factory: PrometheusMetricsFactory
+    private let registry: PrometheusCollectorRegistry
+    private let connected: Prometheus.Gauge
+    private let outboxPending: Prometheus.Gauge
+    private let deadLetters: Prometheus.Gauge
+    private let timersPending: Prometheus.Gauge
+    private let secondsSinceLastEvent: Prometheus.Gauge
+    private let storeWritable: Prometheus.Gauge
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Handlers take microseconds to a few seconds (their timeout is 10 s by default).
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        self.registry = registry
+        self.factory = factory
+        func gauge(_ name: String, unit: String = "", _ help: String) -> Prometheus.Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "chatbots", metricName: name, unitName: unit, helpText: help))
+        }
+        connected = gauge("connected", "1 while the socket to the backend is open, else 0")
+        outboxPending = gauge("outbox_pending", "Committed actions waiting for delivery")
+        deadLetters = gauge("outbox_dead_letters", "Actions the backend refused for good")
+        timersPending = gauge("timers_pending", "Bot timers waiting to fire")
+        secondsSinceLastEvent = gauge("seconds_since_last_event", "Seconds since the last event was decoded (-1 before the first)")
+        storeWritable = gauge("store_writable", "1 when the store took its write lock at the last check, else 0")
+    }
+
+    /// Sets the gauges from a status read just now.
+    func update(from status: RuntimeStatus) {
+        connected.set(to: status.connected ? 1 : 0)
+        outboxPending.set(to: Double(status.outboxPending))
+        deadLetters.set(to: Double(status.deadLetters))
+        timersPending.set(to: Double(status.pendingTimers))
+        secondsSinceLastEvent.set(to: status.secondsSinceLastEvent ?? -1)
+        storeWritable.set(to: status.storeWritable ? 1 : 0)
+    }
+
+    /// Every metric in Prometheus' text format.
+    public func exposition() -> String {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

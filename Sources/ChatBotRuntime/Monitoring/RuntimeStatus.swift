@@ -1,0 +1,58 @@
+import Foundation
+
+/// What `/ready` reports: whether the runtime can do its job now, and why not.
+public struct RuntimeStatus: Sendable, Encodable, Equatable {
+    /// The socket to the backend is open.
+    public var connected: Bool
+    /// The store took its write lock within the check's budget.
+    public var storeWritable: Bool
+    /// Why the store did not, if it did not.
+    public var storeProblem: String?
+    /// Committed actions waiting for delivery.
+    public var outboxPending: Int
+    /// The backlog above which the runtime is not ready (`monitoring.ready_max_outbox`).
+    public var outboxLimit: Int
+    /// Actions the backend refused for good.
+    public var deadLetters: Int
+    /// Bot timers waiting to fire.
+    public var pendingTimers: Int
+    /// Seconds since the last event was decoded; `nil` before the first.
+    public var secondsSinceLastEvent: Double?
+
+    /// Connected, the store writable, the outbox backlog within its limit.
+    public var isReady: Bool {
+        connected && storeWritable && outboxPending <= outboxLimit
+    }
+
+    /// What is wrong, one phrase each; empty when ready.
+    public var problems: [String] {
+        var problems: [String] = []
+        if !connected { problems.append("not connected to the backend") }
+        if !storeWritable { problems.append("store not writable: \(storeProblem ?? "unknown")") }
+        if outboxPending > outboxLimit { problems.append("outbox backlog \(outboxPending) is over the limit of \(outboxLimit)") }
+        return problems
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ready, problems, connected
+        case storeWritable = "store_writable"
+        case outboxPending = "outbox_pending"
+        case outboxLimit = "outbox_limit"
+        case deadLetters = "dead_letters"
+        case pendingTimers = "pending_timers"
+        case secondsSinceLastEvent = "seconds_since_last_event"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(isReady, forKey: .ready)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(connected, forKey: .connected)
+        try container.encode(storeWritable, forKey: .storeWritable)
+        try container.encode(outboxPending, forKey: .outboxPending)
+        try container.encode(outboxLimit, forKey: .outboxLimit)
+        try container.encode(deadLetters, forKey: .deadLetters)
+        try container.encode(pendingTimers, forKey: .pendingTimers)
+        try container.encodeIfPresent(secondsSinceLastEvent, forKey: .secondsSinceLastEvent)
+    }
+}
