@@ -36,6 +36,7 @@ struct ConfigLoaderTests {
         #expect(configuration.engine.curators == ["curator-1", "curator-2"])
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
         #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
+        #expect(configuration.monitoring == MonitoringSection(enabled: true, host: "127.0.0.1", port: 9464, readyMaxOutbox: 1_000))
     }
 
     @Test func theDemoFileIsValidOnceTheDemoFillsItIn() throws {
@@ -91,6 +92,20 @@ struct ConfigLoaderTests {
         #expect(configuration.store.path == "./chatbots.sqlite")
         #expect(configuration.routes == ActionRoutes())
         #expect(configuration.auth.keycloak?.clientSecret.value == "s3cret")
+        #expect(configuration.monitoring.enabled == nil, "whoever runs the runtime decides")
+        #expect(configuration.monitoring.port == 9464)
+    }
+
+    @Test(arguments: [
+        ("port: 70000", "monitoring.port", "between 0 and 65535"),
+        ("ready_max_outbox: -1", "monitoring.ready_max_outbox", "must not be negative"),
+        ("enabled: maybe", "monitoring.enabled", "true or false"),
+        ("prot: 9000", "monitoring.prot", "port"),
+    ])
+    func badMonitoringSettingsAreNamed(yaml: String, keyPath: String, reason: String) throws {
+        let error = try #require(configError(minimal + "\nmonitoring:\n  \(yaml)\n"))
+        #expect(error.keyPath == keyPath)
+        #expect(error.message.contains(reason))
     }
 
     @Test func aMisspeltKeyIsNamedWithItsLine() throws {

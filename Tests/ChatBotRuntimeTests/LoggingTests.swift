@@ -55,11 +55,12 @@ struct LoggingTests {
     /// (A reconnect forced by revoking tokens belonged here too, but the gateway did not
     /// notice the emulator's 4001 close within a minute in one of about thirty runs; that
     /// fault is issue 7's to pin down, and the reconnect itself is covered by GatewayTests.)
-    @Test func aWholeRunAtDebugLevelNeverLogsTheSecretOrAToken() async throws {
+    @Test func aWholeRunAtTraceLevelNeverLogsOrExportsTheSecretOrAToken() async throws {
         let lines = LogLines()
         try await Emulator.withRunning(EmulatorConfiguration(seed: 5, world: .init(clients: 6, curators: 3))) { emulator, port in
             try await withTemporaryFolder { folder in
                 let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
+                    monitoring: {enabled: true, port: 0}
                     bots:
                       - type: after_hours
                         options:
@@ -77,6 +78,10 @@ struct LoggingTests {
                     await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
                     emulator.generate(steps: 80)
                     try await eventually("a reply delivered") { parts.delivery.statistics.delivered >= 1 }
+                    let monitoringPort = try #require(await runtime.waitForMonitoringPort())
+                    for path in ["/metrics", "/ready", "/health"] {
+                        lines.append("\(path): " + (try await monitoringGet(port: monitoringPort, path)).bodyText(limit: 1_000_000))
+                    }
                     await group.triggerGracefulShutdown()
                     try await tasks.waitForAll()
                 }
@@ -85,6 +90,7 @@ struct LoggingTests {
         let all = lines.all
         #expect(all.count > 20)
         #expect(all.contains { $0.contains(#""message":"connected""#) && $0.contains("token=REDACTED") })
+        #expect(all.contains { $0.hasPrefix("/metrics: ") && $0.contains("chatbots_frames_received_total") }, "the scrape is among the lines checked")
         #expect(!all.contains { $0.contains("chatbots-secret") }, "the client secret never appears")
         #expect(!all.contains { $0.contains("eyJ") }, "no access token (a JWT) appears")
     }

@@ -20,6 +20,7 @@ struct DemoCommandTests {
         #expect(story.contains { $0.contains("  event   new_chat ") })
         #expect(story.contains { $0.contains("  decide  after_hours ") && $0.contains("auto-reply in ") })
         #expect(story.contains { $0.contains("  act     send_message ") && $0.contains("delivered (after_hours)") })
+        #expect(story.contains { $0.contains("monitoring on http://127.0.0.1:") }, "the demo says where its metrics are")
         #expect(summary.engine?.eventsHandled ?? 0 > 20)
         #expect(summary.record.appliedActions.contains { $0.path.hasSuffix("/messages/") })
         #expect(summary.outboxPending == 0, "\(summary.text)")

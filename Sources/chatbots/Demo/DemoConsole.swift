@@ -49,7 +49,7 @@ final class DemoConsole: Sendable {
             line = row("ALERT", value("bot.name") ?? "", chat, String(message.dropFirst("alert: ".count)))
         case "connected", "stopped", "stopping: reading stopped; letting handlers finish and commit":
             line = row("run", "runtime", "", message)
-        case _ where message.hasPrefix("reconnected"):
+        case _ where message.hasPrefix("reconnected") || message.hasPrefix("monitoring on "):
             line = row("run", "runtime", "", message)
         case _ where value("bot.name") != nil && level >= .info:
             line = row("decide", value("bot.name") ?? "", chat, decision(message, value))
