@@ -183,6 +183,7 @@ let package = Package(
                 "ChatBotRuntime",
                 "ChatBotTesting",
                 "ChatEmulator",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -50,8 +50,9 @@ struct MonitoringTests {
                     emulator.send(rawFrame: "not json at all")
                     emulator.send(rawFrame: #"{"event_type": "brand_new_event", "data": {}}"#)
                     await parts.delivery.waitUntil { $0.delivered >= 1 }
-                    // Four frames sent, and the echo of the bot's own reply.
+                    // Four frames sent, and the echo of the bot's own reply: four events.
                     await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 5 }
+                    try await eventually("four events handled") { parts.engine.statistics.eventsHandled >= 4 }
                     await parts.engine.waitUntilIdle()
 
                     let after = try await scrapeMetrics(port: monitoringPort)

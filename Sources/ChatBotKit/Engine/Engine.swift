@@ -194,12 +194,13 @@ public final class Engine: Sendable {
                 try await commit(change: change, effects: [], firedTimer: nil)
                 return
             }
-            let bots = lineup.withLock { $0.bots }
-            try await runBots(bots, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
+            let lineup = lineup.withLock { $0 }
+            try await runBots(lineup.bots, lineup: lineup, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
                 try await bot.handle(event, in: context)
             }
         case .timer(let key, let pending, let isLate):
-            guard let bot = lineup.withLock({ $0.bots.first(where: { $0.name == key.bot }) }) else {
+            let lineup = lineup.withLock { $0 }
+            guard let bot = lineup.bots.first(where: { $0.name == key.bot }) else {
                 logger.warning("timer of a bot that is not installed dropped", metadata: ["bot.name": "\(key.bot)", "timer.name": "\(key.name)"])
                 try await commit(change: .init(), effects: [], firedTimer: (key, pending.generation))
                 return
@@ -212,7 +213,7 @@ public final class Engine: Sendable {
             counters.withLock { $0.timersFired += 1 }
             var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
             metadata["chat.id"] = request.chatID.map { "\($0)" }
-            try await runBots([bot], change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
+            try await runBots([bot], lineup: lineup, change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
                 try await bot.timerFired(fired, in: context)
             }
         }
@@ -231,13 +232,15 @@ public final class Engine: Sendable {
     /// run side by side; if a handler's state reads were overtaken by another chat's
     /// commit, the event's handlers run again under their bots' exclusive gates, where
     /// nothing can overtake them.
+    ///
+    /// `lineup` is the one `selected` came from, read once: bots and gates always match,
+    /// even while a reload installs another lineup.
     private func runBots(
-        _ selected: [any Bot], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
+        _ selected: [any Bot], lineup: BotLineup, change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
         describe metadata: Logger.Metadata,
         _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws {
-        let gates = lineup.withLock { $0.gates }
-        let selectedGates = selected.compactMap { gates[$0.name] }
+        let selectedGates = lineup.gatesInLockOrder(for: selected)
         for gate in selectedGates { await gate.acquireShared() }
         let outcome: CommitCoordinator.Outcome
         do {
@@ -401,5 +404,12 @@ private struct BotLineup: Sendable {
         }
         self.bots = bots
         gates = Dictionary(uniqueKeysWithValues: bots.map { ($0.name, previous?.gates[$0.name] ?? BotGate()) })
+    }
+
+    /// The gates of `bots`, ordered by bot name. Every event takes its gates in this one
+    /// order, whatever order its lineup runs the bots in, so two events can never each
+    /// hold a gate the other waits for, not even across a reload that reorders bots.
+    func gatesInLockOrder(for bots: [any Bot]) -> [BotGate] {
+        bots.map(\.name).sorted().compactMap { gates[$0] }
     }
 }

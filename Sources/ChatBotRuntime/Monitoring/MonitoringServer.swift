@@ -7,7 +7,8 @@ import Synchronization
 /// The runtime's HTTP endpoint for operators and orchestrators:
 ///
 /// - `GET /metrics`: every metric in Prometheus' text format;
-/// - `GET /health`: liveness, 200 while the runtime runs;
+/// - `GET /health`: liveness, 200 while the runtime runs (the endpoint closes when a
+///   graceful stop begins);
 /// - `GET /ready`: readiness as JSON, 200 when connected with a writable store and the
 ///   outbox backlog within its limit, else 503 with the problems named.
 public struct MonitoringServer: Sendable {
@@ -65,8 +66,12 @@ public struct MonitoringServer: Sendable {
         )
         do {
             try await app.run()
-        } catch let error as IOError {
-            throw MonitoringError.cannotListen(host: host, port: port, reason: error.description)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Binding is the only thing that fails here: a taken port, a host that is
+            // not this machine's or does not resolve.
+            throw MonitoringError.cannotListen(host: host, port: port, reason: "\(error)")
         }
     }
 

@@ -7,23 +7,42 @@ extension BotRuntime {
     /// Applies a new configuration without dropping the socket: the new bots handle
     /// every event from the next one on (each keeps its state and timers under its
     /// name), curators added to the roster are learned, and routes, alert settings and
-    /// `monitoring.ready_max_outbox` take effect. Other changed sections are listed in
-    /// the outcome and the log: they need a restart.
+    /// `monitoring.ready_max_outbox` take effect. Sections set up once at start that
+    /// differ from the start's are listed in the outcome: they need a restart.
     ///
-    /// - Throws: ``EngineError/duplicateBotName(_:)`` (nothing changes then), or a
-    ///   store error while committing the roster.
+    /// - Throws: ``EngineError/duplicateBotName(_:)``, or a store error while
+    ///   committing the roster; nothing has changed then.
     @discardableResult
     public func reload(configuration new: RuntimeConfiguration, bots: [any Bot]) async throws -> ReloadOutcome {
         guard let parts else { throw ReloadError.notStarted }
-        let running = current.withLock { $0 }
+        // What can fail goes first, so a reload applies whole or not at all.
+        var names: Set<String> = []
+        for bot in bots where !names.insert(bot.name).inserted {
+            throw EngineError.duplicateBotName(bot.name)
+        }
+        try await parts.engine.learnCurators(new.engine.curators.map { UserID($0) })
+        // From here nothing suspends or throws: a concurrent reload cannot interleave.
         try parts.engine.replaceBots(bots)
         var delivery = parts.delivery.configuration
         delivery.routes = new.routes
         delivery.alerts = new.alerts
         parts.delivery.reconfigure(delivery)
-        current.withLock { $0 = new }
-        try await parts.engine.learnCurators(new.engine.curators.map { UserID($0) })
-        let outcome = ReloadOutcome(bots: parts.engine.botNames, needsRestart: new.changesNeedingRestart(comparedWith: running))
+        let before = current.withLock { running in
+            defer {
+                running.routes = new.routes
+                running.alerts = new.alerts
+                running.monitoring.readyMaxOutbox = new.monitoring.readyMaxOutbox
+                running.engine.curators = Array(Set(running.engine.curators).union(new.engine.curators)).sorted()
+                running.bots = new.bots
+            }
+            return running
+        }
+        let outcome = ReloadOutcome(
+            bots: parts.engine.botNames,
+            // Against the start: those sections still run as they started.
+            needsRestart: new.changesNeedingRestart(comparedWith: configuration),
+            curatorsKept: Set(before.engine.curators).subtracting(new.engine.curators).sorted()
+        )
         reloads.withLock { $0.applied += 1 }
         startSignal.notify()
         return outcome
@@ -40,6 +59,9 @@ extension BotRuntime {
             let bots = try source.registry.makeBots(new.bots, file: path)
             let outcome = try await reload(configuration: new, bots: bots)
             logger.notice("configuration reloaded", metadata: ["reload.bots": "\(outcome.bots.joined(separator: ","))"])
+            if !outcome.curatorsKept.isEmpty {
+                logger.notice("no longer in engine.curators, but a curator keeps the role: \(outcome.curatorsKept.joined(separator: ", "))")
+            }
             if !outcome.needsRestart.isEmpty {
                 logger.warning("changed but not applied until a restart: \(outcome.needsRestart.joined(separator: ", "))", metadata: [
                     "reload.needs_restart": "\(outcome.needsRestart.joined(separator: ","))",

@@ -29,6 +29,8 @@ public final class BotRuntime: Service, Sendable {
         public let store: SQLiteStore
         /// The backend's optional directory routes, when configured.
         public let directory: BackendDirectory?
+        /// Whether the store takes its write lock (for `/ready`).
+        let storeProbe: StoreWritableProbe
     }
 
     /// Where a reload on SIGHUP reads its configuration and makes its bots.
@@ -43,7 +45,7 @@ public final class BotRuntime: Service, Sendable {
     }
 
     /// The configuration at start; ``current`` follows reloads.
-    private let configuration: RuntimeConfiguration
+    let configuration: RuntimeConfiguration
     let current: Mutex<RuntimeConfiguration>
     private let bots: [any Bot]
     let logger: Logger
@@ -102,10 +104,10 @@ public final class BotRuntime: Service, Sendable {
     }
 
     public func run() async throws {
-        let parts = try await assemble()
-        // Trap SIGHUP before anyone learns that the runtime started: a reload asked for
-        // from then on is never lost, nor does the signal's default end the process.
+        // Trap SIGHUP first: from here on the signal's default can no longer end the
+        // process, and a reload asked for while the parts start waits for them.
         let hangups = reloadSource == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
+        let parts = try await assemble()
         started.withLock { $0 = parts }
         startSignal.notify()
         enum Part: String {
@@ -258,7 +260,10 @@ public final class BotRuntime: Service, Sendable {
             onFrame: onFrame,
             onEvent: { event, receivedAt in engine.submit(event, receivedAt: receivedAt) }
         )
-        return Parts(engine: engine, gateway: gateway, delivery: delivery, store: store, directory: directory)
+        return Parts(
+            engine: engine, gateway: gateway, delivery: delivery, store: store, directory: directory,
+            storeProbe: StoreWritableProbe { try await store.checkWritable() }
+        )
     }
 
     private func makeTokenProvider() throws -> any TokenProvider {

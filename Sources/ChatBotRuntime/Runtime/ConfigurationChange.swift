@@ -1,8 +1,8 @@
 import ChatBotKit
 
 extension RuntimeConfiguration {
-    /// The keys of this configuration that differ from `running` and that a reload
-    /// cannot apply: the socket, sign-in, store, directory, log and endpoint are set up
+    /// The sections of this configuration that differ from `running` (the one the
+    /// runtime started with) and that a reload cannot apply: the socket, sign-in, store, directory, log and endpoint are set up
     /// once at start. Bots, the roster, routes, alerts and `monitoring.ready_max_outbox`
     /// apply at once, so they are never listed.
     func changesNeedingRestart(comparedWith running: RuntimeConfiguration) -> [String] {
@@ -27,12 +27,20 @@ extension RuntimeConfiguration {
 public struct ReloadOutcome: Sendable, Equatable {
     /// The bots now installed, in order.
     public var bots: [String]
-    /// Changed keys that take effect only after a restart (see the README's "Hot reload").
+    /// Sections that differ from the start's and take effect only after a restart
+    /// (see the README's "Hot reload").
     public var needsRestart: [String]
+    /// Curators no longer in `engine.curators`: a role once learned stays.
+    public var curatorsKept: [String]
 }
 
 /// How many reloads a runtime applied and refused, for tests and the log.
 public struct ReloadCounters: Sendable, Hashable {
-    public var applied = 0
-    public var refused = 0
+    public var applied: Int
+    public var refused: Int
+
+    public init(applied: Int = 0, refused: Int = 0) {
+        self.applied = applied
+        self.refused = refused
+    }
 }

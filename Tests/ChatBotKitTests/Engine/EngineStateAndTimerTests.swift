@@ -6,7 +6,7 @@ import Testing
 /// Counts new chats in one key shared by every chat, yielding between read and write
 /// so that handlers of different chats race on it.
 struct CountingBot: Bot {
-    let name = "counter"
+    var name = "counter"
 
     func handle(_ event: ChatEvent, in context: BotContext) async throws {
         guard case .newChat = event else { return }
@@ -48,6 +48,27 @@ struct EngineStateAndTimerTests {
             await engine.waitUntilIdle()
             #expect(engine.state(of: "counter")["chats"] == Data("300".utf8))
             #expect(store.state(bot: "counter", key: "chats") == Data("300".utf8))
+        }
+    }
+
+    /// A reload that reorders bots while handlers race (and rerun under exclusive
+    /// gates) neither deadlocks nor loses an update: gates are taken in name order.
+    @Test func reorderingTheBotsMidRaceNeitherDeadlocksNorLosesAnUpdate() async throws {
+        let store = InMemoryStore()
+        let first = CountingBot(name: "a"), second = CountingBot(name: "b")
+        try await withEngine([first, second], store: store) { engine in
+            for index in 0..<400 {
+                if index % 50 == 0 {
+                    try engine.replaceBots(index % 100 == 0 ? [second, first] : [first, second])
+                }
+                engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
+            }
+            await engine.waitUntilIdle()
+            #expect(engine.state(of: "a")["chats"] == Data("400".utf8))
+            #expect(engine.state(of: "b")["chats"] == Data("400".utf8))
+            #expect(engine.statistics.conflictReruns > 0, "the handlers did race")
+            #expect(throws: EngineError.duplicateBotName("a")) { try engine.replaceBots([first, first]) }
+            #expect(engine.botNames == ["a", "b"], "a refused lineup changes nothing")
         }
     }
 
