@@ -39,7 +39,7 @@ public final class Emulator: Service, Sendable {
 
     /// Serves until cancelled or until graceful shutdown.
     public func run() async throws {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: EmulatorRequestContext.self)
         TokenRoutes(core: core).add(to: router)
         ActionRoutes(core: core).add(to: router)
         ControlRoutes(core: core).add(to: router)

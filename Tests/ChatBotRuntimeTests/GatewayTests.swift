@@ -32,12 +32,13 @@ final class EventSink: Sendable {
 /// Runs a gateway against the emulator on `port` for the duration of `body`.
 func withGateway(
     port: Int, origin: String? = nil, pingInterval: Duration = .seconds(20),
+    tokenRetry: RetryPolicy = RetryPolicy(base: .seconds(1), cap: .seconds(60)),
     _ body: @Sendable (Gateway, EventSink, KeycloakTokenProvider) async throws -> Void
 ) async throws {
     let tokens = KeycloakTokenProvider(
         configuration: .init(
             tokenURL: "http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token",
-            clientID: "chatbots", clientSecret: Secret("chatbots-secret")
+            clientID: "chatbots", clientSecret: Secret("chatbots-secret"), retry: tokenRetry
         ),
         logger: quietLogger
     )
@@ -56,15 +57,15 @@ func withGateway(
     }
 }
 
-private func marker(_ name: String) -> String {
+func marker(_ name: String) -> String {
     #"{"event_type": "marker", "data": {"name": "\#(name)"}}"#
 }
 
-private func sawMarker(_ name: String) -> ([ChatEvent]) -> Bool {
+func sawMarker(_ name: String) -> ([ChatEvent]) -> Bool {
     { events in events.contains { if case .unknown(let event) = $0 { event.data["name"] == .string(name) } else { false } } }
 }
 
-private func isConnected(_ state: Gateway.ConnectionState) -> Bool {
+func isConnected(_ state: Gateway.ConnectionState) -> Bool {
     if case .connected = state { true } else { false }
 }
 

@@ -25,8 +25,10 @@ public struct AsyncHTTPTransport: HTTPTransport {
         if let body = request.body {
             outgoing.body = .bytes(ByteBuffer(data: body))
         }
-        let seconds = timeout.components.seconds
-        let response = try await HTTPClient.shared.execute(outgoing, timeout: .seconds(seconds))
+        // Whole milliseconds, at least one: a sub-second timeout must not round to zero.
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = max(1, seconds.multipliedReportingOverflow(by: 1_000).partialValue + attoseconds / 1_000_000_000_000_000)
+        let response = try await HTTPClient.shared.execute(outgoing, timeout: .milliseconds(milliseconds))
         var headers: [String: String] = [:]
         for header in response.headers {
             headers[header.name.lowercased()] = header.value

@@ -12,6 +12,8 @@
 /// {"silent": true}
 /// {"refuse_handshakes": 403}
 /// {"refuse_handshakes": 0}
+/// {"fail_tokens": {"count": 2, "status": 500}}
+/// {"lose_answers": 1}
 /// ```
 public struct FaultCommand: Codable, Sendable, Equatable {
     /// Drop every open socket now, without a close frame.
@@ -28,6 +30,11 @@ public struct FaultCommand: Codable, Sendable, Equatable {
     /// Refuse every WebSocket handshake with this HTTP status (403, 500, ...) from now
     /// on; `0` accepts them again.
     public var refuseHandshakes: Int?
+    /// Fail the next token requests with this status (401, 500, ...), Keycloak-style.
+    public var failTokens: ActionFailure?
+    /// Apply the next this many action requests, then close their connections
+    /// without answering: the caller cannot know the action was applied.
+    public var loseAnswers: Int?
 
     /// Injected failures of action requests.
     public struct ActionFailure: Codable, Sendable, Equatable {
@@ -56,7 +63,9 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         failActions: ActionFailure? = nil,
         delayMilliseconds: Int? = nil,
         silent: Bool? = nil,
-        refuseHandshakes: Int? = nil
+        refuseHandshakes: Int? = nil,
+        failTokens: ActionFailure? = nil,
+        loseAnswers: Int? = nil
     ) {
         self.dropSockets = dropSockets
         self.closeSockets = closeSockets
@@ -64,6 +73,8 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         self.delayMilliseconds = delayMilliseconds
         self.silent = silent
         self.refuseHandshakes = refuseHandshakes
+        self.failTokens = failTokens
+        self.loseAnswers = loseAnswers
     }
 
     enum CodingKeys: String, CodingKey {
@@ -73,5 +84,7 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         case delayMilliseconds = "delay_ms"
         case silent
         case refuseHandshakes = "refuse_handshakes"
+        case failTokens = "fail_tokens"
+        case loseAnswers = "lose_answers"
     }
 }

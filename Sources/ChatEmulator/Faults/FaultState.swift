@@ -1,7 +1,7 @@
 import Synchronization
 
-/// The faults in force on the HTTP side: failures to inject, the answer delay, and
-/// handshakes to refuse.
+/// The faults in force on the HTTP side: failures to inject (actions and tokens),
+/// answers to lose, the answer delay, and handshakes to refuse.
 final class FaultState: Sendable {
     /// What to do with one action request.
     enum Verdict: Equatable {
@@ -13,6 +13,8 @@ final class FaultState: Sendable {
         var pendingFailures: [FaultCommand.ActionFailure] = []
         var delayMilliseconds = 0
         var handshakeRefusal: Int?
+        var tokenFailures: [FaultCommand.ActionFailure] = []
+        var answersToLose = 0
     }
 
     private let knobs = Mutex(Knobs())
@@ -25,6 +27,12 @@ final class FaultState: Sendable {
             }
             if let delay = command.delayMilliseconds {
                 knobs.delayMilliseconds = max(0, delay)
+            }
+            if let failure = command.failTokens, failure.count > 0 {
+                knobs.tokenFailures.append(failure)
+            }
+            if let count = command.loseAnswers {
+                knobs.answersToLose = max(0, count)
             }
             if let status = command.refuseHandshakes {
                 knobs.handshakeRefusal = (100...599).contains(status) ? status : nil
@@ -44,16 +52,32 @@ final class FaultState: Sendable {
 
     /// Whether the next action request fails; each call uses up one injected failure.
     func nextActionVerdict() -> Verdict {
+        knobs.withLock { Self.takeFailure(from: &$0.pendingFailures) }
+    }
+
+    /// Whether the next token request fails; each call uses up one injected failure.
+    func nextTokenVerdict() -> Verdict {
+        knobs.withLock { Self.takeFailure(from: &$0.tokenFailures) }
+    }
+
+    /// Whether the answer to the action just applied is to be lost; uses one up.
+    func takeLostAnswer() -> Bool {
         knobs.withLock { knobs in
-            guard var first = knobs.pendingFailures.first else { return .proceed }
-            first.count -= 1
-            if first.count == 0 {
-                knobs.pendingFailures.removeFirst()
-            } else {
-                knobs.pendingFailures[0] = first
-            }
-            return .fail(status: first.status, retryAfter: first.retryAfter)
+            guard knobs.answersToLose > 0 else { return false }
+            knobs.answersToLose -= 1
+            return true
         }
+    }
+
+    private static func takeFailure(from failures: inout [FaultCommand.ActionFailure]) -> Verdict {
+        guard var first = failures.first else { return .proceed }
+        first.count -= 1
+        if first.count == 0 {
+            failures.removeFirst()
+        } else {
+            failures[0] = first
+        }
+        return .fail(status: first.status, retryAfter: first.retryAfter)
     }
 
     /// How many action requests are still to fail.

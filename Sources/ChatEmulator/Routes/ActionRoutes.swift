@@ -16,7 +16,7 @@ struct ActionRoutes {
     /// One action: the world, the chat of the path, the JSON body, the caller's user id.
     typealias Apply = @Sendable (inout BackendWorld, ChatID, JSONValue, UserID) -> Effect
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<EmulatorRequestContext>) {
         router.post("api/chats/:chat_id/messages") { request, context in
             try await perform(request, context, apply: Self.sendMessage)
         }
@@ -37,7 +37,17 @@ struct ActionRoutes {
         }
     }
 
-    private func perform(_ request: Request, _ context: BasicRequestContext, apply: Apply) async throws -> Response {
+    private func perform(_ request: Request, _ context: EmulatorRequestContext, apply: Apply) async throws -> Response {
+        let response = try await answer(request, context, apply: apply)
+        if (200..<300).contains(response.status.code), core.faults.takeLostAnswer() {
+            // Applied (or replayed), but the caller never hears it: the connection ends.
+            try? await context.channel.close()
+            throw CancellationError()
+        }
+        return response
+    }
+
+    private func answer(_ request: Request, _ context: EmulatorRequestContext, apply: Apply) async throws -> Response {
         try await Task.sleep(for: core.faults.delay)
         let body = try await request.collectBody().jsonValue
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value

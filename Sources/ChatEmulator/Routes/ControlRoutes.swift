@@ -7,7 +7,7 @@ import Hummingbird
 struct ControlRoutes {
     let core: EmulatorCore
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<EmulatorRequestContext>) {
         router.post("hooks/**") { request, _ in
             let body = try await request.collectBody().jsonValue
             core.recorder.recordAlert(path: request.uri.path, body: body)

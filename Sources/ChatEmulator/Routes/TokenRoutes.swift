@@ -7,9 +7,13 @@ import Hummingbird
 struct TokenRoutes {
     let core: EmulatorCore
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<EmulatorRequestContext>) {
         router.post("realms/:realm/protocol/openid-connect/token") { request, context in
             try await Task.sleep(for: core.faults.delay)
+            if case .fail(let status, _) = core.faults.nextTokenVerdict() {
+                let error = status == 401 ? "unauthorized_client" : "unknown_error"
+                return Response.json(["error": error, "error_description": "injected failure"], status: status)
+            }
             return try await issue(request: request, realm: context.parameters.get("realm") ?? "")
         }
     }
