@@ -68,7 +68,7 @@ private func delivery(store: any Store, port: Int, tokens: any TokenProvider, we
 }
 
 /// Commits one welcome message per chat id through a real engine and SQLite file.
-private func commitWelcomes(_ chats: [ChatID], store: any Store) async throws {
+func commitWelcomes(_ chats: [ChatID], store: any Store) async throws {
     try await withRunningEngine(bots: [WelcomeBot()], store: store) { engine in
         for chat in chats {
             engine.submit(.newChat(.init(clientID: UserID("client-\(chat)"), chatID: chat, chatType: .order)), receivedAt: Date())

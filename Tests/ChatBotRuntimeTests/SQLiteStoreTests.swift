@@ -122,8 +122,12 @@ struct SQLiteStoreTests {
             let store = try SQLiteStore(path: path)
             let settings = try await store.journalSettings()
             #expect(settings.journalMode == "wal")
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            // The WAL and shared-memory files hold the same data: owner-only too.
+            try await commitWelcomes(["1"], store: store)
+            for file in [path, path + "-wal", path + "-shm"] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: file)
+                #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(file)")
+            }
         }
     }
 

@@ -79,13 +79,26 @@ public final class Engine: Sendable {
         // However run ends, nobody will drain the lanes after it: release idle waiters.
         defer { lanes.abandon() }
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await self.committer.run() }
+            group.addTask { try await self.abandoningLanesOnFailure { try await self.committer.run() } }
             group.addTask { try await self.fireTimers() }
             for await lane in lanes.ready {
-                group.addTask { try await self.drain(lane) }
+                group.addTask { try await self.abandoningLanesOnFailure { try await self.drain(lane) } }
             }
             // Closed by finish(): the lanes are idle; stop the committer and the timers.
             group.cancelAll()
+        }
+    }
+
+    /// Runs `body`; if it throws (the store failed), takes no more work and ends the
+    /// lanes, so ``run()`` ends with the error instead of waiting for lanes forever.
+    private func abandoningLanesOnFailure(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            if !(error is CancellationError) {
+                lanes.abandon()
+            }
+            throw error
         }
     }
 
@@ -413,3 +426,4 @@ private struct BotLineup: Sendable {
         bots.map(\.name).sorted().compactMap { gates[$0] }
     }
 }
+

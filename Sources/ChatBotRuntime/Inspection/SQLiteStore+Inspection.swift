@@ -10,22 +10,7 @@ extension SQLiteStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "there is no store there (check store.path in the config)")
         }
-        // Look before opening for real: opening migrates, and another file must stay untouched.
-        var configuration = Configuration()
-        configuration.readonly = true
-        let migrations: [String]
-        do {
-            let reader = try DatabaseQueue(path: path, configuration: configuration)
-            migrations = try reader.read { db in
-                guard try db.tableExists("grdb_migrations") else { return [] }
-                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-            }
-        } catch {
-            throw StoreError.cannotOpen(path: path, reason: "\(error)")
-        }
-        guard migrations.contains(where: { $0.hasPrefix("v1:") }) else {
-            throw StoreError.cannotOpen(path: path, reason: "it is not a ChatBots store")
-        }
+        // An existing file is looked at read-only before it is opened for real (see init).
         return try SQLiteStore(path: path)
     }
 

@@ -159,8 +159,16 @@ public final class BotRuntime: Service, Sendable {
                     return .reload
                 }
             }
-            var first = try await group.next()
-            while let part = first, part.isAuxiliary { first = try await group.next() }
+            var first: Part?
+            do {
+                first = try await group.next()
+                while let part = first, part.isAuxiliary { first = try await group.next() }
+            } catch {
+                // The store failed (a full disk, a lost file) or the endpoint could not
+                // listen: stop reading rather than go on unrecorded.
+                logger.critical("stopping: \(error)", metadata: ["error": "\(error)"])
+                throw error
+            }
             if first == .gateway {
                 logger.info("stopping: reading stopped; letting handlers finish and commit")
                 await parts.engine.finish()

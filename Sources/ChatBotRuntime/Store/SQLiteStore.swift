@@ -16,20 +16,56 @@ public final class SQLiteStore: Store {
     let decoder = JSONDecoder()
 
     /// Opens (or creates) the store at `path`.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, maxPageCount: nil)
+    }
+
+    /// - Parameter maxPageCount: A size limit in pages, for tests that need a full disk.
+    init(path: String, maxPageCount: Int?) throws {
         self.path = path
-        let existed = FileManager.default.fileExists(atPath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        if let maxPageCount {
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(maxPageCount)") }
+        }
         do {
+            try Self.createOwnerOnly(path)
+            try Self.refuseUnlessChatBotsStore(path)
             pool = try DatabasePool(path: path, configuration: configuration)
             try StoreMigrations.migrator.migrate(pool)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
-        if !existed {
-            // Bot state and chat records are the business's data: owner only.
-            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+
+    /// Looks at an existing file read-only before anything opens it for writing (which
+    /// would migrate it, or checkpoint into it): another program's database, or a
+    /// damaged store, must be refused exactly as it was found. A new, empty file passes.
+    private static func refuseUnlessChatBotsStore(_ path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size > 0 else { return }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let migrations = try DatabaseQueue(path: path, configuration: configuration).read { db -> [String]? in
+            guard try db.tableExists("grdb_migrations") else {
+                return try db.schemaVersion() == 0 ? [] : nil
+            }
+            return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+        }
+        guard let migrations, migrations.isEmpty || migrations.contains(where: { $0.hasPrefix("v1:") }) else {
+            throw StoreError.cannotOpen(path: path, reason: "it is a SQLite database, but not a ChatBots store")
+        }
+    }
+
+    /// Bot state and chat records are the business's data: a new store file is created
+    /// owner-only before SQLite opens it, and SQLite gives its WAL and shared-memory
+    /// files the same mode, so no copy of the data is ever readable by others.
+    private static func createOwnerOnly(_ path: String) throws {
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
     }
 
