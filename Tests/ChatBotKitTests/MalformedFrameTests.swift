@@ -110,6 +110,42 @@ struct MalformedFrameTests {
         #expect(failure.framePrefix.count <= FrameDecodingFailure.prefixLength + 1)
     }
 
+    /// Shapes of nesting that would take a recursive parser down by its stack, each
+    /// well inside the size limit. (Arguments name the shape; the frames are too big
+    /// to print in a test log.)
+    enum DeepFrame: String, CaseIterable, Sendable {
+        case bareArrays, arraysAsData, objectsInAnUnknownEvent, arraysInAnUnknownField
+
+        var text: String {
+            switch self {
+            case .bareArrays:
+                String(repeating: "[", count: 200_000)
+            case .arraysAsData:
+                #"{"event_type": "new_message", "data": "# + String(repeating: "[", count: 200_000)
+            case .objectsInAnUnknownEvent:
+                #"{"event_type": "unknown_thing", "data": {"deep": "# + String(repeating: #"{"a":"#, count: 100_000) + "1"
+                    + String(repeating: "}", count: 100_000) + "}}"
+            case .arraysInAnUnknownField:
+                #"{"event_type": "new_message", "data": {"id": 1, "sender": 2, "chat_id": 3, "text": "hi", "extra": "#
+                    + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "}}"
+            }
+        }
+    }
+
+    @Test(arguments: DeepFrame.allCases)
+    func deeplyNestedFramesNeverCrashTheDecoder(shape: DeepFrame) {
+        let frame = shape.text
+        #expect(frame.utf8.count < FrameDecoder.defaultMaxFrameBytes)
+        switch FrameDecoder().decode(text: frame) {
+        case .failure(let failure):
+            #expect(!failure.reason.isEmpty)
+            #expect(failure.framePrefix.count <= FrameDecodingFailure.prefixLength + 1)
+        case .success(let event):
+            // Only an unknown part may be that deep; the event itself is whole.
+            #expect(event.type == .newMessage || event.type == .unknown("unknown_thing"))
+        }
+    }
+
     @Test func aFailureDoesNotAffectTheNextFrame() throws {
         let decoder = FrameDecoder()
         for testCase in Self.corpus {

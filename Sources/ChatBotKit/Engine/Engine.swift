@@ -111,6 +111,25 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Hands over one event like ``submit(_:receivedAt:)``, but first waits while
+    /// `configuration.maxQueuedEvents` events (and timers) are queued and not yet
+    /// handled. The gateway admits events this way, so a flood is held back at the
+    /// socket, by TCP, instead of piling up in memory. Returns at once after shutdown.
+    public func admit(_ event: ChatEvent, receivedAt: Date) async {
+        let limit = configuration.maxQueuedEvents
+        while lanes.outstanding >= limit, !Task.isCancelled {
+            let token = lanes.room.token
+            guard lanes.outstanding >= limit else { break }
+            await lanes.room.wait(since: token)
+        }
+        submit(event, receivedAt: receivedAt)
+    }
+
+    /// How many events and timers are queued or being handled now.
+    public var queuedWork: Int {
+        lanes.outstanding
+    }
+
     /// Returns once every event submitted so far is handled and committed.
     public func waitUntilIdle() async {
         await lanes.waitUntilIdle()

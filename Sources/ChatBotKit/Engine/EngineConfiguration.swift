@@ -10,6 +10,9 @@ public struct EngineConfiguration: Sendable {
     public var handlerTimeout: Duration
     /// How many handled events one transaction may hold.
     public var maxCommitBatch: Int
+    /// How many events ``Engine/admit(_:receivedAt:)`` lets wait in the lanes before
+    /// it waits for room: the bound that keeps a flood from growing memory without end.
+    public var maxQueuedEvents: Int
     /// How many of each chat's latest messages the world model keeps.
     public var messagesKeptPerChat: Int
     /// Asked for a new chat's topic before bots see `new_chat`; none by default.
@@ -21,6 +24,7 @@ public struct EngineConfiguration: Sendable {
         closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived],
         handlerTimeout: Duration = .seconds(10),
         maxCommitBatch: Int = 500,
+        maxQueuedEvents: Int = 10_000,
         messagesKeptPerChat: Int = 100,
         chatDetails: (any ChatDetailsSource)? = nil
     ) {
@@ -29,6 +33,7 @@ public struct EngineConfiguration: Sendable {
         self.closedStatuses = closedStatuses
         self.handlerTimeout = handlerTimeout
         self.maxCommitBatch = maxCommitBatch
+        self.maxQueuedEvents = max(1, maxQueuedEvents)
         self.messagesKeptPerChat = messagesKeptPerChat
         self.chatDetails = chatDetails
     }

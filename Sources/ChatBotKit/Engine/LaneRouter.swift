@@ -57,6 +57,8 @@ final class LaneRouter: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Notified whenever a unit of work finishes: room for more (see `Engine.admit`).
+    let room = ChangeSignal()
     private let readyContinuation: AsyncStream<Lane>.Continuation
     /// Lanes that have work and nobody draining them.
     let ready: AsyncStream<Lane>
@@ -104,6 +106,7 @@ final class LaneRouter: Sendable {
             defer { state.idleWaiters = [] }
             return state.idleWaiters
         }
+        room.notify()
         waiters.forEach { $0.resume() }
     }
 
@@ -136,6 +139,7 @@ final class LaneRouter: Sendable {
             return state.idleWaiters
         }
         readyContinuation.finish()
+        room.notify()
         waiters.forEach { $0.resume() }
     }
 

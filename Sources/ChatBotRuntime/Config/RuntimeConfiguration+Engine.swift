@@ -10,6 +10,7 @@ extension RuntimeConfiguration {
             closedStatuses: Set(engine.closedStatuses.map { ChatStatus(wireValue: $0) }),
             handlerTimeout: .milliseconds(Int64(engine.handlerTimeoutSeconds * 1_000)),
             maxCommitBatch: engine.maxCommitBatch,
+            maxQueuedEvents: engine.maxQueuedEvents,
             messagesKeptPerChat: engine.messagesKeptPerChat,
             chatDetails: chatDetails
         )

@@ -152,6 +152,9 @@ public struct StoreSection: Decodable, Sendable, Equatable {
 public struct EngineSection: Decodable, Sendable, Equatable {
     public var handlerTimeoutSeconds: Double = 10
     public var maxCommitBatch: Int = 500
+    /// Events read off the socket and not yet handled, at most; past it the gateway
+    /// stops reading until there is room.
+    public var maxQueuedEvents: Int = 10_000
     public var closedStatuses: [String] = ["closed", "resolved", "archived"]
     public var curators: [String] = []
     public var messagesKeptPerChat: Int = 100
@@ -160,6 +163,7 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         case curators
         case handlerTimeoutSeconds = "handler_timeout_seconds"
         case maxCommitBatch = "max_commit_batch"
+        case maxQueuedEvents = "max_queued_events"
         case closedStatuses = "closed_statuses"
         case messagesKeptPerChat = "messages_kept_per_chat"
     }
@@ -171,6 +175,7 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         handlerTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .handlerTimeoutSeconds) ?? handlerTimeoutSeconds
         maxCommitBatch = try container.decodeIfPresent(Int.self, forKey: .maxCommitBatch) ?? maxCommitBatch
+        maxQueuedEvents = try container.decodeIfPresent(Int.self, forKey: .maxQueuedEvents) ?? maxQueuedEvents
         closedStatuses = try container.decodeIfPresent([String].self, forKey: .closedStatuses) ?? closedStatuses
         curators = try container.decodeIfPresent([LooseString].self, forKey: .curators)?.map(\.value) ?? curators
         messagesKeptPerChat = try container.decodeIfPresent(Int.self, forKey: .messagesKeptPerChat) ?? messagesKeptPerChat
@@ -179,6 +184,9 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         }
         guard maxCommitBatch >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .maxCommitBatch, in: container, debugDescription: "must be at least 1")
+        }
+        guard maxQueuedEvents >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .maxQueuedEvents, in: container, debugDescription: "must be at least 1")
         }
     }
 }

@@ -38,7 +38,7 @@ public final class Gateway: Sendable {
     private let tokens: any TokenProvider
     private let decoder: FrameDecoder
     private let logger: Logger
-    private let onEvent: @Sendable (ChatEvent, Date) -> Void
+    private let onEvent: @Sendable (ChatEvent, Date) async -> Void
     private let onFrame: (@Sendable (String, Date) -> Void)?
     private let random: @Sendable () -> Double
     private let state = Mutex<(connection: ConnectionState, counters: Counters)>((.connecting, Counters()))
@@ -49,7 +49,8 @@ public final class Gateway: Sendable {
     ///   - onFrame: Called for every text frame as received, before decoding, with its
     ///     arrival time (for `run --record`); it must return quickly.
     ///   - onEvent: Called for every decoded event, in arrival order, with its arrival
-    ///     time; it must return quickly (the engine's `submit` does).
+    ///     time. The next frame is read once it returns: the engine's `admit` waits
+    ///     there for room, which holds a flood back at the socket.
     ///   - metricsFactory: Where frames, decoded and rejected events by type, and
     ///     reconnects are counted; swift-metrics' global factory by default.
     public init(
@@ -57,7 +58,7 @@ public final class Gateway: Sendable {
         logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         onFrame: (@Sendable (String, Date) -> Void)? = nil,
-        onEvent: @escaping @Sendable (ChatEvent, Date) -> Void
+        onEvent: @escaping @Sendable (ChatEvent, Date) async -> Void
     ) throws {
         do {
             try SocketURL.validate(configuration.serverURL, allowsInsecureRemote: configuration.allowsInsecureRemote)
@@ -158,7 +159,7 @@ public final class Gateway: Sendable {
                 opened.withLock { $0 = true }
                 self.markConnected(downSince: downSince, url: url)
                 for try await message in inbound.messages(maxSize: self.configuration.transportFrameLimit) {
-                    self.receive(message)
+                    await self.receive(message)
                 }
             }
             let reason = close.map { "closed with \($0.closeCode)\($0.reason.map { " (\($0))" } ?? "")" } ?? "connection lost without a close frame"
@@ -189,7 +190,7 @@ public final class Gateway: Sendable {
         }
     }
 
-    private func receive(_ message: WebSocketMessage) {
+    private func receive(_ message: WebSocketMessage) async {
         let receivedAt = Date()
         metrics.frameReceived()
         let result: Result<ChatEvent, FrameDecodingFailure>
@@ -206,7 +207,7 @@ public final class Gateway: Sendable {
                 state.counters.lastEventAt = receivedAt
             }
             metrics.decoded(event.type)
-            onEvent(event, receivedAt)
+            await onEvent(event, receivedAt)
         case .failure(let failure):
             update { state in
                 state.counters.framesReceived += 1

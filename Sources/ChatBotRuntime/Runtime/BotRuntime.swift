@@ -266,7 +266,7 @@ public final class BotRuntime: Service, Sendable {
             logger: logger,
             metricsFactory: metrics.factory,
             onFrame: onFrame,
-            onEvent: { event, receivedAt in engine.submit(event, receivedAt: receivedAt) }
+            onEvent: { event, receivedAt in await engine.admit(event, receivedAt: receivedAt) }
         )
         return Parts(
             engine: engine, gateway: gateway, delivery: delivery, store: store, directory: directory,

@@ -1,0 +1,72 @@
+import ChatBotKit
+import ChatBotTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// Holds every handler until the test opens it.
+final class Floodgate: Sendable {
+    private let open = Mutex(false)
+    private let changes = ChangeSignal()
+
+    func release() {
+        open.withLock { $0 = true }
+        changes.notify()
+    }
+
+    func pass() async {
+        while !Task.isCancelled {
+            let token = changes.token
+            if open.withLock({ $0 }) { return }
+            await changes.wait(since: token)
+        }
+    }
+}
+
+/// A bot whose handlers wait at the floodgate.
+struct HeldBot: Bot {
+    let name = "held"
+    let gate: Floodgate
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        await gate.pass()
+    }
+}
+
+@Suite("The engine under a flood", .timeLimit(.minutes(1)))
+struct EngineBackpressureTests {
+    @Test func admittingWaitsWhileTheQueueIsFullSoAFloodCannotGrowMemory() async throws {
+        let gate = Floodgate()
+        var configuration = EngineConfiguration(serviceAccountID: "1000")
+        configuration.maxQueuedEvents = 5
+        try await withEngine([HeldBot(gate: gate)], configuration: configuration) { engine in
+            let admitted = Mutex(0)
+            let flood = Task {
+                for index in 0..<30 {
+                    await engine.admit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
+                    admitted.withLock { $0 += 1 }
+                }
+            }
+            // Every handler is held: the queue fills to its bound and the flood waits.
+            try await eventuallyTrue { engine.queuedWork == 5 && admitted.withLock { $0 } == 5 }
+            #expect(engine.queuedWork == 5)
+            #expect(admitted.withLock { $0 } == 5, "the sixth event waits for room")
+
+            gate.release()
+            await flood.value
+            await engine.waitUntilIdle()
+            #expect(engine.statistics.eventsHandled == 30, "nothing was dropped")
+        }
+    }
+}
+
+/// Polls a condition that no event announces (the flood task's progress); fails the
+/// test after a generous deadline.
+private func eventuallyTrue(_ condition: @Sendable () -> Bool) async throws {
+    let end = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < end {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("condition not met within 30 s")
+}
