@@ -31,7 +31,7 @@ private func configError(_ text: String, environment: [String: String] = ["SECRE
 struct ConfigLoaderTests {
     @Test func theExampleFileInTheRepositoryIsValid() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/chatbots.yaml").standardized.path
-        let configuration = try ConfigLoader.load(path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x"])
+        let configuration = try ConfigLoader.load(path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x", "CHATBOTS_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts"])
         #expect(configuration.server.origin == "https://support.example")
         #expect(configuration.engine.curators == ["curator-1", "curator-2"])
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
@@ -41,7 +41,9 @@ struct ConfigLoaderTests {
 
     @Test func theDemoFileIsValidOnceTheDemoFillsItIn() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/demo.yaml").standardized.path
-        let configuration = try ConfigLoader.load(path: path, environment: ["DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05"])
+        let configuration = try ConfigLoader.load(path: path, environment: [
+            "DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05", "DEMO_CLIENT_SECRET": "x",
+        ])
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
         #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
     }
@@ -106,6 +108,32 @@ struct ConfigLoaderTests {
         let error = try #require(configError(minimal + "\nmonitoring:\n  \(yaml)\n"))
         #expect(error.keyPath == keyPath)
         #expect(error.message.contains(reason))
+    }
+
+    @Test func aLiteralSecretInAFileOthersCanReadIsRefusedButAllowedOwnerOnlyOrAsAVariable() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("bots.yaml").path
+            let literal = minimal.replacingOccurrences(of: "${SECRET}", with: "s3cret-in-the-file")
+            try literal.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: [:]) }
+            #expect(error.keyPath == "auth.keycloak.client_secret")
+            #expect(error.line == 7)
+            #expect(error.message.contains("mode 644") && error.message.contains("chmod 600"))
+            #expect(!"\(error)".contains("s3cret-in-the-file"), "the refusal never prints the secret")
+
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            #expect(try ConfigLoader.load(path: path, environment: [:]).auth.keycloak?.clientSecret.value == "s3cret-in-the-file")
+
+            try minimal.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            #expect(try ConfigLoader.load(path: path, environment: ["SECRET": "s"]).auth.keycloak?.clientSecret.value == "s")
+
+            let webhook = minimal + "\nalerts:\n  webhook_url: https://hooks.example/T0/B0/secretpath\n"
+            try webhook.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+            #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: ["SECRET": "s"]) }
+        }
     }
 
     @Test func aMisspeltKeyIsNamedWithItsLine() throws {

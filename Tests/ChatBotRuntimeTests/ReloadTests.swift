@@ -36,6 +36,8 @@ struct ReloadTests {
         func write(reply: String, curators: [String] = [], edit: (String) -> String = { $0 }) throws {
             try edit(ReloadTests.configuration(port: port, store: store, reply: reply, curators: curators))
                 .write(to: url, atomically: true, encoding: .utf8)
+            // It holds the emulator's client secret: owner-only, or the loader refuses it.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
         }
     }
 

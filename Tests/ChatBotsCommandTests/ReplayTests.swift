@@ -28,6 +28,8 @@ struct ReplayTests {
                     options: {hours: {time_zone: UTC, mode: always_closed}, replies: {en: "Closed.", ru: "Закрыто."}, default_language: en}
                 """
             try yaml.write(toFile: folder.appendingPathComponent("bots.yaml").path, atomically: true, encoding: .utf8)
+            // It holds the emulator's client secret: owner-only, or the loader refuses it.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder.appendingPathComponent("bots.yaml").path)
             let loaded = try ConfigLoader.load(path: folder.appendingPathComponent("bots.yaml").path, environment: [:])
             let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "bots.yaml"), logger: quietLogger, recordPath: recording)
             return try await withThrowingTaskGroup(of: [String]?.self) { group in

@@ -13,11 +13,22 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(file: path, keyPath: "", line: nil, message: "cannot read the file (\(error.localizedDescription))")
         }
-        return try parse(text, file: path, environment: environment)
+        let permissions = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        return try parse(text, file: path, environment: environment, permissions: permissions)
     }
 
     /// Parses configuration text; `file` names it in errors.
     public static func parse(_ text: String, file: String, environment: [String: String]) throws -> RuntimeConfiguration {
+        try parse(text, file: file, environment: environment, permissions: nil)
+    }
+
+    /// The keys whose values are secrets: written into a file others can read, they
+    /// would be readable by others too.
+    static let secretKeys = ["auth.keycloak.client_secret", "alerts.webhook_url"]
+
+    /// - Parameter permissions: The file's mode, when it is a file: a secret written in
+    ///   it literally (not as `${VAR}`) is refused unless only its owner can read it.
+    static func parse(_ text: String, file: String, environment: [String: String], permissions: Int?) throws -> RuntimeConfiguration {
         let substituted = try substitute(text, file: file, environment: environment)
         let node: Node
         do {
@@ -32,6 +43,9 @@ public enum ConfigLoader {
         }
         var lines: [String: Int] = [:]
         collectLines(node, path: "", into: &lines)
+        if let permissions, permissions & 0o077 != 0 {
+            try refuseLiteralSecrets(in: text, lines: lines, file: file, permissions: permissions)
+        }
         var configuration: RuntimeConfiguration
         do {
             configuration = try YAMLDecoder().decode(RuntimeConfiguration.self, from: node)
@@ -45,6 +59,21 @@ public enum ConfigLoader {
             configuration.bots[index].lines = lines.filter { $0.key.hasPrefix(prefix) }
         }
         return configuration
+    }
+
+    private static func refuseLiteralSecrets(in text: String, lines: [String: Int], file: String, permissions: Int) throws {
+        let textLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for key in secretKeys {
+            guard let line = lines[key], line >= 1, line <= textLines.count else { continue }
+            let written = textLines[line - 1]
+            guard !written[..<commentStart(in: written)].contains("${") else { continue }
+            let variable = key == "alerts.webhook_url" ? "CHATBOTS_ALERT_WEBHOOK" : "CHATBOTS_CLIENT_SECRET"
+            throw ConfigError(
+                file: file, keyPath: key, line: line,
+                message: "a secret is written in a file that others can read (mode \(String(permissions & 0o777, radix: 8))): "
+                    + "write it as ${\(variable)} and set that variable, or make the file owner-only (chmod 600 \(file))"
+            )
+        }
     }
 
     // MARK: - ${ENV_VAR}

@@ -65,7 +65,10 @@ struct DemoCommand: AsyncParsableCommand {
         let emulatorConfiguration = EmulatorConfiguration(port: 0, trafficRate: rate, seed: seed, world: .init(clients: 30, curators: 6))
         return try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
             let environment = ProcessInfo.processInfo.environment.merging(
-                ["DEMO_PORT": "\(port)", "DEMO_STORE": store, "DEMO_HOURS": opening.hoursText], uniquingKeysWith: { _, demo in demo }
+                [
+                    "DEMO_PORT": "\(port)", "DEMO_STORE": store, "DEMO_HOURS": opening.hoursText,
+                    "DEMO_CLIENT_SECRET": emulatorConfiguration.clientSecret,
+                ], uniquingKeysWith: { _, demo in demo }
             )
             let loaded: RuntimeConfiguration
             let bots: [any Bot]
