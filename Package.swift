@@ -227,3 +227,17 @@ if ProcessInfo.processInfo.environment["CHATBOTS_BENCHMARKS"] != nil {
         )
     )
 }
+
+// The fuzz target joins only with CHATBOTS_FUZZ set, built with `-sanitize=fuzzer`
+// (docs/RELIABILITY.md); its `main` hands over to libFuzzer's driver. Its corpus is
+// replayed by an ordinary test in every `swift test`.
+if ProcessInfo.processInfo.environment["CHATBOTS_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "FrameFuzzer",
+            dependencies: ["ChatBotTesting"],
+            path: "Fuzz/FrameFuzzer",
+            swiftSettings: swiftSettings
+        )
+    )
+}
