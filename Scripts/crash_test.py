@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Crash test: the runtime killed with SIGKILL at random moments under generated
+traffic, restarted each time, then checked against the emulator's record.
+
+    swift build --product chatbots && python3 Scripts/crash_test.py --kills 10
+
+It starts `chatbots emulator` with generated traffic and runs `chatbots run` with the
+three built-in bots on one SQLite store, killing it (SIGKILL) after a random 0.5-4 s,
+KILLS times in a row; a last run is stopped gracefully. Then it checks:
+
+- no action applied twice: per Idempotency-Key at most one `applied`, and no chat
+  given two after-hours replies or assigned twice by the bots (a decision taken twice
+  would carry two keys);
+- nothing committed was lost: the store's outbox ends empty, no dead letters;
+- every SLA alert arrived once: no (chat, message, level) alerted under two keys, and
+  no timer that came due while a runtime was up is left pending;
+- the store passes SQLite's integrity check.
+
+Prints the figures, exits 1 if any check fails.
+"""
+import argparse
+import collections
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+CONFIG = """\
+server:
+  url: ws://127.0.0.1:{port}
+  ping_interval_seconds: 5
+auth:
+  keycloak:
+    token_url: http://127.0.0.1:{port}/realms/support/protocol/openid-connect/token
+    client_id: chatbots
+    client_secret: chatbots-secret
+service_account_id: 1000
+alerts:
+  webhook_url: http://127.0.0.1:{port}/hooks/alerts
+store:
+  path: {store}
+engine:
+  curators: [curator-1, curator-2, curator-3, curator-4]
+monitoring:
+  enabled: false
+logging:
+  level: warning
+bots:
+  - type: auto_assign
+    options: {{strategy: least_loaded, max_open_chats: 3}}
+  - type: after_hours
+    options:
+      hours: {{time_zone: UTC, mode: always_closed}}
+      replies: {{en: "Closed; back {{next_open}}.", ru: "Закрыто; вернёмся {{next_open}}."}}
+      default_language: en
+      reply_on_new_chat: false
+  - type: sla_alerts
+    options:
+      policies: [{{kind: unread, warning: 2s, breach: 4s}}]
+"""
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return json.load(answer)
+
+
+def wait_for_port(port, deadline=60):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            return get_json(f"http://127.0.0.1:{port}/emulator/state")
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the emulator did not listen on {port} within {deadline} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=".build/debug/chatbots", help="the chatbots executable")
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--port", type=int, default=18_777)
+    parser.add_argument("--rate", type=float, default=40, help="generated events per second")
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--final-seconds", type=float, default=8, help="the last, graceful run")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    work = tempfile.mkdtemp(prefix="chatbots-crash-")
+    store = os.path.join(work, "bots.sqlite")
+    config = os.path.join(work, "bots.yaml")
+    with open(os.open(config, os.O_CREAT | os.O_WRONLY, 0o600), "w") as file:
+        file.write(CONFIG.format(port=args.port, store=store))
+    log = open(os.path.join(work, "runtime.log"), "w")
+
+    emulator = subprocess.Popen(
+        [args.binary, "emulator", "--port", str(args.port), "--rate", str(args.rate), "--seed", str(args.seed), "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    kills = []
+    try:
+        wait_for_port(args.port)
+        for round_number in range(1, args.kills + 1):
+            runtime = subprocess.Popen([args.binary, "run", "--config", config], stdout=log, stderr=log)
+            lived = rng.uniform(0.5, 4.0)
+            time.sleep(lived)
+            runtime.send_signal(signal.SIGKILL)
+            runtime.wait()
+            kills.append(lived)
+            print(f"kill {round_number:2}: SIGKILL after {lived:.2f} s", flush=True)
+        runtime = subprocess.Popen([args.binary, "run", "--config", config], stdout=log, stderr=log)
+        time.sleep(args.final_seconds)
+        runtime.send_signal(signal.SIGTERM)
+        status = runtime.wait(timeout=60)
+        stopped_at = time.time()
+        record = get_json(f"http://127.0.0.1:{args.port}/emulator/record")
+    finally:
+        emulator.send_signal(signal.SIGTERM)
+        emulator.wait(timeout=30)
+
+    failures = []
+
+    def check(ok, message):
+        print(("ok    " if ok else "FAIL  ") + message)
+        if not ok:
+            failures.append(message)
+
+    actions = record["actions"]
+    applied = collections.Counter(a["idempotency_key"] for a in actions if a["outcome"] == "applied")
+    replayed = sum(1 for a in actions if a["outcome"] == "replayed")
+    replies = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/messages/"))
+    assigned = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/assign/"))
+    alerts = record["alerts"]
+    alert_keys = collections.defaultdict(set)
+    for alert in alerts:
+        details = alert["body"].get("alert", {})
+        alert_keys[(details.get("chat_id"), details.get("message_id"), details.get("sla_level"))].add(details.get("idempotency_key"))
+    resent_alerts = len(alerts) - len({key for keys in alert_keys.values() for key in keys})
+
+    print(f"\nseed {args.seed}; {len(kills)} kills; the last runtime stopped with status {status}")
+    print(f"actions: {len(actions)} requests, {sum(applied.values())} applied, {replayed} answered again (resent after a kill)")
+    print(f"chats replied to: {len(replies)}; chats assigned: {len(assigned)}; alerts: {len(alerts)} ({resent_alerts} resent with the same key)")
+    check(status == 0, "the last runtime stopped gracefully")
+    check(all(count == 1 for count in applied.values()), "no Idempotency-Key applied twice")
+    check(all(count == 1 for count in replies.values()), "no chat got two after-hours replies")
+    check(all(count == 1 for count in assigned.values()), "no chat assigned twice")
+    check(all(len(keys) == 1 for keys in alert_keys.values()), "no SLA alert decided twice (one key per chat, message, level)")
+
+    database = sqlite3.connect(store)
+    pending = database.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+    dead = database.execute("SELECT COUNT(*) FROM outbox WHERE status = 'dead'").fetchone()[0]
+    overdue = database.execute("SELECT COUNT(*) FROM timer WHERE fire_at < ?", (stopped_at - args.final_seconds / 2,)).fetchone()[0]
+    integrity = database.execute("PRAGMA integrity_check").fetchone()[0]
+    check(pending == 0 and dead == 0, f"nothing committed was lost (outbox pending {pending}, dead letters {dead})")
+    check(overdue == 0, f"no timer due while a runtime was up is left pending ({overdue})")
+    check(integrity == "ok", f"the store passes integrity_check ({integrity})")
+    print(f"\nwork folder: {work}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
