@@ -143,14 +143,7 @@ public final class Gateway: Sendable {
             return Outcome(opened: false, reason: "no token: \(error)")
         }
         let url = SocketURL.make(serverURL: configuration.serverURL, path: configuration.path, token: token)
-        var client = WebSocketClientConfiguration(
-            maxFrameSize: configuration.transportFrameLimit,
-            autoPing: .enabled(timePeriod: configuration.pingInterval)
-        )
-        client.closeTimeout = configuration.pingInterval
-        if let origin = configuration.origin {
-            client.additionalHeaders[.origin] = origin
-        }
+        let client = configuration.webSocketClientConfiguration
         var socketLogger = logger
         socketLogger.logLevel = max(logger.logLevel, .warning)
         let opened = Mutex(false)

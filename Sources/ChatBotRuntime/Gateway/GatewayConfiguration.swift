@@ -1,3 +1,6 @@
+import HTTPTypes
+import WSClient
+
 /// How the gateway reaches the backend's WebSocket and keeps it alive.
 public struct GatewayConfiguration: Sendable, Equatable {
     /// `ws://host:port` or `wss://host` of the backend.
@@ -41,5 +44,25 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.reconnect = reconnect
         self.stablePeriod = stablePeriod
         self.allowsInsecureRemote = allowsInsecureRemote
+    }
+}
+
+extension GatewayConfiguration {
+    /// The WebSocket client's settings: the one setup the gateway connects with, and
+    /// that `chatbots conformance` puts through the Autobahn cases.
+    public var webSocketClientConfiguration: WebSocketClientConfiguration {
+        var client = WebSocketClientConfiguration(
+            maxFrameSize: transportFrameLimit,
+            autoPing: .enabled(timePeriod: pingInterval),
+            // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection
+            // (1007); the gateway reconnects. The Autobahn cases 6.x and 7.5.1 check it.
+            validateUTF8: true
+        )
+        // After a close frame, wait no longer than one ping interval for the other side.
+        client.closeTimeout = pingInterval
+        if let origin {
+            client.additionalHeaders[.origin] = origin
+        }
+        return client
     }
 }
