@@ -84,7 +84,14 @@ public final class Engine: Sendable {
             for await lane in lanes.ready {
                 group.addTask { try await self.abandoningLanesOnFailure { try await self.drain(lane) } }
             }
-            // Closed by finish(): the lanes are idle; stop the committer and the timers.
+            // Closed by finish() (or abandoned): let what was queued before the close be
+            // handled and committed, then stop the committer and the timers. Cancelled,
+            // nothing more is handled: give up the rest.
+            await withTaskCancellationHandler {
+                await lanes.waitUntilIdle()
+            } onCancel: {
+                lanes.abandon()
+            }
             group.cancelAll()
         }
     }
@@ -113,8 +120,9 @@ public final class Engine: Sendable {
 
     /// Hands over one event like ``submit(_:receivedAt:)``, but first waits while
     /// `configuration.maxQueuedEvents` events (and timers) are queued and not yet
-    /// handled. The gateway admits events this way, so a flood is held back at the
-    /// socket, by TCP, instead of piling up in memory. Returns at once after shutdown.
+    /// handled. The gateway admits events this way (from its bounded read buffer), so a
+    /// flood is held back at the socket, by TCP, instead of piling up in memory.
+    /// Returns at once after shutdown or cancellation.
     public func admit(_ event: ChatEvent, receivedAt: Date) async {
         let limit = configuration.maxQueuedEvents
         while lanes.outstanding >= limit, !Task.isCancelled {
@@ -137,8 +145,10 @@ public final class Engine: Sendable {
 
     /// Stops: lets submitted work finish and commit, then ends ``run()``.
     public func finish() async {
-        await lanes.waitUntilIdle()
+        // Close first: a timer coming due between "idle" and "closed" would otherwise
+        // slip in and be cut off by the stop. Work queued before the close still runs.
         lanes.close()
+        await lanes.waitUntilIdle()
     }
 
     /// Learns the curators of the backend's directory and their topics, and commits

@@ -44,6 +44,7 @@ public final class Gateway: Sendable {
     private let state = Mutex<(connection: ConnectionState, counters: Counters)>((.connecting, Counters()))
     private let changes = ChangeSignal()
     private let metrics: GatewayMetrics
+    private let buffer: FrameBuffer
 
     /// - Parameters:
     ///   - onFrame: Called for every text frame as received, before decoding, with its
@@ -73,6 +74,7 @@ public final class Gateway: Sendable {
         self.onEvent = onEvent
         self.onFrame = onFrame
         metrics = GatewayMetrics(factory: metricsFactory)
+        buffer = FrameBuffer(capacity: configuration.readBufferBytes)
     }
 
     public var connectionState: ConnectionState {
@@ -93,8 +95,31 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Connects and reconnects until cancelled.
+    /// Connects and reconnects until cancelled; then hands the bots every frame that
+    /// was already read before it returns.
     public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.handOverBufferedFrames() }
+            do {
+                try await connectAndReconnect()
+            } catch {
+                buffer.close()
+                throw error
+            }
+            buffer.close()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Decodes the buffered frames in arrival order and hands the events on; the next
+    /// one waits for `onEvent` to return (the engine's `admit` waits there for room).
+    private func handOverBufferedFrames() async {
+        while let entry = await buffer.take() {
+            await receive(entry.message, receivedAt: entry.receivedAt)
+        }
+    }
+
+    private func connectAndReconnect() async throws {
         var attempt = 0
         var downSince: Date?
         while !Task.isCancelled {
@@ -152,7 +177,7 @@ public final class Gateway: Sendable {
                 opened.withLock { $0 = true }
                 self.markConnected(downSince: downSince, url: url)
                 for try await message in inbound.messages(maxSize: self.configuration.transportFrameLimit) {
-                    await self.receive(message)
+                    await self.buffer.put(message, receivedAt: Date())
                 }
             }
             let reason = close.map { "closed with \($0.closeCode)\($0.reason.map { " (\($0))" } ?? "")" } ?? "connection lost without a close frame"
@@ -183,8 +208,7 @@ public final class Gateway: Sendable {
         }
     }
 
-    private func receive(_ message: WebSocketMessage) async {
-        let receivedAt = Date()
+    private func receive(_ message: WebSocketMessage, receivedAt: Date) async {
         metrics.frameReceived()
         let result: Result<ChatEvent, FrameDecodingFailure>
         switch message {

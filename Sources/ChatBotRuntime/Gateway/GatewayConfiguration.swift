@@ -14,6 +14,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxFrameBytes: Int
     /// Frames larger than this end the connection (close 1009): a guard for memory.
     public var transportFrameLimit: Int
+    /// Frames read and not yet handed to the engine, at most, in bytes; past it the
+    /// socket is not read until there is room (see `FrameBuffer`).
+    public var readBufferBytes: Int
     /// A ping goes out this often; a pong must come back before the next ping, or the
     /// socket is aborted. So a half-open connection is noticed within twice this.
     public var pingInterval: Duration
@@ -30,6 +33,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         origin: String? = nil,
         maxFrameBytes: Int = 1 << 20,
         transportFrameLimit: Int = 16 << 20,
+        readBufferBytes: Int = 32 << 20,
         pingInterval: Duration = .seconds(20),
         reconnect: RetryPolicy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30)),
         stablePeriod: Duration = .seconds(60),
@@ -40,6 +44,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.origin = origin
         self.maxFrameBytes = maxFrameBytes
         self.transportFrameLimit = transportFrameLimit
+        self.readBufferBytes = readBufferBytes
         self.pingInterval = pingInterval
         self.reconnect = reconnect
         self.stablePeriod = stablePeriod

@@ -250,6 +250,7 @@ public final class BotRuntime: Service, Sendable {
             onActionsCommitted: { _ in delivery.notify() }
         )
         let server = configuration.server
+        let pingInterval = Duration.milliseconds(Int64(server.pingIntervalSeconds * 1_000))
         var onFrame: (@Sendable (String, Date) -> Void)?
         if let recordPath {
             let recorder = try FrameRecorder(path: recordPath, logger: logger)
@@ -259,7 +260,7 @@ public final class BotRuntime: Service, Sendable {
         let gateway = try Gateway(
             configuration: GatewayConfiguration(
                 serverURL: server.url, path: server.path, origin: server.origin, maxFrameBytes: server.maxFrameBytes,
-                pingInterval: .milliseconds(Int64(server.pingIntervalSeconds * 1_000)), allowsInsecureRemote: server.allowInsecure
+                pingInterval: pingInterval, allowsInsecureRemote: server.allowInsecure
             ),
             tokens: tokens,
             decoder: FrameDecoder(maxFrameBytes: server.maxFrameBytes, naiveTimeZone: TimeZone(identifier: server.naiveTimeZone) ?? .gmt),

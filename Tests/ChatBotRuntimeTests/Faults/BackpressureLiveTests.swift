@@ -1,0 +1,74 @@
+import ChatBotKit
+import ChatBotRuntime
+import ChatBotTesting
+import ChatEmulator
+import Foundation
+import Synchronization
+import Testing
+
+/// Holds every handler until the test opens it.
+final class HandlerHold: Sendable {
+    private let open = Mutex(false)
+    private let changes = ChangeSignal()
+
+    func release() {
+        open.withLock { $0 = true }
+        changes.notify()
+    }
+
+    func pass() async {
+        while !Task.isCancelled {
+            let token = changes.token
+            if open.withLock({ $0 }) { return }
+            await changes.wait(since: token)
+        }
+    }
+}
+
+/// A bot that cannot keep up until released.
+struct StuckBot: Bot {
+    let name = "stuck"
+    let hold: HandlerHold
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        await hold.pass()
+    }
+}
+
+/// Backpressure over a real socket: while the bots are behind, the gateway goes on
+/// reading into its bounded read buffer, so it never misses the backend's pongs and
+/// takes slow bots for a dead connection.
+@Suite("Faults: slow bots behind a live socket", .timeLimit(.minutes(2)))
+struct BackpressureLiveTests {
+    @Test func slowBotsNeverMakeTheGatewayDropAHealthyConnection() async throws {
+        try await Emulator.withRunning { emulator, port in
+            try await withTemporaryFolder { folder in
+                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
+                    engine:
+                      max_queued_events: 2
+                      handler_timeout_seconds: 60
+                    """).replacingOccurrences(of: "ping_interval_seconds: 5", with: "ping_interval_seconds: 0.2")
+                let loaded = try ConfigLoader.parse(yaml, file: "slow.yaml", environment: [:])
+                let hold = HandlerHold()
+                let runtime = BotRuntime(configuration: loaded, bots: [StuckBot(hold: hold)], logger: quietLogger)
+                try await withConnectedRuntime(runtime) { parts in
+                    for index in 1...20 {
+                        emulator.send(rawFrame: #"{"event_type": "user_status", "data": {"user_id": "u\#(index)", "status": "online"}}"#)
+                    }
+                    // Ten ping intervals with the bots stuck and the queue full. (Waiting
+                    // out a span is the point here: nothing must happen in it.)
+                    try await Task.sleep(for: .seconds(2))
+                    #expect(parts.engine.queuedWork == 2, "the engine's queue stays at its bound; the rest waits in the read buffer")
+                    hold.release()
+                    try await eventually("all twenty handled") { parts.engine.statistics.eventsHandled >= 20 }
+                    // A socket closed for a missed pong shows only once the reader has
+                    // drained what was buffered: one more event tells.
+                    emulator.send(rawFrame: #"{"event_type": "user_status", "data": {"user_id": "u21", "status": "online"}}"#)
+                    try await eventually("the next event handled") { parts.engine.statistics.eventsHandled >= 21 }
+                    #expect(parts.gateway.statistics.connections == 1, "the first connection carried everything")
+                    #expect(parts.gateway.statistics.disconnections == 0)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+@testable import chatbots
+import Testing
+
+/// Bad command lines are refused before anything runs, with a message that names what
+/// was wrong.
+@Suite("Bad command lines", .timeLimit(.minutes(1)))
+struct CommandLineTests {
+    @Test(arguments: [
+        (["run", "--bogus"], "--bogus"),
+        (["run", "--log-level", "loud"], "loud"),
+        (["state", "chat"], "<id>"),
+        (["replay"], "<recording>"),
+        (["emulator", "--port", "eighty"], "eighty"),
+        (["bench", "--bot", "everything"], "everything"),
+        (["frobnicate"], "frobnicate"),
+    ])
+    func isRefusedNamingWhatWasWrong(arguments: [String], named: String) {
+        do {
+            _ = try ChatBots.parseAsRoot(arguments)
+            Issue.record("\(arguments) was accepted")
+        } catch {
+            let message = ChatBots.message(for: error)
+            #expect(message.contains(named), "\(arguments): \(message)")
+            #expect(ChatBots.exitCode(for: error) != .success)
+        }
+    }
+}
