@@ -8,9 +8,10 @@ It starts `chatbots emulator` with generated traffic and runs `chatbots run` wit
 three built-in bots on one SQLite store, killing it (SIGKILL) after a random 0.5-4 s,
 KILLS times in a row; a last run is stopped gracefully. Then it checks:
 
-- no action applied twice: per Idempotency-Key at most one `applied`, and no chat
-  given two after-hours replies or assigned twice by the bots (a decision taken twice
-  would carry two keys);
+- no action taken twice: no chat given two after-hours replies or assigned twice by
+  the bots. (The emulator applies each Idempotency-Key once, so a resend of a
+  committed action shows as `replayed`; a decision taken twice would carry a second
+  key and show here.);
 - nothing committed was lost: the store's outbox ends empty, no dead letters;
 - every SLA alert arrived once: no (chat, message, level) alerted under two keys, and
   no timer that came due while a runtime was up is left pending;
@@ -116,9 +117,9 @@ def main():
             print(f"kill {round_number:2}: SIGKILL after {lived:.2f} s", flush=True)
         runtime = subprocess.Popen([args.binary, "run", "--config", config], stdout=log, stderr=log)
         time.sleep(args.final_seconds)
+        stopped_at = time.time()
         runtime.send_signal(signal.SIGTERM)
         status = runtime.wait(timeout=60)
-        stopped_at = time.time()
         record = get_json(f"http://127.0.0.1:{args.port}/emulator/record")
     finally:
         emulator.send_signal(signal.SIGTERM)
@@ -147,7 +148,6 @@ def main():
     print(f"actions: {len(actions)} requests, {sum(applied.values())} applied, {replayed} answered again (resent after a kill)")
     print(f"chats replied to: {len(replies)}; chats assigned: {len(assigned)}; alerts: {len(alerts)} ({resent_alerts} resent with the same key)")
     check(status == 0, "the last runtime stopped gracefully")
-    check(all(count == 1 for count in applied.values()), "no Idempotency-Key applied twice")
     check(all(count == 1 for count in replies.values()), "no chat got two after-hours replies")
     check(all(count == 1 for count in assigned.values()), "no chat assigned twice")
     check(all(len(keys) == 1 for keys in alert_keys.values()), "no SLA alert decided twice (one key per chat, message, level)")

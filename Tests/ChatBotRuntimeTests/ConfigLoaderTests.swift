@@ -42,7 +42,7 @@ struct ConfigLoaderTests {
     @Test func theDemoFileIsValidOnceTheDemoFillsItIn() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/demo.yaml").standardized.path
         let configuration = try ConfigLoader.load(path: path, environment: [
-            "DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05", "DEMO_CLIENT_SECRET": "x",
+            "DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05", "DEMO_CLIENT_SECRET": "x", "DEMO_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts",
         ])
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
         #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
@@ -129,10 +129,25 @@ struct ConfigLoaderTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
             #expect(try ConfigLoader.load(path: path, environment: ["SECRET": "s"]).auth.keycloak?.clientSecret.value == "s")
 
-            let webhook = minimal + "\nalerts:\n  webhook_url: https://hooks.example/T0/B0/secretpath\n"
-            try webhook.write(toFile: path, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-            #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: ["SECRET": "s"]) }
+            // Whatever the style, a value that is more than one ${VAR} is literal.
+            for written in [
+                "\nalerts:\n  webhook_url: https://hooks.example/T0/B0/secretpath\n",
+                "\nalerts: {webhook_url: \"https://${HOST}/hooks/T0/B0/secretpath\"}\n",
+                "\nalerts:\n  webhook_url: >-\n    https://hooks.example/T0/B0/secretpath\n",
+            ] {
+                try (minimal + written).write(toFile: path, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+                #expect(throws: ConfigError.self, "\(written)") { try ConfigLoader.load(path: path, environment: ["SECRET": "s", "HOST": "h"]) }
+            }
+            // A flow mapping hides nothing, and a symlink is judged by its file.
+            let flow = minimal.replacingOccurrences(of: "client_secret: ${SECRET}", with: "client_secret: \"hunter2\"")
+            try flow.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            let link = folder.appendingPathComponent("link.yaml").path
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+            #expect(try ConfigLoader.load(path: link, environment: [:]).auth.keycloak?.clientSecret.value == "hunter2")
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            #expect(throws: ConfigError.self) { try ConfigLoader.load(path: link, environment: [:]) }
         }
     }
 

@@ -99,10 +99,15 @@ struct StoreInspectionTests {
     }
 
     @Test func inspectingNeverCreatesAStore() async throws {
-        try await withTemporaryFolder { folder in
+        try await withTemporaryFolder { folder throws in
             let path = folder.appendingPathComponent("missing.sqlite").path
             #expect(throws: StoreError.self) { try SQLiteStore.existing(at: path) }
             #expect(!FileManager.default.fileExists(atPath: path))
+
+            // Nor turns an empty file into one.
+            #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+            #expect(throws: StoreError.self) { try SQLiteStore.existing(at: path) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
         }
     }
 }

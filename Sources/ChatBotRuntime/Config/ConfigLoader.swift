@@ -13,7 +13,10 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(file: path, keyPath: "", line: nil, message: "cannot read the file (\(error.localizedDescription))")
         }
-        let permissions = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        // stat follows a symlink (a mounted Kubernetes secret is one): the mode that
+        // matters is the file's own.
+        var status = stat()
+        let permissions = stat(path, &status) == 0 ? Int(status.st_mode) & 0o777 : nil
         return try parse(text, file: path, environment: environment, permissions: permissions)
     }
 
@@ -44,7 +47,7 @@ public enum ConfigLoader {
         var lines: [String: Int] = [:]
         collectLines(node, path: "", into: &lines)
         if let permissions, permissions & 0o077 != 0 {
-            try refuseLiteralSecrets(in: text, lines: lines, file: file, permissions: permissions)
+            try refuseLiteralSecrets(in: text, file: file, permissions: permissions)
         }
         var configuration: RuntimeConfiguration
         do {
@@ -61,19 +64,28 @@ public enum ConfigLoader {
         return configuration
     }
 
-    private static func refuseLiteralSecrets(in text: String, lines: [String: Int], file: String, permissions: Int) throws {
-        let textLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    /// Looks at the secret keys as written, before `${VAR}` substitution: each must be
+    /// exactly one `${VAR}`, whatever the YAML style (plain, quoted, flow, block).
+    private static func refuseLiteralSecrets(in text: String, file: String, permissions: Int) throws {
+        guard let raw = try? Yams.compose(yaml: text) else { return }
         for key in secretKeys {
-            guard let line = lines[key], line >= 1, line <= textLines.count else { continue }
-            let written = textLines[line - 1]
-            guard !written[..<commentStart(in: written)].contains("${") else { continue }
+            var node: Node? = raw
+            for part in key.split(separator: ".") { node = node?[String(part)] }
+            guard let value = node?.string, !isOneVariable(value) else { continue }
             let variable = key == "alerts.webhook_url" ? "CHATBOTS_ALERT_WEBHOOK" : "CHATBOTS_CLIENT_SECRET"
             throw ConfigError(
-                file: file, keyPath: key, line: line,
-                message: "a secret is written in a file that others can read (mode \(String(permissions & 0o777, radix: 8))): "
+                file: file, keyPath: key, line: node?.mark?.line,
+                message: "a secret is written in a file that others can read (mode \(String(permissions, radix: 8))): "
                     + "write it as ${\(variable)} and set that variable, or make the file owner-only (chmod 600 \(file))"
             )
         }
+    }
+
+    private static func isOneVariable(_ value: String) -> Bool {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("${"), trimmed.hasSuffix("}") else { return false }
+        let name = trimmed.dropFirst(2).dropLast()
+        return !name.isEmpty && name.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber } && !(name.first?.isNumber ?? true)
     }
 
     // MARK: - ${ENV_VAR}

@@ -14,7 +14,10 @@ import WSClient
 /// pong does not come back in time; it reconnects with capped exponential backoff and
 /// full jitter, resets the backoff after a stable period, and logs one line per
 /// reconnect saying how long the stream was down. Frames that cannot be read are logged
-/// and counted one by one; the connection stays up.
+/// and counted one by one; the connection stays up (but for a text frame that is not
+/// UTF-8, which RFC 6455 says must fail the connection: 1007, then a reconnect).
+/// Frames are read into a bounded buffer and handed on from there, so the socket, and
+/// its pongs, are read even while the bots are behind (see `FrameBuffer`).
 public final class Gateway: Sendable {
     /// The state of the connection, for health checks and tests.
     public enum ConnectionState: Sendable, Equatable {

@@ -10,7 +10,16 @@ extension SQLiteStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "there is no store there (check store.path in the config)")
         }
-        // An existing file is looked at read-only before it is opened for real (see init).
+        // Inspecting never creates a store, nor turns an empty file into one.
+        let migrations: [String]?
+        do {
+            migrations = try recordedMigrations(at: path)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+        guard migrations?.contains(where: { $0.hasPrefix("v1:") }) == true else {
+            throw StoreError.cannotOpen(path: path, reason: "it is not a ChatBots store")
+        }
         return try SQLiteStore(path: path)
     }
 

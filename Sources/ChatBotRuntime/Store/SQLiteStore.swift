@@ -44,16 +44,21 @@ public final class SQLiteStore: Store {
     private static func refuseUnlessChatBotsStore(_ path: String) throws {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         guard size > 0 else { return }
+        guard let migrations = try recordedMigrations(at: path), migrations.isEmpty || migrations.contains(where: { $0.hasPrefix("v1:") }) else {
+            throw StoreError.cannotOpen(path: path, reason: "it is a SQLite database, but not a ChatBots store")
+        }
+    }
+
+    /// The migrations an existing file records, read without writing: `[]` for a
+    /// database with no schema yet, `nil` for one with a schema that is not ours.
+    static func recordedMigrations(at path: String) throws -> [String]? {
         var configuration = Configuration()
         configuration.readonly = true
-        let migrations = try DatabaseQueue(path: path, configuration: configuration).read { db -> [String]? in
+        return try DatabaseQueue(path: path, configuration: configuration).read { db -> [String]? in
             guard try db.tableExists("grdb_migrations") else {
                 return try db.schemaVersion() == 0 ? [] : nil
             }
             return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-        }
-        guard let migrations, migrations.isEmpty || migrations.contains(where: { $0.hasPrefix("v1:") }) else {
-            throw StoreError.cannotOpen(path: path, reason: "it is a SQLite database, but not a ChatBots store")
         }
     }
 

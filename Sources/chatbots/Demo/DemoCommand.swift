@@ -68,6 +68,7 @@ struct DemoCommand: AsyncParsableCommand {
                 [
                     "DEMO_PORT": "\(port)", "DEMO_STORE": store, "DEMO_HOURS": opening.hoursText,
                     "DEMO_CLIENT_SECRET": emulatorConfiguration.clientSecret,
+                    "DEMO_ALERT_WEBHOOK": "http://127.0.0.1:\(port)/hooks/alerts",
                 ], uniquingKeysWith: { _, demo in demo }
             )
             let loaded: RuntimeConfiguration

@@ -4,42 +4,14 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Holds every handler until the test opens it.
-final class Floodgate: Sendable {
-    private let open = Mutex(false)
-    private let changes = ChangeSignal()
-
-    func release() {
-        open.withLock { $0 = true }
-        changes.notify()
-    }
-
-    func pass() async {
-        while !Task.isCancelled {
-            let token = changes.token
-            if open.withLock({ $0 }) { return }
-            await changes.wait(since: token)
-        }
-    }
-}
-
-/// A bot whose handlers wait at the floodgate.
-struct HeldBot: Bot {
-    let name = "held"
-    let gate: Floodgate
-
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
-        await gate.pass()
-    }
-}
-
 @Suite("The engine under a flood", .timeLimit(.minutes(1)))
 struct EngineBackpressureTests {
     @Test func admittingWaitsWhileTheQueueIsFullSoAFloodCannotGrowMemory() async throws {
-        let gate = Floodgate()
+        let bot = HeldBot()
         var configuration = EngineConfiguration(serviceAccountID: "1000")
         configuration.maxQueuedEvents = 5
-        try await withEngine([HeldBot(gate: gate)], configuration: configuration) { engine in
+        configuration.handlerTimeout = .seconds(600)   // held handlers must not time out instead
+        try await withEngine([bot], configuration: configuration) { engine in
             let admitted = Mutex(0)
             let flood = Task {
                 for index in 0..<30 {
@@ -52,7 +24,7 @@ struct EngineBackpressureTests {
             #expect(engine.queuedWork == 5)
             #expect(admitted.withLock { $0 } == 5, "the sixth event waits for room")
 
-            gate.release()
+            bot.release()
             await flood.value
             await engine.waitUntilIdle()
             #expect(engine.statistics.eventsHandled == 30, "nothing was dropped")

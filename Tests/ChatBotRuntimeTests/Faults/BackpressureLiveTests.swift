@@ -6,35 +6,6 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Holds every handler until the test opens it.
-final class HandlerHold: Sendable {
-    private let open = Mutex(false)
-    private let changes = ChangeSignal()
-
-    func release() {
-        open.withLock { $0 = true }
-        changes.notify()
-    }
-
-    func pass() async {
-        while !Task.isCancelled {
-            let token = changes.token
-            if open.withLock({ $0 }) { return }
-            await changes.wait(since: token)
-        }
-    }
-}
-
-/// A bot that cannot keep up until released.
-struct StuckBot: Bot {
-    let name = "stuck"
-    let hold: HandlerHold
-
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
-        await hold.pass()
-    }
-}
-
 /// Backpressure over a real socket: while the bots are behind, the gateway goes on
 /// reading into its bounded read buffer, so it never misses the backend's pongs and
 /// takes slow bots for a dead connection.
@@ -49,8 +20,8 @@ struct BackpressureLiveTests {
                       handler_timeout_seconds: 60
                     """).replacingOccurrences(of: "ping_interval_seconds: 5", with: "ping_interval_seconds: 0.2")
                 let loaded = try ConfigLoader.parse(yaml, file: "slow.yaml", environment: [:])
-                let hold = HandlerHold()
-                let runtime = BotRuntime(configuration: loaded, bots: [StuckBot(hold: hold)], logger: quietLogger)
+                let bot = HeldBot()
+                let runtime = BotRuntime(configuration: loaded, bots: [bot], logger: quietLogger)
                 try await withConnectedRuntime(runtime) { parts in
                     for index in 1...20 {
                         emulator.send(rawFrame: #"{"event_type": "user_status", "data": {"user_id": "u\#(index)", "status": "online"}}"#)
@@ -59,7 +30,7 @@ struct BackpressureLiveTests {
                     // out a span is the point here: nothing must happen in it.)
                     try await Task.sleep(for: .seconds(2))
                     #expect(parts.engine.queuedWork == 2, "the engine's queue stays at its bound; the rest waits in the read buffer")
-                    hold.release()
+                    bot.release()
                     try await eventually("all twenty handled") { parts.engine.statistics.eventsHandled >= 20 }
                     // A socket closed for a missed pong shows only once the reader has
                     // drained what was buffered: one more event tells.
