@@ -329,7 +329,7 @@ public final class Engine: Sendable {
         let timeout = configuration.handlerTimeout
         let botMetrics = metrics.bot(bot.name)
         let started = ContinuousClock.now
-        defer { botMetrics.handlerDuration.recordNanoseconds(started.duration(to: .now).nanoseconds) }
+        defer { botMetrics.handlerDuration.recordSeconds(started.duration(to: .now).timeInterval) }
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {

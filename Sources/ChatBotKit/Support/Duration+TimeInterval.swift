@@ -18,14 +18,3 @@ extension Duration {
         .seconds(Int64(hours) * 3_600)
     }
 }
-
-extension Duration {
-    /// The duration in whole nanoseconds, saturating at the ends of `Int64`, for metrics.
-    var nanoseconds: Int64 {
-        let (whole, overflow) = components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return components.seconds < 0 ? .min : .max }
-        let (total, overflowAgain) = whole.addingReportingOverflow(components.attoseconds / 1_000_000_000)
-        if overflowAgain { return components.seconds < 0 ? .min : .max }
-        return total
-    }
-}

@@ -1,3 +1,4 @@
+import ChatBotKit
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -26,8 +27,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
             outgoing.body = .bytes(ByteBuffer(data: body))
         }
         // Whole milliseconds, at least one: a sub-second timeout must not round to zero.
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = max(1, seconds.multipliedReportingOverflow(by: 1_000).partialValue + attoseconds / 1_000_000_000_000_000)
+        let milliseconds = max(1, Int64(timeout.timeInterval * 1_000))
         let response = try await HTTPClient.shared.execute(outgoing, timeout: .milliseconds(milliseconds))
         var headers: [String: String] = [:]
         for header in response.headers {

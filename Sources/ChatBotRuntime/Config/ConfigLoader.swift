@@ -27,7 +27,9 @@ public enum ConfigLoader {
 
     /// The keys whose values are secrets: written into a file others can read, they
     /// would be readable by others too.
-    static let secretKeys = ["auth.keycloak.client_secret", "alerts.webhook_url"]
+    static let secretKeys: [(key: String, variable: String)] = [
+        ("auth.keycloak.client_secret", "CHATBOTS_CLIENT_SECRET"), ("alerts.webhook_url", "CHATBOTS_ALERT_WEBHOOK"),
+    ]
 
     /// - Parameter permissions: The file's mode, when it is a file: a secret written in
     ///   it literally (not as `${VAR}`) is refused unless only its owner can read it.
@@ -68,11 +70,10 @@ public enum ConfigLoader {
     /// exactly one `${VAR}`, whatever the YAML style (plain, quoted, flow, block).
     private static func refuseLiteralSecrets(in text: String, file: String, permissions: Int) throws {
         guard let raw = try? Yams.compose(yaml: text) else { return }
-        for key in secretKeys {
+        for (key, variable) in secretKeys {
             var node: Node? = raw
             for part in key.split(separator: ".") { node = node?[String(part)] }
             guard let value = node?.string, !isOneVariable(value) else { continue }
-            let variable = key == "alerts.webhook_url" ? "CHATBOTS_ALERT_WEBHOOK" : "CHATBOTS_CLIENT_SECRET"
             throw ConfigError(
                 file: file, keyPath: key, line: node?.mark?.line,
                 message: "a secret is written in a file that others can read (mode \(String(permissions, radix: 8))): "
