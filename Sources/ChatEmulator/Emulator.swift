@@ -1,6 +1,7 @@
 import ChatBotKit
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -46,10 +47,13 @@ public final class Emulator: Service, Sendable {
         let endpoint = SocketEndpoint(core: core)
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(ws: .init(maxFrameSize: 4 << 20)),
-                shouldUpgrade: endpoint.shouldUpgrade
-            ),
+            server: HTTPServerBuilder { responder in
+                StoppableChildChannel(base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(ws: .init(maxFrameSize: 4 << 20)),
+                    shouldUpgrade: endpoint.shouldUpgrade
+                ))
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chatbots-emulator"),
             onServerRunning: { [listening] channel in
                 listening.resolve(channel.localAddress?.port ?? 0)

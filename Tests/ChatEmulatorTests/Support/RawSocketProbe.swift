@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// A WebSocket client made of a bare TCP connection: it writes the handshake itself
@@ -17,8 +16,7 @@ final class RawSocketProbe: Sendable {
         case other(opcode: UInt8)
     }
 
-    private let channel: any Channel
-    private let received: Mailbox<ByteBuffer>
+    private let connection: BareConnection
 
     /// The status line of the handshake answer, e.g. `HTTP/1.1 101 Switching Protocols`.
     let statusLine: String
@@ -26,23 +24,14 @@ final class RawSocketProbe: Sendable {
 
     /// Connects and sends the handshake for `path` (`/connect/?token=...`).
     init(port: Int, path: String, headers: [String: String] = [:]) async throws {
-        let received = Mailbox<ByteBuffer>()
-        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Collector(mailbox: received))
-                }
-            }
-            .connect(host: "127.0.0.1", port: port)
-            .get()
-        self.received = received
+        connection = try await BareConnection(port: port)
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        try await channel.writeAndFlush(ByteBuffer(string: request + "\r\n"))
+        try await connection.write(request + "\r\n")
         var buffer = ByteBuffer()
         while true {
-            guard var chunk = await received.take(seconds: 30) else { throw RawProbeError("no handshake answer") }
+            guard var chunk = await connection.nextBuffer(seconds: 30) else { throw RawProbeError("no handshake answer") }
             buffer.writeBuffer(&chunk)
             let text = String(buffer: buffer)
             if let end = text.range(of: "\r\n\r\n") {
@@ -55,8 +44,8 @@ final class RawSocketProbe: Sendable {
         leftover = Mutex(buffer)
     }
 
-    deinit {
-        channel.close(promise: nil)
+    func close() async {
+        await connection.close()
     }
 
     /// The next frame, or `nil` when the connection ended without one.
@@ -65,7 +54,7 @@ final class RawSocketProbe: Sendable {
             if let frame = leftover.withLock({ Self.parseFrame(from: &$0) }) {
                 return frame
             }
-            guard var chunk = await received.take(seconds: seconds) else { return nil }
+            guard var chunk = await connection.nextBuffer(seconds: seconds) else { return nil }
             leftover.withLock { _ = $0.writeBuffer(&chunk) }
         }
     }
@@ -92,23 +81,6 @@ final class RawSocketProbe: Sendable {
             return .close(code: code, reason: String(buffer: payload))
         case let opcode:
             return .other(opcode: opcode)
-        }
-    }
-
-    private final class Collector: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        let mailbox: Mailbox<ByteBuffer>
-
-        init(mailbox: Mailbox<ByteBuffer>) {
-            self.mailbox = mailbox
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            mailbox.put(unwrapInboundIn(data))
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            mailbox.close()
         }
     }
 }
