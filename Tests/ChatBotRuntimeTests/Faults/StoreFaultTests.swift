@@ -30,11 +30,7 @@ struct StoreFaultTests {
                     """), file: "busy.yaml", environment: [:])
                 let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "busy.yaml"), logger: quietLogger)
                 try await withConnectedRuntime(runtime) { parts in
-                    // Another connection (as another process would) takes the write lock.
-                    var holding = Configuration()
-                    holding.allowsUnsafeTransactions = true
-                    let other = try DatabaseQueue(path: path, configuration: holding)
-                    try await other.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+                    let other = try await WriteLockHolder(path: path)
 
                     let chats = (1...10).map { Self.clientWrites(emulator, client: "client-\($0)") }
                     await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 20 }
@@ -43,7 +39,7 @@ struct StoreFaultTests {
                     #expect(status.problems.contains { $0.hasPrefix("store not writable") })
                     #expect(emulator.record.actions.isEmpty, "nothing is delivered before it is committed")
 
-                    try await other.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") }
+                    try await other.release()
                     await parts.delivery.waitUntil { $0.delivered >= 10 }
                     let replied = emulator.record.appliedActions.map(\.path)
                     for chat in chats {
