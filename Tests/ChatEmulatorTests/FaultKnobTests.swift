@@ -65,14 +65,16 @@ struct FaultKnobTests {
         try await withEmulator { emulator, endpoints in
             let token = try await HTTPProbe(endpoints: endpoints).token()
             var configuration = WebSocketClientConfiguration()
-            configuration.autoPing = .enabled(timePeriod: .milliseconds(300))
+            // A generous period: a pong late under a loaded machine must not end the
+            // socket before the server goes silent.
+            configuration.autoPing = .enabled(timePeriod: .seconds(1))
             configuration.closeTimeout = .milliseconds(500)
             let socket = SocketProbe(url: endpoints.socketURL(token: token), configuration: configuration)
             try await socket.waitUntilOpen()
             // Pings are answered while the server talks: the socket stays up and
             // delivers frames across several ping periods.
             for index in 0..<3 {
-                try await Task.sleep(for: .milliseconds(400))
+                try await Task.sleep(for: .milliseconds(1_100))
                 emulator.send(rawFrame: "alive \(index)")
                 #expect(try await socket.nextText() == "alive \(index)")
             }
