@@ -224,8 +224,6 @@ public final class Engine: Sendable {
                 let topic = await details.topic(of: opened.chatID)
                 change.formUnion(world.update { $0.setTopic(topic, of: opened.chatID) })
             }
-            counters.withLock { $0.eventsHandled += 1 }
-            metrics.handled(event.type)
             logger.debug("event", metadata: {
                 var metadata = eventMetadata(event)
                 metadata["event.summary"] = "\(event.summary)"
@@ -234,12 +232,15 @@ public final class Engine: Sendable {
             if isOwnMessage(event) {
                 counters.withLock { $0.ownMessagesSkipped += 1 }
                 try await commit(change: change, effects: [], firedTimer: nil)
-                return
+            } else {
+                let lineup = lineup.withLock { $0 }
+                try await runBots(lineup.bots, lineup: lineup, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
+                    try await bot.handle(event, in: context)
+                }
             }
-            let lineup = lineup.withLock { $0 }
-            try await runBots(lineup.bots, lineup: lineup, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
-                try await bot.handle(event, in: context)
-            }
+            // Counted once committed: "handled" means durable, as the metric's help says.
+            counters.withLock { $0.eventsHandled += 1 }
+            metrics.handled(event.type)
         case .timer(let key, let pending, let isLate):
             let lineup = lineup.withLock { $0 }
             guard let bot = lineup.bots.first(where: { $0.name == key.bot }) else {
