@@ -165,6 +165,13 @@ public final class Emulator: Service, Sendable {
         (0..<count).reduce(0) { sent, _ in sent + core.generateStep() }
     }
 
+    /// Generates at least `frames` frames of traffic, then sends them all at once: they
+    /// reach a client as fast as it reads. Returns how many it sent to each socket.
+    @discardableResult
+    public func burst(frames: Int) -> Int {
+        core.generateBurst(frames: frames)
+    }
+
     /// Every action request and alert received so far.
     public var record: EmulatorRecord {
         core.recorder.snapshot

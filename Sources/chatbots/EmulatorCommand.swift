@@ -55,6 +55,12 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Seed of generated traffic and quirks.")
     var seed: UInt64 = 1
 
+    @Option(help: "Clients in the generated world.")
+    var clients = 40
+
+    @Option(help: "Curators in the generated world (curator-1, curator-2, ...).")
+    var curators = 6
+
     @Flag(help: "Send frames in every variant shape the protocol allows, with a malformed frame now and then.")
     var quirks = false
 
@@ -80,6 +86,12 @@ struct EmulatorCommand: AsyncParsableCommand {
         guard tokenLifetime > 0 else {
             throw ValidationError("--token-lifetime must be at least 1 second, not \(tokenLifetime)")
         }
+        guard clients > 0 else {
+            throw ValidationError("--clients must be at least 1, not \(clients)")
+        }
+        guard curators > 0 else {
+            throw ValidationError("--curators must be at least 1, not \(curators)")
+        }
         guard rate >= 0, rate.isFinite else {
             throw ValidationError("--rate must be 0 or more events per second, not \(rate)")
         }
@@ -96,7 +108,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             host: host, port: port, realm: realm, clientID: clientID, clientSecret: secret,
             serviceAccountID: serviceAccount, tokenLifetime: .seconds(tokenLifetime),
             refusesBadTokensAtHandshake: refuseBadTokens, requiresOrigin: requireOrigin,
-            trafficRate: rate, seed: seed, quirks: quirks, scenarioPath: scenario,
+            trafficRate: rate, seed: seed, world: .init(clients: clients, curators: curators), quirks: quirks, scenarioPath: scenario,
             faults: FaultCommand(
                 failActions: failActions?.failure, delayMilliseconds: delayMs > 0 ? delayMs : nil, silent: silent ? true : nil
             )

@@ -13,6 +13,9 @@ struct CommandLineTests {
         (["replay"], "<recording>"),
         (["emulator", "--port", "eighty"], "eighty"),
         (["bench", "--bot", "everything"], "everything"),
+        (["emulator", "--clients", "0"], "--clients"),
+        (["emulator", "--curators", "-1"], "--curators"),
+        (["receive", "--frames", "0"], "--frames"),
         (["frobnicate"], "frobnicate"),
     ])
     func isRefusedNamingWhatWasWrong(arguments: [String], named: String) {

@@ -24,6 +24,31 @@ struct SocketTests {
         }
     }
 
+    @Test func aBurstOfTrafficArrivesWholeAndABadBurstIsRefused() async throws {
+        try await withEmulator { emulator, endpoints in
+            let http = HTTPProbe(endpoints: endpoints)
+            let socket = SocketProbe(url: endpoints.socketURL(token: try await http.token()))
+            try await socket.waitUntilOpen()
+            let answer = try await http.json("POST", "/emulator/traffic", ["frames": 2_000], token: nil)
+            #expect(answer.status == 200)
+            guard case .object(let fields) = answer.json, case .integer(let sent)? = fields["frames_sent"] else {
+                Issue.record("no frames_sent in \(answer.json)")
+                return
+            }
+            #expect(sent >= 2_000 && sent <= 2_001, "a step sends at most two frames")
+            var decoded = 0
+            for _ in 0..<sent where (try? FrameDecoder().decode(text: try await socket.nextText()).get()) != nil {
+                decoded += 1
+            }
+            #expect(decoded == Int(sent))
+            #expect(emulator.status.framesBroadcast == Int(sent))
+
+            for bad: JSONValue in [["frames": 0], ["frames": 5_000_001], ["frames": "many"], [:]] {
+                #expect(try await http.json("POST", "/emulator/traffic", bad, token: nil).status == 400, "\(bad)")
+            }
+        }
+    }
+
     @Test func aBadTokenIsAcceptedThenClosedWith4001() async throws {
         try await withEmulator { _, endpoints in
             let socket = try await RawSocketProbe(port: endpoints.port, path: "/connect/?token=not-a-token")

@@ -57,6 +57,26 @@ final class EmulatorCore: Sendable {
         }
     }
 
+    /// Generates at least `frames` frames of traffic first, then hands them to every
+    /// socket at once: a burst that arrives as fast as a client reads, for benchmarks
+    /// (generation costs nothing on the client's clock). Returns how many it sent.
+    @discardableResult
+    func generateBurst(frames wanted: Int) -> Int {
+        state.withLock { state in
+            var frames: [String] = []
+            frames.reserveCapacity(wanted + 2)
+            // A world that generates nothing (no clients) ends the burst short.
+            var quietSteps = 0
+            while frames.count < wanted, quietSteps < 1_000 {
+                let events = state.generator.step(in: &state.world, now: Date())
+                quietSteps = events.isEmpty ? quietSteps + 1 : 0
+                frames += state.publisher.frames(for: events)
+            }
+            hub.broadcast(frames)
+            return frames.count
+        }
+    }
+
     /// Sends a frame exactly as given; if it reads as an event, the world takes it in.
     func sendRaw(frame: String) {
         state.withLock { state in

@@ -35,11 +35,27 @@ struct ControlRoutes {
             core.sendRaw(frame: String(buffer: buffer))
             return Response.json(["sent_to": core.hub.count])
         }
+        router.post("emulator/traffic") { request, _ in
+            let buffer = try await request.collectBody(limit: 64 * 1024)
+            guard let burst = try? JSONDecoder().decode(Burst.self, from: Data(buffer.readableBytesView)),
+                  (1...Burst.maxFrames).contains(burst.frames)
+            else {
+                return Response.detail("expected {\"frames\": N} with N from 1 to \(Burst.maxFrames)", status: 400)
+            }
+            return Response.json(["frames_sent": core.generateBurst(frames: burst.frames)])
+        }
         router.post("emulator/tokens/revoke") { _, _ in
             core.revokeTokens()
             return Response.json(EmulatorStatus(core: core))
         }
     }
+}
+
+/// `POST /emulator/traffic`: a burst of generated traffic, sent at once.
+private struct Burst: Decodable {
+    /// A burst is built in memory before it is sent (about 300 bytes a frame).
+    static let maxFrames = 5_000_000
+    let frames: Int
 }
 
 /// A summary of the emulator for `GET /emulator/state`.

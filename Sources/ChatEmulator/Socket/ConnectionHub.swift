@@ -63,12 +63,19 @@ final class ConnectionHub: Sendable {
 
     /// Sends a text frame to every socket, unless the hub is silent.
     func broadcast(_ frame: String) {
+        broadcast(CollectionOfOne(frame))
+    }
+
+    /// Sends text frames to every socket, in order, unless the hub is silent.
+    func broadcast(_ frames: some Collection<String>) {
         state.withLock { state in
             guard !state.silent else { return }
             for connection in state.connections.values {
-                connection.continuation.yield(.text(frame))
+                for frame in frames {
+                    connection.continuation.yield(.text(frame))
+                }
             }
-            state.framesBroadcast += state.connections.count
+            state.framesBroadcast += state.connections.count * frames.count
         }
     }
 

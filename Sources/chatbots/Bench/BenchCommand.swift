@@ -49,11 +49,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = {
-            var logger = Logger(label: "chatbots.bench")
-            logger.logLevel = .warning
-            return logger
-        }()
+        let logger = Logger(label: "chatbots.bench", level: .warning)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -25,8 +25,7 @@ struct ConformanceCommand: AsyncParsableCommand {
     var caseTimeout = 60
 
     func run() async throws {
-        var logger = Logger(label: "chatbots.conformance")
-        logger.logLevel = .critical
+        let logger = Logger(label: "chatbots.conformance", level: .critical)
         let client = GatewayConfiguration(serverURL: server).webSocketClientConfiguration
         let count = try await caseCount(client, logger: logger)
         print("\(count) cases on \(server)")
