@@ -1,12 +1,21 @@
 import Foundation
 import Synchronization
 
-/// The one writer: takes the proposals of handled events, checks that each handler's
-/// state reads still hold, applies the survivors to the in-memory state and timers, and
-/// writes them to the store in one transaction per batch (group commit).
+/// The one writer, in two steps.
 ///
-/// A proposal waits until its batch is durable. No action is handed to delivery before
-/// that, which is the runtime's first guarantee.
+/// 1. ``propose(_:)`` decides at once, under one lock: a proposal whose handlers' state
+///    reads still hold is accepted — applied to the in-memory state and timers and given
+///    its place in the commit order — and one whose reads were overtaken is refused
+///    with the bots to run again. A handler learns of a conflict without waiting for a
+///    disk write, and the next handler of a shared key reads the accepted value at once.
+/// 2. ``run()`` writes accepted proposals to the store in order, in one transaction per
+///    batch (group commit); ``waitUntilDurable(_:)`` returns once a proposal's batch is
+///    written.
+///
+/// No action is handed to delivery before its batch is durable: the runtime's first
+/// guarantee. A later proposal may have read an accepted, not yet durable value; if a
+/// write fails, every proposal after it fails too and the engine stops, so nothing
+/// decided on a lost write is ever delivered.
 final class CommitCoordinator: Sendable {
     /// What one handled event or fired timer wants committed.
     struct Proposal: Sendable {
@@ -20,18 +29,25 @@ final class CommitCoordinator: Sendable {
 
     /// What became of a proposal.
     enum Outcome: Sendable, Equatable {
-        case committed
+        /// Accepted, at this place in the commit order: wait for it with
+        /// ``waitUntilDurable(_:)``.
+        case accepted(Int64)
         /// These bots read state that changed since: run them again and propose anew.
         case conflict(bots: Set<String>)
     }
 
-    private struct Waiting {
-        let proposal: Proposal
-        let continuation: CheckedContinuation<Outcome, any Error>
+    private struct Accepted {
+        let sequence: Int64
+        let commit: Commit
     }
 
     private struct State {
-        var queue: [Waiting] = []
+        var nextSequence: Int64 = 1
+        /// Accepted and not yet written, in order.
+        var queue: [Accepted] = []
+        /// Every proposal up to this one is written.
+        var durableThrough: Int64 = 0
+        var waiters: [(sequence: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: (any Error)?
     }
 
@@ -58,69 +74,73 @@ final class CommitCoordinator: Sendable {
         self.onActionsCommitted = onActionsCommitted
     }
 
-    /// Proposes a commit and waits until it is durable, or refused for a conflict.
-    func submit(_ proposal: Proposal) async throws -> Outcome {
+    /// Accepts a proposal whose state reads still hold, or refuses it for a conflict.
+    /// Throws once the store has failed.
+    func propose(_ proposal: Proposal) throws -> Outcome {
+        let outcome = try state.withLock { state -> Outcome in
+            if let failure = state.failure { throw failure }
+            let stale = staleBots(in: proposal)
+            guard stale.isEmpty else { return .conflict(bots: stale) }
+            let sequence = state.nextSequence
+            state.nextSequence += 1
+            state.queue.append(Accepted(sequence: sequence, commit: accept(proposal)))
+            return .accepted(sequence)
+        }
+        if case .accepted = outcome { signal.yield() }
+        return outcome
+    }
+
+    /// Returns once the accepted proposal `sequence` is durable; throws if the store
+    /// failed before it was.
+    func waitUntilDurable(_ sequence: Int64) async throws {
         try await withCheckedThrowingContinuation { continuation in
-            let failure = state.withLock { state -> (any Error)? in
-                if let failure = state.failure { return failure }
-                state.queue.append(Waiting(proposal: proposal, continuation: continuation))
+            let ready: Result<Void, any Error>? = state.withLock { state in
+                if state.durableThrough >= sequence { return .success(()) }
+                if let failure = state.failure { return .failure(failure) }
+                state.waiters.append((sequence, continuation))
                 return nil
             }
-            if let failure {
-                continuation.resume(throwing: failure)
-            } else {
-                signal.yield()
-            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 
-    /// Commits batches until cancelled; throws (and fails every waiting proposal) if the
-    /// store fails, since nothing after a lost write can be trusted.
+    /// Writes accepted proposals in batches until cancelled; throws (and fails every
+    /// waiter) if the store fails, since nothing after a lost write can be trusted.
     func run() async throws {
         for await _ in signals {
             while true {
-                let batch = state.withLock { state -> [Waiting] in
+                let batch = state.withLock { state -> [Accepted] in
                     let count = min(maxBatch, state.queue.count)
                     defer { state.queue.removeFirst(count) }
                     return Array(state.queue.prefix(count))
                 }
-                guard !batch.isEmpty else { break }
+                guard let last = batch.last else { break }
                 do {
-                    try await commit(batch)
+                    try await store.commit(batch.map(\.commit))
                 } catch {
-                    fail(with: error, pending: batch)
+                    fail(with: error)
                     throw error
+                }
+                markDurable(through: last.sequence)
+                let actionCount = batch.reduce(0) { $0 + $1.commit.actions.count }
+                if actionCount > 0 {
+                    onActionsCommitted(actionCount)
                 }
             }
         }
         // Cancelled: whoever still waits, or comes later, must not wait forever.
-        fail(with: CancellationError(), pending: [])
+        fail(with: CancellationError())
     }
 
-    private func commit(_ batch: [Waiting]) async throws {
-        var commits: [Commit] = []
-        var outcomes: [Outcome] = []
-        var actionCount = 0
-        for waiting in batch {
-            let proposal = waiting.proposal
-            let stale = staleBots(in: proposal)
-            guard stale.isEmpty else {
-                outcomes.append(.conflict(bots: stale))
-                continue
-            }
-            let commit = accept(proposal)
-            actionCount += commit.actions.count
-            commits.append(commit)
-            outcomes.append(.committed)
+    private func markDurable(through sequence: Int64) {
+        let ready = state.withLock { state in
+            state.durableThrough = sequence
+            let ready = state.waiters.filter { $0.sequence <= sequence }
+            state.waiters.removeAll { $0.sequence <= sequence }
+            return ready
         }
-        if !commits.isEmpty {
-            try await store.commit(commits)
-        }
-        for (waiting, outcome) in zip(batch, outcomes) {
-            waiting.continuation.resume(returning: outcome)
-        }
-        if actionCount > 0 {
-            onActionsCommitted(actionCount)
+        for waiter in ready {
+            waiter.continuation.resume()
         }
     }
 
@@ -167,14 +187,15 @@ final class CommitCoordinator: Sendable {
         return commit
     }
 
-    private func fail(with error: any Error, pending batch: [Waiting]) {
-        let queued = state.withLock { state -> [Waiting] in
-            state.failure = error
-            defer { state.queue = [] }
-            return state.queue
+    private func fail(with error: any Error) {
+        let waiters = state.withLock { state in
+            if state.failure == nil { state.failure = error }
+            state.queue = []
+            defer { state.waiters = [] }
+            return state.waiters
         }
-        for waiting in batch + queued {
-            waiting.continuation.resume(throwing: error)
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: error)
         }
     }
 }

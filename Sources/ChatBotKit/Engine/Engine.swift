@@ -272,9 +272,12 @@ public final class Engine: Sendable {
     }
 
     /// Runs the bots' handlers and commits their effects. Handlers of different chats
-    /// run side by side; if a handler's state reads were overtaken by another chat's
-    /// commit, the event's handlers run again under their bots' exclusive gates, where
-    /// nothing can overtake them.
+    /// run side by side under their bots' shared gates; if a handler's state reads were
+    /// overtaken by another chat's accepted proposal, the event's handlers run again
+    /// under the exclusive gates, where nothing can overtake them.
+    ///
+    /// The gates are held only until the proposal is accepted, not while its batch is
+    /// written: an exclusive rerun waits for handlers, never for the disk.
     ///
     /// `lineup` is the one `selected` came from, read once: bots and gates always match,
     /// even while a reload installs another lineup.
@@ -284,29 +287,37 @@ public final class Engine: Sendable {
         _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws {
         let selectedGates = lineup.gatesInLockOrder(for: selected)
-        for gate in selectedGates { await gate.acquireShared() }
-        let outcome: CommitCoordinator.Outcome
-        do {
-            outcome = try await runAndCommit(selected, change: change, firedTimer: firedTimer, metadata: metadata, body)
-        } catch {
-            selectedGates.forEach { $0.releaseShared() }
-            throw error
-        }
-        selectedGates.forEach { $0.releaseShared() }
-        guard case .conflict(let stale) = outcome else { return }
-        counters.withLock { $0.conflictReruns += stale.count }
-        for gate in selectedGates { await gate.acquireExclusive() }
-        defer { selectedGates.forEach { $0.releaseExclusive() } }
-        let again = try await runAndCommit(selected, change: change, firedTimer: firedTimer, metadata: metadata, body)
-        if again != .committed {
-            // Cannot happen while the gates are held; if it ever did, the effects are
-            // dropped with a line in the log rather than committed on stale reads.
-            logger.error("handlers overtaken under their exclusive gates; effects for this event dropped", metadata: metadata)
-            _ = try await commit(change: change, effects: [], firedTimer: firedTimer)
+        let propose = { try await self.runAndPropose(selected, change: change, firedTimer: firedTimer, metadata: metadata, body) }
+        switch try await holding(selectedGates, exclusively: false, propose) {
+        case .accepted(let sequence):
+            try await committer.waitUntilDurable(sequence)
+        case .conflict(let stale):
+            counters.withLock { $0.conflictReruns += stale.count }
+            guard case .accepted(let sequence) = try await holding(selectedGates, exclusively: true, propose) else {
+                // Cannot happen while the gates are held; if it ever did, the effects are
+                // dropped with a line in the log rather than committed on stale reads.
+                logger.error("handlers overtaken under their exclusive gates; effects for this event dropped", metadata: metadata)
+                try await commit(change: change, effects: [], firedTimer: firedTimer)
+                return
+            }
+            try await committer.waitUntilDurable(sequence)
         }
     }
 
-    private func runAndCommit(
+    /// Runs `body` holding `gates` (in lock order), shared or exclusively.
+    private func holding<T>(_ gates: [BotGate], exclusively: Bool, _ body: () async throws -> T) async throws -> T {
+        for gate in gates {
+            if exclusively { await gate.acquireExclusive() } else { await gate.acquireShared() }
+        }
+        defer {
+            for gate in gates {
+                if exclusively { gate.releaseExclusive() } else { gate.releaseShared() }
+            }
+        }
+        return try await body()
+    }
+
+    private func runAndPropose(
         _ selected: [any Bot], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
         metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws -> CommitCoordinator.Outcome {
@@ -316,7 +327,7 @@ public final class Engine: Sendable {
                 effects.append((bot.name, recorded))
             }
         }
-        return try await commit(change: change, effects: effects, firedTimer: firedTimer)
+        return try committer.propose(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
     }
 
     /// One handler run with its timeout; `nil` when it threw or timed out.
@@ -359,11 +370,14 @@ public final class Engine: Sendable {
         }
     }
 
-    @discardableResult
+    /// Commits what no handler read state for (a world change alone, a dropped timer),
+    /// and waits until it is durable.
     private func commit(
         change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], firedTimer: (key: TimerKey, generation: Int64)?
-    ) async throws -> CommitCoordinator.Outcome {
-        try await committer.submit(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
+    ) async throws {
+        let outcome = try committer.propose(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
+        guard case .accepted(let sequence) = outcome else { return }
+        try await committer.waitUntilDurable(sequence)
     }
 
     private func eventMetadata(_ event: ChatEvent) -> Logger.Metadata {

@@ -31,14 +31,3 @@ struct EngineBackpressureTests {
         }
     }
 }
-
-/// Polls a condition that no event announces (the flood task's progress); fails the
-/// test after a generous deadline.
-private func eventuallyTrue(_ condition: @Sendable () -> Bool) async throws {
-    let end = ContinuousClock.now + .seconds(30)
-    while ContinuousClock.now < end {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    Issue.record("condition not met within 30 s")
-}

@@ -2,6 +2,7 @@ import ChatBotKit
 import ChatBotTesting
 import Foundation
 import Synchronization
+import Testing
 
 /// Runs an engine for the duration of `body`, then finishes it.
 func withEngine(
@@ -89,4 +90,15 @@ enum Events {
     static func chat(_ chat: ChatID, client: UserID) -> ChatEvent {
         .newChat(NewChat(clientID: client, chatID: chat, chatType: .order))
     }
+}
+
+/// Polls a condition that no event announces (a flood's progress, state accepted while
+/// the store is busy); fails the test after a generous deadline.
+func eventuallyTrue(_ condition: @Sendable () -> Bool) async throws {
+    let end = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < end {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("condition not met within 30 s")
 }

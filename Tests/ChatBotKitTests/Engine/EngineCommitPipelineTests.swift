@@ -1,0 +1,114 @@
+import ChatBotKit
+import ChatBotTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// Writes wait at a gate the test opens: a disk that is busy, then answers (or fails).
+final class GatedStore: Store {
+    let inner = InMemoryStore()
+
+    private struct Gate {
+        var open = false
+        var failure: (any Error)?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let gate = Mutex(Gate())
+
+    /// Lets every write through from now on; with `failure`, every write fails.
+    func open(failing failure: (any Error)? = nil) {
+        let waiters = gate.withLock { gate in
+            gate.open = true
+            gate.failure = failure
+            defer { gate.waiters = [] }
+            return gate.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func load() async throws -> StoreSnapshot {
+        try await inner.load()
+    }
+
+    func commit(_ commits: [Commit]) async throws {
+        await withCheckedContinuation { continuation in
+            let passes = gate.withLock { gate in
+                if !gate.open { gate.waiters.append(continuation) }
+                return gate.open
+            }
+            if passes { continuation.resume() }
+        }
+        if let failure = gate.withLock({ $0.failure }) { throw failure }
+        try await inner.commit(commits)
+    }
+
+    func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
+        try await inner.dueActions(at: date, limit: limit)
+    }
+
+    func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
+        try await inner.settle(id, as: outcome)
+    }
+}
+
+/// Counts new chats in one shared key, like ``CountingBot``, and greets each chat.
+struct CountingGreeter: Bot {
+    let name = "counter"
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        guard case .newChat(let chat) = event else { return }
+        let count = try context.state(Int.self, for: "chats") ?? 0
+        await Task.yield()
+        try context.setState(count + 1, for: "chats")
+        context.send("hello", to: chat.chatID)
+    }
+}
+
+struct DiskFull: Error {}
+
+/// Handlers are decided against accepted state, while the disk writes it behind them:
+/// racing handlers of a shared key rerun without waiting for a write, and nothing is
+/// in the outbox (so nothing can be delivered) before its batch is written.
+@Suite("The engine: commits pipelined behind a busy disk", .timeLimit(.minutes(1)))
+struct EngineCommitPipelineTests {
+    @Test func handlersGoOnWhileTheDiskIsBusyAndNothingIsDeliverableBeforeItIsWritten() async throws {
+        let store = GatedStore()
+        try await withRunningEngine(bots: [CountingGreeter()], store: store) { engine in
+            for index in 0..<50 {
+                engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
+            }
+            // Every handler ran and was accepted, conflicts and reruns included, though
+            // not one write has finished.
+            try await eventuallyTrue { engine.state(of: "counter")["chats"] == Data("50".utf8) }
+            #expect(engine.statistics.conflictReruns > 0, "the handlers did race")
+            #expect(store.inner.outbox.isEmpty, "nothing is deliverable before its batch is written")
+            #expect(engine.statistics.eventsHandled == 0, "an event counts as handled once durable")
+
+            store.open()
+            await engine.waitUntilIdle()
+            #expect(store.inner.state(bot: "counter", key: "chats") == Data("50".utf8))
+            #expect(store.inner.committedActions.count == 50)
+            #expect(engine.statistics.eventsHandled == 50)
+        }
+    }
+
+    @Test func aFailedWriteFailsEveryProposalAfterItAndNothingIsDeliverable() async throws {
+        let store = GatedStore()
+        let engine = try await Engine(bots: [CountingGreeter()], store: store, configuration: .init(serviceAccountID: "1000"), logger: quietLogger)
+        let running = Task { try await engine.run() }
+        for index in 0..<20 {
+            engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
+        }
+        try await eventuallyTrue { engine.state(of: "counter")["chats"] == Data("20".utf8) }
+        store.open(failing: DiskFull())
+        let outcome = await running.result
+        guard case .failure(let error) = outcome else {
+            Issue.record("the engine went on past a failed write")
+            return
+        }
+        #expect(error is DiskFull, "\(error)")
+        #expect(store.inner.outbox.isEmpty, "decisions on a lost write are never delivered")
+        #expect(store.inner.state(bot: "counter", key: "chats") == nil)
+    }
+}
