@@ -172,6 +172,12 @@ public final class Emulator: Service, Sendable {
         core.generateBurst(frames: frames)
     }
 
+    /// When each chat's `new_chat` frame was handed to the sockets, by chat; with the
+    /// record's `receivedAt`, the time from a chat's opening to its first action.
+    public var chatsOpened: [ChatID: Date] {
+        core.recorder.chatsOpened
+    }
+
     /// Every action request and alert received so far.
     public var record: EmulatorRecord {
         core.recorder.snapshot

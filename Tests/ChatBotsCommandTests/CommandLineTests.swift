@@ -16,6 +16,8 @@ struct CommandLineTests {
         (["emulator", "--clients", "0"], "--clients"),
         (["emulator", "--curators", "-1"], "--curators"),
         (["receive", "--frames", "0"], "--frames"),
+        (["bench", "--rate", "0"], "--rate"),
+        (["bench", "--rate", "100", "--seconds", "0"], "--seconds"),
         (["frobnicate"], "frobnicate"),
     ])
     func isRefusedNamingWhatWasWrong(arguments: [String], named: String) {

@@ -71,6 +71,7 @@ final class EmulatorCore: Sendable {
                 let events = state.generator.step(in: &state.world, now: Date())
                 quietSteps = events.isEmpty ? quietSteps + 1 : 0
                 frames += state.publisher.frames(for: events)
+                recorder.noteOpenings(in: events)
             }
             hub.broadcast(frames)
             return frames.count
@@ -139,9 +140,8 @@ final class EmulatorCore: Sendable {
     private func publish(_ events: [ChatEvent], with publisher: inout FramePublisher) -> Int {
         guard !events.isEmpty else { return 0 }
         let frames = publisher.frames(for: events)
-        for frame in frames {
-            hub.broadcast(frame)
-        }
+        hub.broadcast(frames)
+        recorder.noteOpenings(in: events)
         return frames.count
     }
 }

@@ -8,10 +8,14 @@ import Logging
 /// `chatbots bench`: events per second through the whole runtime — socket, decoding,
 /// engine, bots, SQLite commit — against the emulator in the same process.
 ///
-/// The emulator generates its usual traffic, but never runs more than `--window` frames
-/// ahead of what the runtime has read, so the figure is what the runtime sustains, not
-/// how fast a queue fills. The clock runs from the first frame generated until the
-/// last event is handled and committed.
+/// By default the emulator generates its usual traffic as fast as the runtime takes it,
+/// but never more than `--window` frames ahead of what the runtime has read, so the
+/// figure is what the runtime sustains, not how fast a queue fills. The clock runs from
+/// the first frame generated until the last event is handled and committed.
+///
+/// With `--rate`, the emulator generates that many steps per second for `--seconds`
+/// instead, and the report adds the latency from each chat's `new_chat` frame leaving
+/// the emulator to the emulator receiving the chat's assignment (the built-in bots).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -42,10 +46,20 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seed of the generated traffic.")
     var seed: UInt64 = 1
 
+    @Option(help: "Generate this many traffic steps per second (about one event each) instead of as fast as the runtime reads, and report latencies.")
+    var rate: Double?
+
+    @Option(help: "With --rate: how long to generate traffic.")
+    var seconds = 10.0
+
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be at least 1, not \(events)") }
         guard window > 0 else { throw ValidationError("--window must be at least 1, not \(window)") }
         guard clients > 0 else { throw ValidationError("--clients must be at least 1, not \(clients)") }
+        if let rate, !(rate > 0 && rate <= 1_000_000) {
+            throw ValidationError("--rate must be more than 0 and at most 1000000 steps per second, not \(rate)")
+        }
+        guard seconds > 0, seconds <= 3_600 else { throw ValidationError("--seconds must be more than 0 and at most 3600, not \(seconds)") }
     }
 
     func run() async throws {
@@ -70,10 +84,13 @@ struct BenchCommand: AsyncParsableCommand {
                 defer { group.cancelAll() }
                 guard let parts = await runtime.waitUntilStarted() else { throw CancellationError() }
                 await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                if let rate {
+                    return try await measureAtRate(rate, emulator: emulator, parts: parts)
+                }
                 return await measure(emulator: emulator, parts: parts)
             }
         }
-        print(result.report(bot: bot, window: window, store: storePath))
+        print(result.report(bot: bot, pacing: rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames", store: storePath))
     }
 
     /// Pushes the traffic through and times it.
@@ -99,19 +116,52 @@ struct BenchCommand: AsyncParsableCommand {
         await parts.gateway.waitUntil { _, counters in counters.framesReceived >= total }
         await parts.engine.waitUntilIdle()
         let elapsed = clock.now - started
-        let after = ProcessUsage.now()
         return BenchResult(
-            framesSent: total,
-            eventsHandled: parts.engine.statistics.eventsHandled,
-            conflictReruns: parts.engine.statistics.conflictReruns,
-            framesRejected: parts.gateway.statistics.framesRejected,
-            seconds: elapsed.timeInterval,
-            emulatorSeconds: generating.timeInterval,
-            cpuSeconds: after.cpuSeconds - before.cpuSeconds,
-            residentAtStart: residentAtStart,
-            peakResident: after.peakResidentBytes,
-            chatsKnown: parts.engine.worldModel.chats.count
+            parts: parts, framesSent: total, elapsed: elapsed, generating: generating, usageBefore: before, residentAtStart: residentAtStart
         )
+    }
+
+    /// Generates traffic at a fixed rate, waits until everything is handled and every
+    /// action delivered, then times the chats from opening to assignment.
+    private func measureAtRate(_ rate: Double, emulator: Emulator, parts: BotRuntime.Parts) async throws -> BenchResult {
+        let before = ProcessUsage.now()
+        let residentAtStart = ProcessUsage.residentBytes()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let startedAt = Date()
+        let end = started + .seconds(seconds)
+        var generating = Duration.zero
+        var sent = 0
+        var next = started
+        var due = 0.0
+        // Like the emulator's own traffic loop: wake every 10 ms, run the steps due.
+        while next < end {
+            next += .milliseconds(10)
+            try await clock.sleep(until: next)
+            due += rate / 100
+            let step = clock.now
+            while due >= 1 {
+                due -= 1
+                sent += emulator.generate(steps: 1)
+            }
+            generating += clock.now - step
+        }
+        let total = sent
+        await parts.gateway.waitUntil { _, counters in counters.framesReceived >= total }
+        await parts.engine.waitUntilIdle()
+        let elapsed = clock.now - started
+        while try await parts.store.pendingActionCount() > 0 {
+            try await parts.delivery.deliverDue()
+        }
+        var result = BenchResult(
+            parts: parts, framesSent: total, elapsed: elapsed, generating: generating, usageBefore: before, residentAtStart: residentAtStart
+        )
+        let actions = emulator.record.appliedActions.map { (path: $0.path, receivedAt: $0.receivedAt) }
+        result.assignmentLatency = LatencySummary.openingToAssignment(opened: emulator.chatsOpened, actions: actions)
+        result.steadyAssignmentLatency = LatencySummary.openingToAssignment(
+            opened: emulator.chatsOpened, actions: actions, since: startedAt.addingTimeInterval(1)
+        )
+        return result
     }
 
     /// The runtime's configuration, with the emulator's curators on the roster, as a
@@ -148,19 +198,42 @@ struct BenchResult: Sendable {
     var residentAtStart: Int?
     var peakResident: Int
     var chatsKnown: Int
+    /// With `--rate`: from a chat's `new_chat` frame to its assignment arriving.
+    var assignmentLatency: LatencySummary?
+    /// The same, for chats opened after the first second: the runtime warmed up.
+    var steadyAssignmentLatency: LatencySummary?
 
-    func report(bot: BenchBotKind, window: Int, store: String) -> String {
+    /// What the runtime's parts counted, and the process's usage since `usageBefore`.
+    init(
+        parts: BotRuntime.Parts, framesSent: Int, elapsed: Duration, generating: Duration,
+        usageBefore: ProcessUsage, residentAtStart: Int?
+    ) {
+        let after = ProcessUsage.now()
+        self.framesSent = framesSent
+        eventsHandled = parts.engine.statistics.eventsHandled
+        conflictReruns = parts.engine.statistics.conflictReruns
+        framesRejected = parts.gateway.statistics.framesRejected
+        seconds = elapsed.timeInterval
+        emulatorSeconds = generating.timeInterval
+        cpuSeconds = after.cpuSeconds - usageBefore.cpuSeconds
+        self.residentAtStart = residentAtStart
+        peakResident = after.peakResidentBytes
+        chatsKnown = parts.engine.worldModel.chats.count
+    }
+
+    func report(bot: BenchBotKind, pacing: String, store: String) -> String {
         let rate = Double(eventsHandled) / max(seconds, 1e-9)
         let cpuPerThousand = cpuSeconds / Double(max(eventsHandled, 1)) * 1_000
         return """
-        chatbots bench — bot: \(bot.rawValue), window: \(window) frames, store: \(store)
+        chatbots bench — bot: \(bot.rawValue), \(pacing), store: \(store)
           frames sent:        \(framesSent) (\(framesRejected) rejected)
           events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known, \(conflictReruns) handler reruns
           throughput:         \(String(format: "%.0f", rate)) events/s
           emulator share:     \(String(format: "%.2f", emulatorSeconds)) s generating traffic in this process
           CPU:                \(String(format: "%.2f", cpuSeconds)) s user+system, \(String(format: "%.1f", cpuPerThousand * 1_000)) ms per 1k events (runtime and emulator)
           memory:             \(residentAtStart.map(\.mebibytes) ?? "?") resident at start, \(peakResident.mebibytes) peak (runtime and emulator)
-        """
+        """ + (assignmentLatency.map { "\n  new_chat → assigned: \($0.report)" } ?? "")
+            + (steadyAssignmentLatency.map { "\n    after the first second: \($0.report)" } ?? "")
     }
 }
 
