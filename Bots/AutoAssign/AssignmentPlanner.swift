@@ -3,7 +3,8 @@ import Foundation
 
 /// Picks a curator for a chat: filters everyone who cannot take it (offline, not
 /// allowed its type, at capacity), then applies the strategy, and says why at each step.
-/// A pure function of the world, the settings and the bot's state.
+/// A pure function of the world, the settings, the bot's state and its assignments in
+/// flight.
 struct AssignmentPlanner {
     let settings: AutoAssignSettings
 
@@ -17,10 +18,11 @@ struct AssignmentPlanner {
         var previousCurator: UserID?
     }
 
-    func decide(_ request: Request, world: WorldView, state: AutoAssignState, now: Date) -> AssignmentDecision {
+    func decide(
+        _ request: Request, world: WorldView, state: AutoAssignState, inFlight: InFlightAssignments, now: Date
+    ) -> AssignmentDecision {
         var candidates: [AssignmentDecision.Candidate] = []
         var excluded: [AssignmentDecision.Exclusion] = []
-        let inFlight = InFlight(state)
         for curator in curatorPool(world) {
             let user = world.user(curator)
             if let reason = exclusion(of: curator, user, for: request, inFlight: inFlight) {
@@ -54,9 +56,8 @@ struct AssignmentPlanner {
     }
 
     /// Whether any curator is online and under capacity, whatever the chat.
-    func anyoneHasASeat(world: WorldView, state: AutoAssignState) -> Bool {
-        let inFlight = InFlight(state)
-        return curatorPool(world).contains { curator in
+    func anyoneHasASeat(world: WorldView, inFlight: InFlightAssignments) -> Bool {
+        curatorPool(world).contains { curator in
             guard let user = world.user(curator), user.isOnline else { return false }
             return load(of: user, inFlight: inFlight) < settings.capacity(of: curator)
         }
@@ -67,7 +68,7 @@ struct AssignmentPlanner {
         Set(world.curators.map(\.id)).union(settings.curators.keys).sorted()
     }
 
-    private func exclusion(of curator: UserID, _ user: UserRecord?, for request: Request, inFlight: InFlight) -> String? {
+    private func exclusion(of curator: UserID, _ user: UserRecord?, for request: Request, inFlight: InFlightAssignments) -> String? {
         if request.excluding.contains(curator) { return "the chat is moving away from them" }
         guard let user, user.isOnline else {
             return user?.presence == nil ? "presence not known yet" : "offline"
@@ -84,29 +85,16 @@ struct AssignmentPlanner {
         return nil
     }
 
-    private func candidate(_ curator: UserID, _ user: UserRecord?, inFlight: InFlight) -> AssignmentDecision.Candidate {
-        let lastAssigned = [user?.lastAssignedAt, inFlight.latest[curator]].compactMap { $0 }.max()
-        let load = user.map { self.load(of: $0, inFlight: inFlight) } ?? inFlight.chats[curator, default: []].count
+    private func candidate(_ curator: UserID, _ user: UserRecord?, inFlight: InFlightAssignments) -> AssignmentDecision.Candidate {
+        let lastAssigned = [user?.lastAssignedAt, inFlight.latest(of: curator)].compactMap { $0 }.max()
+        let load = user.map { self.load(of: $0, inFlight: inFlight) } ?? inFlight.load(of: curator, beyond: [])
         return .init(curator: curator, openChats: load, capacity: settings.capacity(of: curator), lastAssignedAt: lastAssigned)
     }
 
     /// Open chats the world knows, plus assignments this bot sent that the backend has
     /// not confirmed yet.
-    private func load(of user: UserRecord, inFlight: InFlight) -> Int {
-        user.openChats.count + inFlight.chats[user.id, default: []].subtracting(user.openChats).count
-    }
-
-    /// The assignments in flight, grouped by curator once per decision.
-    struct InFlight {
-        var chats: [UserID: Set<ChatID>] = [:]
-        var latest: [UserID: Date] = [:]
-
-        init(_ state: AutoAssignState) {
-            for (chat, pending) in state.pending {
-                chats[pending.curator, default: []].insert(chat)
-                latest[pending.curator] = max(latest[pending.curator] ?? .distantPast, pending.at)
-            }
-        }
+    private func load(of user: UserRecord, inFlight: InFlightAssignments) -> Int {
+        user.openChats.count + inFlight.load(of: user.id, beyond: user.openChats)
     }
 
     private func pickLeastLoaded(_ candidates: [AssignmentDecision.Candidate]) -> (UserID?, String) {

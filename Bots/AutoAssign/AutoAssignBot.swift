@@ -38,28 +38,27 @@ public struct AutoAssignBot: Bot {
     public func handle(_ event: ChatEvent, in context: BotContext) async throws {
         switch event {
         case .newChat(let opened):
-            var state = try loadState(context)
+            var books = try openBooks(context, forDecisions: true)
             // Chats already waiting come first: a seat goes to the oldest.
-            try drainQueue(trigger: "new_chat", state: &state, context: context)
-            try assignOrQueue(opened.chatID, trigger: "new_chat", state: &state, context: context)
-            try context.setState(state, for: AutoAssignState.key)
+            try drainQueue(trigger: "new_chat", books: &books, context: context)
+            try assignOrQueue(opened.chatID, trigger: "new_chat", books: &books, context: context)
+            try books.save(in: context)
         case .assignCurator(let assignment):
             try confirmed(assignment, context: context)
         case .updateChatStatus(let change):
             guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
-            let before = try loadState(context)
-            var state = before
-            state.forget(change.chatID)
-            try drainQueue(trigger: "capacity_freed", state: &state, context: context)
-            try save(state, ifChangedFrom: before, context: context)
+            var books = try openBooks(context, forDecisions: true)
+            books.state.unqueue(change.chatID)
+            try books.inFlight.remove(change.chatID, in: context)
+            try drainQueue(trigger: "capacity_freed", books: &books, context: context)
+            try books.save(in: context)
         case .userStatus(let status):
             guard isCurator(status.userID, context.world) else { return }
             if status.status == .online {
                 context.cancelTimer(Self.offlineTimer(status.userID))
-                let before = try loadState(context)
-                var state = before
-                try drainQueue(trigger: "curator_online", state: &state, context: context)
-                try save(state, ifChangedFrom: before, context: context)
+                var books = try openBooks(context, forDecisions: true)
+                try drainQueue(trigger: "curator_online", books: &books, context: context)
+                try books.save(in: context)
             } else if let delay = settings.reassignDelay {
                 context.schedule(Self.offlineTimer(status.userID), after: delay.duration, payload: .string("\(status.userID)"))
             }
@@ -72,45 +71,44 @@ public struct AutoAssignBot: Bot {
         guard timer.name.hasPrefix(Self.offlinePrefix), case .string(let id) = timer.payload else { return }
         let curator = UserID(id)
         guard let user = context.world.user(curator), !user.isOnline else { return }
-        var state = try loadState(context)
-        try requeueUnconfirmed(&state, context: context)
-        let inFlight = state.pending.filter { $0.value.curator == curator }.map(\.key)
-        let chats = Set(user.openChats).union(inFlight).sorted()
+        var books = try openBooks(context, forDecisions: true)
+        try requeueUnconfirmed(&books, context: context)
+        let chats = Set(user.openChats).union(books.inFlight.chats(of: curator)).sorted()
         context.logger.info("curator stayed offline; reassigning their open chats", metadata: [
             "curator.id": "\(curator)", "chats.count": "\(chats.count)",
         ])
         for chat in chats {
-            state.pending.removeValue(forKey: chat)
-            try assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, state: &state, context: context)
+            try books.inFlight.remove(chat, in: context)
+            try assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, books: &books, context: context)
         }
-        try context.setState(state, for: AutoAssignState.key)
+        try books.save(in: context)
     }
 
     // MARK: - Deciding
 
     private func assignOrQueue(
         _ chatID: ChatID, trigger: String, excluding: Set<UserID> = [], awayFrom: UserID? = nil,
-        state: inout AutoAssignState, context: BotContext
+        books: inout Books, context: BotContext
     ) throws {
         guard let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
-        if awayFrom == nil, chat.curatorID != nil || state.pending[chatID] != nil { return }
-        try requeueUnconfirmed(&state, context: context)
-        var decision = try decide(chat, trigger: trigger, excluding: excluding, state: state, context: context)
+        if awayFrom == nil, chat.curatorID != nil || books.inFlight.contains(chatID) { return }
+        try requeueUnconfirmed(&books, context: context)
+        var decision = try decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
         if let curator = decision.picked {
-            assign(curator, to: chatID, state: &state, context: context)
+            try assign(curator, to: chatID, books: &books, context: context)
         } else {
-            decision.queuePosition = state.enqueue(chatID, at: context.now, awayFrom: awayFrom)
+            decision.queuePosition = books.state.enqueue(chatID, at: context.now, awayFrom: awayFrom)
         }
         try record(decision, context: context)
     }
 
     /// Assignments the backend never confirmed (refused for good, say) stop counting
     /// toward a load; their chats, still without a curator, wait in the queue again.
-    private func requeueUnconfirmed(_ state: inout AutoAssignState, context: BotContext) throws {
-        for chatID in state.dropExpired(at: context.now) {
+    private func requeueUnconfirmed(_ books: inout Books, context: BotContext) throws {
+        for chatID in try books.inFlight.removeExpired(at: context.now, in: context) {
             guard let chat = context.world.chat(chatID), !context.world.isClosed(chat), chat.curatorID == nil else { continue }
             context.logger.warning("an assignment was never confirmed; the chat waits again", metadata: ["chat.id": "\(chatID)"])
-            _ = state.enqueue(chatID, at: context.now)
+            _ = books.state.enqueue(chatID, at: context.now)
         }
     }
 
@@ -119,58 +117,58 @@ public struct AutoAssignBot: Bot {
     /// Cheap when it cannot help: it stops as soon as nobody has a free seat, and skips
     /// the kinds of chat (type and topic) nobody could take earlier in the same pass, so
     /// a long queue at night costs one look per chat, not one decision per chat.
-    private func drainQueue(trigger: String, state: inout AutoAssignState, context: BotContext) throws {
-        try requeueUnconfirmed(&state, context: context)
+    private func drainQueue(trigger: String, books: inout Books, context: BotContext) throws {
+        try requeueUnconfirmed(&books, context: context)
         var unservable: Set<String> = []
-        guard planner.anyoneHasASeat(world: context.world, state: state) else { return }
-        for waiting in state.queue {
-            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), state.pending[waiting.chat] == nil,
+        guard planner.anyoneHasASeat(world: context.world, inFlight: books.inFlight) else { return }
+        for waiting in books.state.queue {
+            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat),
                   chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
             else {
                 // Taken by someone, closed, or its curator came back: it waits no more.
-                state.forget(waiting.chat)
+                books.state.unqueue(waiting.chat)
+                try books.inFlight.remove(waiting.chat, in: context)
                 continue
             }
             let excluding = Set([waiting.awayFrom].compactMap { $0 })
             let kind = "\(chat.type?.wireValue ?? "?")|\(chat.topic ?? "")|\(waiting.awayFrom.map { "\($0)" } ?? "")"
             guard !unservable.contains(kind) else { continue }
-            let decision = try decide(chat, trigger: trigger, excluding: excluding, state: state, context: context)
+            let decision = try decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
             guard let curator = decision.picked else {
                 unservable.insert(kind)
                 continue
             }
-            state.queue.removeAll { $0.chat == waiting.chat }
-            assign(curator, to: waiting.chat, state: &state, context: context)
+            try assign(curator, to: waiting.chat, books: &books, context: context)
             try record(decision, context: context)
             // Seats change only when someone is assigned.
-            guard planner.anyoneHasASeat(world: context.world, state: state) else { return }
+            guard planner.anyoneHasASeat(world: context.world, inFlight: books.inFlight) else { return }
         }
     }
 
     private func decide(
-        _ chat: ChatRecord, trigger: String, excluding: Set<UserID>, state: AutoAssignState, context: BotContext
+        _ chat: ChatRecord, trigger: String, excluding: Set<UserID>, books: Books, context: BotContext
     ) throws -> AssignmentDecision {
         let previous = try chat.clientID.flatMap { try context.state(UserID.self, for: Self.lastCuratorKey($0)) }
         let request = AssignmentPlanner.Request(chat: chat, trigger: trigger, excluding: excluding, previousCurator: previous)
-        return planner.decide(request, world: context.world, state: state, now: context.now)
+        return planner.decide(request, world: context.world, state: books.state, inFlight: books.inFlight, now: context.now)
     }
 
-    private func assign(_ curator: UserID, to chat: ChatID, state: inout AutoAssignState, context: BotContext) {
+    private func assign(_ curator: UserID, to chat: ChatID, books: inout Books, context: BotContext) throws {
         context.assign(curator, to: chat)
-        state.pending[chat] = .init(curator: curator, at: context.now)
-        state.queue.removeAll { $0.chat == chat }
+        try books.inFlight.add(chat, to: curator, at: context.now, in: context)
+        books.state.unqueue(chat)
         if settings.strategy == .roundRobin || settings.stickyFallback == .roundRobin {
-            state.lastRoundRobin = curator
+            books.state.lastRoundRobin = curator
         }
     }
 
     /// The backend confirmed an assignment (ours or anyone's): it no longer waits or
     /// counts as in flight, and its client's next chat may go back to that curator.
     private func confirmed(_ assignment: CuratorAssignment, context: BotContext) throws {
-        let before = try loadState(context)
-        var state = before
-        state.forget(assignment.chatID)
-        try save(state, ifChangedFrom: before, context: context)
+        var books = try openBooks(context, forDecisions: false)
+        books.state.unqueue(assignment.chatID)
+        try books.inFlight.remove(assignment.chatID, in: context)
+        try books.save(in: context)
         if let client = context.world.chat(assignment.chatID)?.clientID {
             try context.setState(assignment.curatorID, for: Self.lastCuratorKey(client))
         }
@@ -196,15 +194,37 @@ public struct AutoAssignBot: Bot {
         }
     }
 
-    /// Writes the shared state only when it changed: an unchanged write would still
-    /// make every concurrent reader of the key run again.
-    private func save(_ state: AutoAssignState, ifChangedFrom before: AutoAssignState, context: BotContext) throws {
-        guard state != before else { return }
-        try context.setState(state, for: AutoAssignState.key)
+    /// The shared state and the assignments in flight, as one handler reads and changes
+    /// them.
+    private struct Books {
+        var state: AutoAssignState
+        let stored: AutoAssignState
+        var inFlight: InFlightAssignments
+
+        /// Writes what changed. The shared state only when it did: an unchanged write
+        /// would still make every concurrent reader of the key run again.
+        func save(in context: BotContext) throws {
+            if state != stored {
+                try context.setState(state, for: AutoAssignState.key)
+            }
+            try inFlight.save(in: context)
+        }
     }
 
-    private func loadState(_ context: BotContext) throws -> AutoAssignState {
-        try context.state(AutoAssignState.self, for: AutoAssignState.key) ?? AutoAssignState()
+    /// Reads the shared state, and the assignments in flight: every curator's when the
+    /// handler will decide, otherwise only what it touches.
+    private func openBooks(_ context: BotContext, forDecisions: Bool) throws -> Books {
+        let stored = try context.state(AutoAssignState.self, for: AutoAssignState.key) ?? AutoAssignState()
+        var books = Books(
+            state: stored, stored: stored,
+            inFlight: forDecisions ? try InFlightAssignments(loading: planner.curatorPool(context.world), from: context) : .none
+        )
+        // A store from before in-flight assignments had keys of their own: move them.
+        for (chat, pending) in stored.pending.sorted(by: { $0.key < $1.key }) {
+            try books.inFlight.add(chat, to: pending.curator, at: pending.at, in: context)
+        }
+        books.state.pending = [:]
+        return books
     }
 
     private func isOnline(_ user: UserID?, _ world: WorldView) -> Bool {

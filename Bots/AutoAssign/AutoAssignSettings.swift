@@ -148,7 +148,7 @@ extension AutoAssignSettings {
         for chat: ChatRecord, excluding: Set<UserID>, trigger: String, world: WorldView, now: Date
     ) -> AssignmentDecision {
         AssignmentPlanner(settings: self).decide(
-            .init(chat: chat, trigger: trigger, excluding: excluding), world: world, state: AutoAssignState(), now: now
+            .init(chat: chat, trigger: trigger, excluding: excluding), world: world, state: AutoAssignState(), inFlight: .none, now: now
         )
     }
 }

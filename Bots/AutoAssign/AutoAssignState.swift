@@ -1,9 +1,10 @@
 import ChatBotKit
 import Foundation
 
-/// The auto-assign bot's shared state: who waits, and what it assigned that the backend
-/// has not confirmed yet. One value under one key, so concurrent chats see each other's
-/// decisions (the engine reruns a handler whose read was overtaken).
+/// The auto-assign bot's shared state: who waits, and whose turn it is. One value under
+/// one key, so concurrent chats see each other's decisions (the engine reruns a handler
+/// whose read was overtaken). Assignments in flight have keys of their own
+/// (``InFlightAssignments``).
 struct AutoAssignState: Sendable, Codable, Hashable {
     /// A chat nobody could take yet.
     struct Waiting: Sendable, Codable, Hashable {
@@ -21,8 +22,8 @@ struct AutoAssignState: Sendable, Codable, Hashable {
 
     /// Chats waiting for a curator, oldest first.
     var queue: [Waiting] = []
-    /// Assignments in flight, by chat: they count toward the curator's load until the
-    /// backend confirms them (or for ``pendingLifetime``, if it never does).
+    /// Assignments in flight, as stores written before they had keys of their own hold
+    /// them; moved to ``InFlightAssignments`` on the first read.
     var pending: [ChatID: Pending] = [:]
     /// The last curator round-robin picked.
     var lastRoundRobin: UserID?
@@ -38,15 +39,7 @@ struct AutoAssignState: Sendable, Codable, Hashable {
         return queue.count
     }
 
-    mutating func forget(_ chat: ChatID) {
+    mutating func unqueue(_ chat: ChatID) {
         queue.removeAll { $0.chat == chat }
-        pending.removeValue(forKey: chat)
-    }
-
-    /// Forgets assignments the backend never confirmed in time; returns their chats.
-    mutating func dropExpired(at now: Date) -> [ChatID] {
-        let expired = pending.filter { now.timeIntervalSince($0.value.at) >= Self.pendingLifetime }.map(\.key)
-        for chat in expired { pending.removeValue(forKey: chat) }
-        return expired.sorted()
     }
 }

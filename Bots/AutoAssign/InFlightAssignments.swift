@@ -1,0 +1,134 @@
+import ChatBotKit
+import Foundation
+
+/// Assignments the bot sent that the backend has not echoed yet. They count toward
+/// their curator's load until the echo comes (or for
+/// ``AutoAssignState/pendingLifetime``, if it never does).
+///
+/// Kept per curator (`inflight.<curator>`: chat → when) with a pointer per chat
+/// (`inflight.chat.<chat>`: the curator), not in one shared value: a decision reads one
+/// small value per curator, and a confirmation rewrites one curator's, not every
+/// assignment in flight. (In one value, a burst queued ahead of the echoes made every
+/// event re-encode thousands of entries.)
+///
+/// Loaded per handler; changes are written back by ``save(in:)``.
+struct InFlightAssignments {
+    private var byCurator: [UserID: [ChatID: Date]] = [:]
+    /// Curators whose value was read (or is known to be empty) in this handler.
+    private var loaded: Set<UserID> = []
+    private var changedCurators: Set<UserID> = []
+    /// Pointers read or changed in this handler; `nil` for a chat not in flight.
+    private var pointers: [ChatID: UserID?] = [:]
+    private var changedPointers: Set<ChatID> = []
+
+    /// No assignment in flight, and nothing to load: for decisions made outside the bot.
+    static let none = InFlightAssignments()
+
+    static func curatorKey(_ curator: UserID) -> String {
+        "inflight.\(curator)"
+    }
+
+    static func chatKey(_ chat: ChatID) -> String {
+        "inflight.chat.\(chat)"
+    }
+
+    /// Reads the in-flight assignments of `curators` (the curator pool).
+    init(loading curators: [UserID], from context: BotContext) throws {
+        for curator in curators {
+            try load(curator, from: context)
+        }
+    }
+
+    private init() {}
+
+    // MARK: What the planner asks
+
+    /// How many of `curator`'s assignments in flight are not yet among `open`, the chats
+    /// the world already knows they have (an echo applied to the world, not yet here).
+    func load(of curator: UserID, beyond open: Set<ChatID>) -> Int {
+        byCurator[curator]?.keys.reduce(0) { $0 + (open.contains($1) ? 0 : 1) } ?? 0
+    }
+
+    /// When the bot last assigned `curator` a chat still in flight.
+    func latest(of curator: UserID) -> Date? {
+        byCurator[curator]?.values.max()
+    }
+
+    /// The chats in flight to `curator`.
+    func chats(of curator: UserID) -> Set<ChatID> {
+        Set(byCurator[curator].map { Array($0.keys) } ?? [])
+    }
+
+    /// Whether `chat` is in flight to one of the curators read so far (all of them, in a
+    /// handler that decides).
+    func contains(_ chat: ChatID) -> Bool {
+        if let known = pointers[chat] { return known != nil }
+        return byCurator.values.contains { $0[chat] != nil }
+    }
+
+    // MARK: Changes
+
+    /// The curator `chat` is in flight to, if it is.
+    mutating func curator(of chat: ChatID, in context: BotContext) throws -> UserID? {
+        if let known = pointers[chat] { return known }
+        let curator = try context.state(UserID.self, for: Self.chatKey(chat))
+        pointers[chat] = .some(curator)
+        return curator
+    }
+
+    mutating func add(_ chat: ChatID, to curator: UserID, at date: Date, in context: BotContext) throws {
+        try load(curator, from: context)
+        byCurator[curator, default: [:]][chat] = date
+        changedCurators.insert(curator)
+        pointers[chat] = .some(curator)
+        changedPointers.insert(chat)
+    }
+
+    /// Takes `chat` out of flight; returns the curator it was in flight to.
+    @discardableResult
+    mutating func remove(_ chat: ChatID, in context: BotContext) throws -> UserID? {
+        guard let curator = try curator(of: chat, in: context) else { return nil }
+        try load(curator, from: context)
+        byCurator[curator]?.removeValue(forKey: chat)
+        changedCurators.insert(curator)
+        pointers[chat] = .some(nil)
+        changedPointers.insert(chat)
+        return curator
+    }
+
+    /// Takes assignments older than the lifetime out of flight; returns their chats.
+    mutating func removeExpired(at now: Date, in context: BotContext) throws -> [ChatID] {
+        let expired = byCurator.values.flatMap { chats in
+            chats.filter { now.timeIntervalSince($0.value) >= AutoAssignState.pendingLifetime }.map(\.key)
+        }.sorted()
+        for chat in expired {
+            try remove(chat, in: context)
+        }
+        return expired
+    }
+
+    /// Writes what changed in this handler.
+    func save(in context: BotContext) throws {
+        for curator in changedCurators {
+            if let chats = byCurator[curator], !chats.isEmpty {
+                try context.setState(chats, for: Self.curatorKey(curator))
+            } else {
+                context.removeState(for: Self.curatorKey(curator))
+            }
+        }
+        for chat in changedPointers {
+            if let curator = pointers[chat] ?? nil {
+                try context.setState(curator, for: Self.chatKey(chat))
+            } else {
+                context.removeState(for: Self.chatKey(chat))
+            }
+        }
+    }
+
+    private mutating func load(_ curator: UserID, from context: BotContext) throws {
+        guard loaded.insert(curator).inserted else { return }
+        if let chats = try context.state([ChatID: Date].self, for: Self.curatorKey(curator)) {
+            byCurator[curator] = chats
+        }
+    }
+}
