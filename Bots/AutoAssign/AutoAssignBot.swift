@@ -91,7 +91,7 @@ public struct AutoAssignBot: Bot {
         books: inout Books, context: BotContext
     ) throws {
         guard let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
-        if awayFrom == nil, chat.curatorID != nil || books.inFlight.contains(chatID) { return }
+        if awayFrom == nil, try chat.curatorID != nil || books.inFlight.contains(chatID, in: context) { return }
         try requeueUnconfirmed(&books, context: context)
         var decision = try decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
         if let curator = decision.picked {
@@ -122,7 +122,7 @@ public struct AutoAssignBot: Bot {
         var unservable: Set<String> = []
         guard planner.anyoneHasASeat(world: context.world, inFlight: books.inFlight) else { return }
         for waiting in books.state.queue {
-            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat),
+            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), try !books.inFlight.contains(waiting.chat, in: context),
                   chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
             else {
                 // Taken by someone, closed, or its curator came back: it waits no more.

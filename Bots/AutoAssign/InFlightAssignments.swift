@@ -59,11 +59,9 @@ struct InFlightAssignments {
         Set(byCurator[curator].map { Array($0.keys) } ?? [])
     }
 
-    /// Whether `chat` is in flight to one of the curators read so far (all of them, in a
-    /// handler that decides).
-    func contains(_ chat: ChatID) -> Bool {
-        if let known = pointers[chat] { return known != nil }
-        return byCurator.values.contains { $0[chat] != nil }
+    /// Whether `chat` is in flight, by its pointer: to any curator, in the pool or not.
+    mutating func contains(_ chat: ChatID, in context: BotContext) throws -> Bool {
+        try curator(of: chat, in: context) != nil
     }
 
     // MARK: Changes
@@ -89,22 +87,35 @@ struct InFlightAssignments {
     mutating func remove(_ chat: ChatID, in context: BotContext) throws -> UserID? {
         guard let curator = try curator(of: chat, in: context) else { return nil }
         try load(curator, from: context)
-        byCurator[curator]?.removeValue(forKey: chat)
-        changedCurators.insert(curator)
-        pointers[chat] = .some(nil)
-        changedPointers.insert(chat)
+        try remove(chat, from: curator, in: context)
         return curator
     }
 
-    /// Takes assignments older than the lifetime out of flight; returns their chats.
+    /// Takes `chat` out of `curator`'s assignments; its pointer goes only if it names
+    /// that curator (a stale entry must not unpoint a newer assignment). Returns whether
+    /// that took the chat out of flight.
+    @discardableResult
+    private mutating func remove(_ chat: ChatID, from curator: UserID, in context: BotContext) throws -> Bool {
+        byCurator[curator]?.removeValue(forKey: chat)
+        changedCurators.insert(curator)
+        guard try self.curator(of: chat, in: context) == curator else { return false }
+        pointers[chat] = .some(nil)
+        changedPointers.insert(chat)
+        return true
+    }
+
+    /// Takes assignments older than the lifetime out of flight, among the curators read
+    /// so far (the pool, in a handler that decides); returns the chats no longer in
+    /// flight to anyone.
     mutating func removeExpired(at now: Date, in context: BotContext) throws -> [ChatID] {
-        let expired = byCurator.values.flatMap { chats in
-            chats.filter { now.timeIntervalSince($0.value) >= AutoAssignState.pendingLifetime }.map(\.key)
-        }.sorted()
-        for chat in expired {
-            try remove(chat, in: context)
+        let expired = byCurator.flatMap { curator, chats in
+            chats.filter { now.timeIntervalSince($0.value) >= AutoAssignState.pendingLifetime }.map { (chat: $0.key, curator: curator) }
+        }.sorted { $0.chat < $1.chat }
+        var outOfFlight: [ChatID] = []
+        for entry in expired where try remove(entry.chat, from: entry.curator, in: context) {
+            outOfFlight.append(entry.chat)
         }
-        return expired
+        return outOfFlight
     }
 
     /// Writes what changed in this handler.

@@ -36,6 +36,33 @@ import Testing
         #expect(try harness.state(UserID.self, bot: AutoAssignBot.type, key: InFlightAssignments.chatKey("1")) == nil)
     }
 
+    /// A leftover entry under one curator while the chat's pointer names another (a
+    /// newer assignment) expires alone: the newer assignment stays in flight.
+    @Test func aStaleEntryExpiresWithoutTouchingTheNewerAssignment() async throws {
+        let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 5))
+        let now = harness.clock.now()
+        let bot = AutoAssignBot.type
+        let writes: [(String, Data)] = [
+            (InFlightAssignments.curatorKey("c"), try JSONEncoder().encode([ChatID("9"): now.addingTimeInterval(-1_200)])),
+            (InFlightAssignments.curatorKey("b"), try JSONEncoder().encode([ChatID("9"): now])),
+            (InFlightAssignments.chatKey("9"), try JSONEncoder().encode(UserID("b"))),
+        ]
+        try await harness.store.commit([{
+            var commit = Commit()
+            commit.stateWrites = writes.map { StoredBotState(bot: bot, key: $0.0, data: $0.1, version: 1) }
+            return commit
+        }()])
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("9", by: "client-9"))
+            try await harness.send(.online("a"))   // a decision: expiry is looked at
+        }
+        #expect(harness.actions.isEmpty, "chat 9 is in flight to b: neither assigned again nor queued")
+        #expect(try harness.state([ChatID: Date].self, bot: bot, key: InFlightAssignments.curatorKey("c")) == nil)
+        #expect(try harness.state(UserID.self, bot: bot, key: InFlightAssignments.chatKey("9")) == "b")
+        #expect(try harness.state([ChatID: Date].self, bot: bot, key: InFlightAssignments.curatorKey("b"))?.keys.sorted() == ["9"])
+        #expect(try harness.state(AutoAssignState.self, bot: bot, key: AutoAssignState.key)?.queue.isEmpty ?? true)
+    }
+
     @Test func aConfirmationRewritesOnlyItsCuratorsAssignments() async throws {
         let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 5))
         try await harness.run { harness in
