@@ -22,6 +22,9 @@ public enum BotAction: Hashable, Sendable, Codable {
         }
     }
 
+    /// Every ``kind``, for labels and tables that list them all.
+    public static let kinds = ["send_message", "assign_curator", "change_status", "mark_read", "alert"]
+
     /// A short name of the kind of action, for logs and metrics.
     public var kind: String {
         switch self {

@@ -8,8 +8,7 @@ import Synchronization
 /// reload gets its own.
 final class EngineMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let eventsHandled: [String: Counter]
-    private let unknownEventsHandled: Counter
+    private let eventsHandled: EventTypeCounters
     private let perBot = Mutex<[String: BotMetrics]>([:])
 
     struct BotMetrics: Sendable {
@@ -20,14 +19,11 @@ final class EngineMetrics: Sendable {
 
     init(factory: any MetricsFactory) {
         self.factory = factory
-        eventsHandled = Dictionary(uniqueKeysWithValues: EventType.documented.map { type in
-            (type.wireName, Counter(label: "chatbots_events_handled_total", dimensions: [("type", type.wireName)], factory: factory))
-        })
-        unknownEventsHandled = Counter(label: "chatbots_events_handled_total", dimensions: [("type", "unknown")], factory: factory)
+        eventsHandled = EventTypeCounters(label: "chatbots_events_handled_total", factory: factory)
     }
 
     func handled(_ type: EventType) {
-        (eventsHandled[type.wireName] ?? unknownEventsHandled).increment()
+        eventsHandled.increment(type)
     }
 
     func bot(_ name: String) -> BotMetrics {

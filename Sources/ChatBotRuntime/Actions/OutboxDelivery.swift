@@ -57,7 +57,7 @@ public final class OutboxDelivery: Sendable {
     private let tokens: any TokenProvider
     private let settings: Mutex<Configuration>
     private let logger: Logger
-    private let metricsFactory: any MetricsFactory
+    private let actionCounters: ActionCounters
     private let random: @Sendable () -> Double
     private let wake = ChangeSignal()
     private let progress = ChangeSignal()
@@ -77,7 +77,7 @@ public final class OutboxDelivery: Sendable {
         settings = Mutex(configuration)
         self.logger = logger
         self.random = random
-        self.metricsFactory = metricsFactory
+        actionCounters = ActionCounters(factory: metricsFactory)
     }
 
     /// Where actions go and how they are retried now.
@@ -162,12 +162,6 @@ public final class OutboxDelivery: Sendable {
     }
 
     private func attempt(_ entry: OutboxEntry) async -> DeliveryOutcome {
-        let outcome = await attemptOnce(entry)
-        count(outcome, of: entry.action)
-        return outcome
-    }
-
-    private func attemptOnce(_ entry: OutboxEntry) async -> DeliveryOutcome {
         let configuration = configuration
         var logger = logger
         logger[metadataKey: "action.kind"] = "\(entry.action.kind)"
@@ -180,12 +174,12 @@ public final class OutboxDelivery: Sendable {
         case .alert(let alert):
             logger.log(level: alert.level == .critical ? .error : .warning, "alert: \(alert.text)")
             guard let webhook = configuration.alerts.request(for: alert, idempotencyKey: entry.idempotencyKey) else {
-                return record(.delivered)
+                return record(.delivered, of: entry.action)
             }
             request = webhook
         default:
             guard var chatRequest = configuration.routes.request(for: entry.action, baseURL: configuration.apiBaseURL) else {
-                return record(.delivered)
+                return record(.delivered, of: entry.action)
             }
             do {
                 chatRequest.headers["Authorization"] = "Bearer \(try await tokens.token())"
@@ -207,7 +201,7 @@ public final class OutboxDelivery: Sendable {
         switch DeliveryVerdict(status: response.status) {
         case .delivered:
             logger.debug("delivered", metadata: ["http.status": "\(response.status)"])
-            return record(.delivered)
+            return record(.delivered, of: entry.action)
         case .retry(let refreshToken):
             if refreshToken { await tokens.invalidate() }
             logger.info("delivery refused for now; will retry", metadata: ["http.status": "\(response.status)", "attempt": "\(entry.attempts + 1)"])
@@ -215,7 +209,7 @@ public final class OutboxDelivery: Sendable {
         case .deadLetter:
             let reason = "HTTP \(response.status): \(response.bodyText())"
             logger.error("delivery refused for good; kept as a dead letter", metadata: ["http.status": "\(response.status)", "http.body": "\(response.bodyText())"])
-            return record(.deadLetter(reason: reason))
+            return record(.deadLetter(reason: reason), of: entry.action)
         }
     }
 
@@ -223,10 +217,11 @@ public final class OutboxDelivery: Sendable {
         let configuration = configuration
         let now = Date()
         let delay = configuration.retry.delay(afterAttempt: entry.attempts, retryAfter: retryAfter, now: now, random: random())
-        return record(.retry(at: now.addingTimeInterval(delay), reason: reason))
+        return record(.retry(at: now.addingTimeInterval(delay), reason: reason), of: entry.action)
     }
 
-    private func record(_ outcome: DeliveryOutcome) -> DeliveryOutcome {
+    /// Counts an attempt's outcome, in the statistics and in `chatbots_actions_total`.
+    private func record(_ outcome: DeliveryOutcome, of action: BotAction) -> DeliveryOutcome {
         counters.withLock { counters in
             switch outcome {
             case .delivered: counters.delivered += 1
@@ -234,17 +229,39 @@ public final class OutboxDelivery: Sendable {
             case .deadLetter: counters.deadLettered += 1
             }
         }
+        actionCounters.increment(kind: action.kind, outcome: outcome)
         return outcome
     }
+}
 
-    /// Counts one attempt in `chatbots_actions_total` by kind and outcome. Both labels
-    /// come from short fixed lists, so swift-metrics hands back the same counter.
-    private func count(_ outcome: DeliveryOutcome, of action: BotAction) {
+/// `chatbots_actions_total` by action kind and outcome, made once: counting an attempt
+/// is a lookup, not a registry lookup by labels built for it.
+private struct ActionCounters: Sendable {
+    private struct Key: Hashable {
+        let kind: String
+        let outcome: String
+    }
+
+    private let counters: [Key: Counter]
+
+    init(factory: any MetricsFactory) {
+        var counters: [Key: Counter] = [:]
+        for kind in BotAction.kinds {
+            for outcome in ["delivered", "retried", "dead_lettered"] {
+                counters[Key(kind: kind, outcome: outcome)] = Counter(
+                    label: "chatbots_actions_total", dimensions: [("kind", kind), ("outcome", outcome)], factory: factory
+                )
+            }
+        }
+        self.counters = counters
+    }
+
+    func increment(kind: String, outcome: DeliveryOutcome) {
         let name = switch outcome {
         case .delivered: "delivered"
         case .retry: "retried"
         case .deadLetter: "dead_lettered"
         }
-        Counter(label: "chatbots_actions_total", dimensions: [("kind", action.kind), ("outcome", name)], factory: metricsFactory).increment()
+        counters[Key(kind: kind, outcome: name)]?.increment()
     }
 }

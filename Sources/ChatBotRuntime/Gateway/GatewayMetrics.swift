@@ -7,16 +7,14 @@ import CoreMetrics
 struct GatewayMetrics: Sendable {
     private let framesReceived: Counter
     private let reconnects: Counter
-    private let decoded: [String: Counter]
+    private let decoded: EventTypeCounters
     private let factory: any MetricsFactory
 
     init(factory: any MetricsFactory) {
         self.factory = factory
         framesReceived = Counter(label: "chatbots_frames_received_total", dimensions: [], factory: factory)
         reconnects = Counter(label: "chatbots_reconnects_total", dimensions: [], factory: factory)
-        decoded = Dictionary(uniqueKeysWithValues: Self.typeLabels.map { type in
-            (type, Counter(label: "chatbots_events_decoded_total", dimensions: [("type", type)], factory: factory))
-        })
+        decoded = EventTypeCounters(label: "chatbots_events_decoded_total", factory: factory)
     }
 
     func frameReceived() {
@@ -28,7 +26,7 @@ struct GatewayMetrics: Sendable {
     }
 
     func decoded(_ type: EventType) {
-        decoded[Self.label(type.wireName)]?.increment()
+        decoded.increment(type)
     }
 
     /// Rejections are rare: their counters are made as they happen (swift-metrics
@@ -36,14 +34,8 @@ struct GatewayMetrics: Sendable {
     func rejected(_ failure: FrameDecodingFailure) {
         Counter(
             label: "chatbots_events_failed_total",
-            dimensions: [("type", failure.eventType.map(Self.label) ?? "none"), ("reason", failure.kind.rawValue)],
+            dimensions: [("type", failure.eventType.map(EventTypeCounters.label) ?? "none"), ("reason", failure.kind.rawValue)],
             factory: factory
         ).increment()
-    }
-
-    private static let typeLabels = EventType.documented.map(\.wireName) + ["unknown"]
-
-    private static func label(_ wireName: String) -> String {
-        if case .unknown = EventType(wireName: wireName) { "unknown" } else { wireName }
     }
 }
