@@ -5,7 +5,7 @@ import Foundation
 /// their curator's load until the echo comes (or for
 /// ``AutoAssignState/pendingLifetime``, if it never does).
 ///
-/// Kept per curator (`inflight.<curator>`: chat → when) with a pointer per chat
+/// Kept per curator (`inflight.curator.<curator>`: chat → when) with a pointer per chat
 /// (`inflight.chat.<chat>`: the curator), not in one shared value: a decision reads one
 /// small value per curator, and a confirmation rewrites one curator's, not every
 /// assignment in flight. (In one value, a burst queued ahead of the echoes made every
@@ -25,7 +25,7 @@ struct InFlightAssignments {
     static let none = InFlightAssignments()
 
     static func curatorKey(_ curator: UserID) -> String {
-        "inflight.\(curator)"
+        "inflight.curator.\(curator)"
     }
 
     static func chatKey(_ chat: ChatID) -> String {
