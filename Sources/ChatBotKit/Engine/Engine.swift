@@ -52,11 +52,12 @@ public final class Engine: Sendable {
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         onActionsCommitted: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
-        let lineup = try BotLineup(bots, keepingGatesOf: nil)
+        let metrics = EngineMetrics(factory: metricsFactory)
+        let lineup = try BotLineup(bots, keeping: nil, metrics: metrics)
         let snapshot = try await store.load()
         self.configuration = configuration
         self.lineup = Mutex(lineup)
-        metrics = EngineMetrics(factory: metricsFactory)
+        self.metrics = metrics
         self.clock = clock
         self.logger = logger
         world = SharedWorld(WorldModel(
@@ -166,13 +167,23 @@ public final class Engine: Sendable {
     /// - Throws: ``EngineError/duplicateBotName(_:)``; the old bots stay then.
     public func replaceBots(_ bots: [any Bot]) throws {
         try lineup.withLock { current in
-            current = try BotLineup(bots, keepingGatesOf: current)
+            current = try BotLineup(bots, keeping: current, metrics: metrics)
+        }
+    }
+
+    /// Throws ``EngineError/duplicateBotName(_:)`` if two of `bots` share a name: names
+    /// key state and timers. What ``replaceBots(_:)`` checks, for a caller that must
+    /// know before it changes anything else.
+    public static func checkNames(of bots: [any Bot]) throws {
+        var seen: Set<String> = []
+        for bot in bots where !seen.insert(bot.name).inserted {
+            throw EngineError.duplicateBotName(bot.name)
         }
     }
 
     /// The names of the installed bots, in the order they run.
     public var botNames: [String] {
-        lineup.withLock { $0.bots.map(\.name) }
+        lineup.withLock { $0.members.map(\.bot.name) }
     }
 
     /// Marks users as curators (a roster grown by a reload) and commits what changed.
@@ -234,7 +245,7 @@ public final class Engine: Sendable {
                 try await commit(change: change, effects: [], firedTimer: nil)
             } else {
                 let lineup = lineup.withLock { $0 }
-                try await runBots(lineup.bots, lineup: lineup, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
+                try await runBots(lineup.members, gates: lineup.gatesInLockOrder, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
                     try await bot.handle(event, in: context)
                 }
             }
@@ -242,8 +253,7 @@ public final class Engine: Sendable {
             counters.withLock { $0.eventsHandled += 1 }
             metrics.handled(event.type)
         case .timer(let key, let pending, let isLate):
-            let lineup = lineup.withLock { $0 }
-            guard let bot = lineup.bots.first(where: { $0.name == key.bot }) else {
+            guard let member = lineup.withLock({ $0.member(named: key.bot) }) else {
                 logger.warning("timer of a bot that is not installed dropped", metadata: ["bot.name": "\(key.bot)", "timer.name": "\(key.name)"])
                 try await commit(change: .init(), effects: [], firedTimer: (key, pending.generation))
                 return
@@ -256,7 +266,7 @@ public final class Engine: Sendable {
             counters.withLock { $0.timersFired += 1 }
             var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
             metadata["chat.id"] = request.chatID.map { "\($0)" }
-            try await runBots([bot], lineup: lineup, change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
+            try await runBots([member], gates: [member.gate], change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
                 try await bot.timerFired(fired, in: context)
             }
         }
@@ -279,14 +289,14 @@ public final class Engine: Sendable {
     /// The gates are held only until the proposal is accepted, not while its batch is
     /// written: an exclusive rerun waits for handlers, never for the disk.
     ///
-    /// `lineup` is the one `selected` came from, read once: bots and gates always match,
-    /// even while a reload installs another lineup.
+    /// `selected` and `gates` come from one lineup, read once: bots and gates always
+    /// match, even while a reload installs another lineup. `gates` are the selected
+    /// bots' gates in the lineup's lock order.
     private func runBots(
-        _ selected: [any Bot], lineup: BotLineup, change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
-        describe metadata: Logger.Metadata,
+        _ selected: [BotLineup.Member], gates selectedGates: [BotGate], change: WorldModel.Change,
+        firedTimer: (key: TimerKey, generation: Int64)?, describe metadata: Logger.Metadata,
         _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws {
-        let selectedGates = lineup.gatesInLockOrder(for: selected)
         let propose = { try await self.runAndPropose(selected, change: change, firedTimer: firedTimer, metadata: metadata, body) }
         switch try await holding(selectedGates, exclusively: false, propose) {
         case .accepted(let sequence):
@@ -318,13 +328,13 @@ public final class Engine: Sendable {
     }
 
     private func runAndPropose(
-        _ selected: [any Bot], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
+        _ selected: [BotLineup.Member], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
         metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws -> CommitCoordinator.Outcome {
         var effects: [(bot: String, effects: BotEffects)] = []
-        for bot in selected {
-            if let recorded = await runHandler(of: bot, metadata: metadata, body) {
-                effects.append((bot.name, recorded))
+        for member in selected {
+            if let recorded = await runHandler(of: member, metadata: metadata, body) {
+                effects.append((member.bot.name, recorded))
             }
         }
         return try committer.propose(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
@@ -332,14 +342,15 @@ public final class Engine: Sendable {
 
     /// One handler run with its timeout; `nil` when it threw or timed out.
     private func runHandler(
-        of bot: any Bot, metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+        of member: BotLineup.Member, metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> BotEffects? {
+        let bot = member.bot
         var botLogger = logger
         for (key, value) in metadata { botLogger[metadataKey: key] = value }
         botLogger[metadataKey: "bot.name"] = "\(bot.name)"
         let context = BotContext(botName: bot.name, now: clock.now(), logger: botLogger, world: WorldView(world), cache: cache)
         let timeout = configuration.handlerTimeout
-        let botMetrics = metrics.bot(bot.name)
+        let botMetrics = member.metrics
         let started = ContinuousClock.now
         defer { botMetrics.handlerDuration.recordSeconds(started.duration(to: .now).timeInterval) }
         do {
@@ -447,27 +458,35 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The installed bots with one gate per bot name (see ``BotGate``).
-private struct BotLineup: Sendable {
-    let bots: [any Bot]
-    let gates: [String: BotGate]
-
-    /// - Parameter previous: Whose gates to keep for bots of the same name, so that a
-    ///   handler running under an old gate still excludes one started after a reload.
-    init(_ bots: [any Bot], keepingGatesOf previous: BotLineup?) throws {
-        var seen: Set<String> = []
-        for bot in bots where !seen.insert(bot.name).inserted {
-            throw EngineError.duplicateBotName(bot.name)
-        }
-        self.bots = bots
-        gates = Dictionary(uniqueKeysWithValues: bots.map { ($0.name, previous?.gates[$0.name] ?? BotGate()) })
+/// The installed bots, each with what the engine keeps for it by name: its gate (see
+/// ``BotGate``) and its metrics.
+struct BotLineup: Sendable {
+    struct Member: Sendable {
+        let bot: any Bot
+        let gate: BotGate
+        let metrics: EngineMetrics.BotMetrics
     }
 
-    /// The gates of `bots`, ordered by bot name. Every event takes its gates in this one
+    /// In the order their handlers run.
+    let members: [Member]
+    /// Every member's gate, ordered by bot name. Every event takes its gates in this one
     /// order, whatever order its lineup runs the bots in, so two events can never each
     /// hold a gate the other waits for, not even across a reload that reorders bots.
-    func gatesInLockOrder(for bots: [any Bot]) -> [BotGate] {
-        bots.map(\.name).sorted().compactMap { gates[$0] }
+    let gatesInLockOrder: [BotGate]
+
+    /// - Parameter previous: Whose gates and metrics to keep for bots of the same name,
+    ///   so that a handler running under an old gate still excludes one started after a
+    ///   reload.
+    init(_ bots: [any Bot], keeping previous: BotLineup?, metrics: EngineMetrics) throws {
+        try Engine.checkNames(of: bots)
+        members = bots.map { bot in
+            let kept = previous?.member(named: bot.name)
+            return Member(bot: bot, gate: kept?.gate ?? BotGate(), metrics: kept?.metrics ?? metrics.bot(bot.name))
+        }
+        gatesInLockOrder = members.sorted { $0.bot.name < $1.bot.name }.map(\.gate)
+    }
+
+    func member(named name: String) -> Member? {
+        members.first { $0.bot.name == name }
     }
 }
-
