@@ -16,10 +16,7 @@ extension BotRuntime {
     public func reload(configuration new: RuntimeConfiguration, bots: [any Bot]) async throws -> ReloadOutcome {
         guard let parts else { throw ReloadError.notStarted }
         // What can fail goes first, so a reload applies whole or not at all.
-        var names: Set<String> = []
-        for bot in bots where !names.insert(bot.name).inserted {
-            throw EngineError.duplicateBotName(bot.name)
-        }
+        try Engine.checkNames(of: bots)
         try await parts.engine.learnCurators(new.engine.curators.map { UserID($0) })
         // From here nothing suspends or throws: a concurrent reload cannot interleave.
         try parts.engine.replaceBots(bots)
@@ -27,21 +24,17 @@ extension BotRuntime {
         delivery.routes = new.routes
         delivery.alerts = new.alerts
         parts.delivery.reconfigure(delivery)
-        let before = current.withLock { running in
-            defer {
-                running.routes = new.routes
-                running.alerts = new.alerts
-                running.monitoring.readyMaxOutbox = new.monitoring.readyMaxOutbox
-                running.engine.curators = Array(Set(running.engine.curators).union(new.engine.curators)).sorted()
-                running.bots = new.bots
-            }
-            return running
+        let curatorsKept = reloadable.withLock { running in
+            let kept = running.curators.subtracting(new.engine.curators)
+            running.readyMaxOutbox = new.monitoring.readyMaxOutbox
+            running.curators.formUnion(new.engine.curators)
+            return kept
         }
         let outcome = ReloadOutcome(
             bots: parts.engine.botNames,
             // Against the start: those sections still run as they started.
             needsRestart: new.changesNeedingRestart(comparedWith: configuration),
-            curatorsKept: Set(before.engine.curators).subtracting(new.engine.curators).sorted()
+            curatorsKept: curatorsKept.sorted()
         )
         reloads.withLock { $0.applied += 1 }
         startSignal.notify()

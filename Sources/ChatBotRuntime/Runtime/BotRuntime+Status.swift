@@ -29,7 +29,7 @@ extension BotRuntime {
             storeWritable: storeProblem == nil && counts != nil,
             storeProblem: storeProblem ?? (counts == nil ? "the outbox could not be read" : nil),
             outboxPending: counts?.pending ?? 0,
-            outboxLimit: current.withLock { $0.monitoring.readyMaxOutbox },
+            outboxLimit: reloadable.withLock { $0.readyMaxOutbox },
             deadLetters: counts?.dead ?? 0,
             pendingTimers: parts.engine.pendingTimerCount,
             secondsSinceLastEvent: lastEvent.map { Date().timeIntervalSince($0) }

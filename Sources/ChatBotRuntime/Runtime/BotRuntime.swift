@@ -44,9 +44,17 @@ public final class BotRuntime: Service, Sendable {
         }
     }
 
-    /// The configuration at start; ``current`` follows reloads.
+    /// The configuration at start.
     let configuration: RuntimeConfiguration
-    let current: Mutex<RuntimeConfiguration>
+    /// What reloads change that the runtime itself reads again.
+    struct Reloadable: Sendable {
+        /// `monitoring.ready_max_outbox`, for `/ready`.
+        var readyMaxOutbox: Int
+        /// Everyone ever on `engine.curators`: a curator keeps the role once learned,
+        /// and a reload that leaves one out says so.
+        var curators: Set<String>
+    }
+    let reloadable: Mutex<Reloadable>
     private let bots: [any Bot]
     let logger: Logger
     let environment: [String: String]
@@ -78,7 +86,7 @@ public final class BotRuntime: Service, Sendable {
         monitoringByDefault: Bool = false, reloadOnHangup: ReloadSource? = nil
     ) {
         self.configuration = configuration
-        current = Mutex(configuration)
+        reloadable = Mutex(Reloadable(readyMaxOutbox: configuration.monitoring.readyMaxOutbox, curators: Set(configuration.engine.curators)))
         self.bots = bots
         self.logger = logger
         self.environment = environment
