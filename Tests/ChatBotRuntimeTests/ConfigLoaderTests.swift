@@ -137,8 +137,19 @@ struct ConfigLoaderTests {
             ] {
                 try (minimal + written).write(toFile: path, atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-                #expect(throws: ConfigError.self, "\(written)") { try ConfigLoader.load(path: path, environment: ["SECRET": "s", "HOST": "h"]) }
+                let error = try #require(throws: ConfigError.self, "\(written)") { try ConfigLoader.load(path: path, environment: ["SECRET": "s", "HOST": "h"]) }
+                #expect(error.keyPath == "alerts.webhook_url", "\(written)")
             }
+            // A ${VAR} in a flow mapping does not hide a literal secret elsewhere in the
+            // file, and any name substitution takes is a variable.
+            try (literal + "\nalerts: {webhook_url: ${HOOK}}\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            let mixed = try #require(throws: ConfigError.self) { try ConfigLoader.load(path: path, environment: ["HOOK": "http://h"]) }
+            #expect(mixed.keyPath == "auth.keycloak.client_secret")
+            try minimal.replacingOccurrences(of: "${SECRET}", with: "${MY-SECRET}").write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+            #expect(try ConfigLoader.load(path: path, environment: ["MY-SECRET": "s"]).auth.keycloak?.clientSecret.value == "s")
+
             // A flow mapping hides nothing, and a symlink is judged by its file.
             let flow = minimal.replacingOccurrences(of: "client_secret: ${SECRET}", with: "client_secret: \"hunter2\"")
             try flow.write(toFile: path, atomically: true, encoding: .utf8)
@@ -147,7 +158,8 @@ struct ConfigLoaderTests {
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
             #expect(try ConfigLoader.load(path: link, environment: [:]).auth.keycloak?.clientSecret.value == "hunter2")
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-            #expect(throws: ConfigError.self) { try ConfigLoader.load(path: link, environment: [:]) }
+            let throughLink = try #require(throws: ConfigError.self) { try ConfigLoader.load(path: link, environment: [:]) }
+            #expect(throughLink.keyPath == "auth.keycloak.client_secret")
         }
     }
 

@@ -34,7 +34,12 @@ public enum ConfigLoader {
     /// - Parameter permissions: The file's mode, when it is a file: a secret written in
     ///   it literally (not as `${VAR}`) is refused unless only its owner can read it.
     static func parse(_ text: String, file: String, environment: [String: String], permissions: Int?) throws -> RuntimeConfiguration {
-        let substituted = try substitute(text, file: file, environment: environment)
+        let substituted = try substitute(text) { name, line in
+            guard let value = environment[name] else {
+                throw ConfigError(file: file, keyPath: "", line: line, message: "environment variable \(name) is not set")
+            }
+            return value
+        }
         let node: Node
         do {
             guard let composed = try Yams.compose(yaml: substituted) else {
@@ -66,14 +71,20 @@ public enum ConfigLoader {
         return configuration
     }
 
-    /// Looks at the secret keys as written, before `${VAR}` substitution: each must be
-    /// exactly one `${VAR}`, whatever the YAML style (plain, quoted, flow, block).
+    /// Looks at the secret keys as written: each must be exactly one `${VAR}`, whatever
+    /// the YAML style (plain, quoted, flow, block). The file is read with every `${VAR}`
+    /// replaced by a marker, which is a plain scalar wherever the variable stood, so the
+    /// file reads as it does substituted and a variable is what substitution takes for one.
     private static func refuseLiteralSecrets(in text: String, file: String, permissions: Int) throws {
-        guard let raw = try? Yams.compose(yaml: text) else { return }
+        let marker = "chatbots-variable-"
+        let marked = substitute(text) { _, _ in marker + "x" }
+        guard let raw = try? Yams.compose(yaml: marked) else {
+            throw ConfigError(file: file, keyPath: "", line: nil, message: "its secret keys cannot be read as written, to check that they are ${VAR}s")
+        }
         for (key, variable) in secretKeys {
             var node: Node? = raw
             for part in key.split(separator: ".") { node = node?[String(part)] }
-            guard let value = node?.string, !isOneVariable(value) else { continue }
+            guard let value = node?.string, value.trimmingCharacters(in: .whitespaces) != marker + "x" else { continue }
             throw ConfigError(
                 file: file, keyPath: key, line: node?.mark?.line,
                 message: "a secret is written in a file that others can read (mode \(String(permissions, radix: 8))): "
@@ -82,16 +93,10 @@ public enum ConfigLoader {
         }
     }
 
-    private static func isOneVariable(_ value: String) -> Bool {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        guard trimmed.hasPrefix("${"), trimmed.hasSuffix("}") else { return false }
-        let name = trimmed.dropFirst(2).dropLast()
-        return !name.isEmpty && name.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber } && !(name.first?.isNumber ?? true)
-    }
-
     // MARK: - ${ENV_VAR}
 
-    private static func substitute(_ text: String, file: String, environment: [String: String]) throws -> String {
+    /// Replaces each `${NAME}` outside comments by `value(NAME, line)`.
+    private static func substitute(_ text: String, value: (_ name: String, _ line: Int) throws -> String) rethrows -> String {
         var result = ""
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             // Comments are left alone: they may mention ${NAME} as documentation.
@@ -99,11 +104,7 @@ public enum ConfigLoader {
             var rest = line[..<commentStart]
             while let start = rest.range(of: "${") {
                 guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-                let name = String(rest[start.upperBound..<end])
-                guard let value = environment[name] else {
-                    throw ConfigError(file: file, keyPath: "", line: index + 1, message: "environment variable \(name) is not set")
-                }
-                result += rest[..<start.lowerBound] + value
+                result += rest[..<start.lowerBound] + (try value(String(rest[start.upperBound..<end]), index + 1))
                 rest = rest[rest.index(after: end)...]
             }
             result += rest + line[commentStart...] + "\n"
