@@ -56,9 +56,12 @@ struct WelcomeBot: Bot {
 
 private let fastRetries = RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50))
 
-private func delivery(store: any Store, port: Int, tokens: any TokenProvider, webhook: Bool = false) -> OutboxDelivery {
+/// A delivery to the emulator on `port`, retrying fast, with this request timeout.
+func delivery(
+    store: any Store, port: Int, tokens: any TokenProvider, webhook: Bool = false, timeout: Duration = .seconds(10)
+) -> OutboxDelivery {
     OutboxDelivery(
-        store: store, transport: AsyncHTTPTransport(), tokens: tokens,
+        store: store, transport: AsyncHTTPTransport(timeout: timeout), tokens: tokens,
         configuration: .init(
             apiBaseURL: "http://127.0.0.1:\(port)", alerts: AlertSink(webhookURL: webhook ? "http://127.0.0.1:\(port)/hooks/alerts" : nil),
             retry: fastRetries, pollInterval: .milliseconds(20)

@@ -7,24 +7,13 @@ import Testing
 /// Writes wait at a gate the test opens: a disk that is busy, then answers (or fails).
 final class GatedStore: Store {
     let inner = InMemoryStore()
-
-    private struct Gate {
-        var open = false
-        var failure: (any Error)?
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let gate = Mutex(Gate())
+    private let gate = Gate()
+    private let failure = Mutex<(any Error)?>(nil)
 
     /// Lets every write through from now on; with `failure`, every write fails.
     func open(failing failure: (any Error)? = nil) {
-        let waiters = gate.withLock { gate in
-            gate.open = true
-            gate.failure = failure
-            defer { gate.waiters = [] }
-            return gate.waiters
-        }
-        waiters.forEach { $0.resume() }
+        self.failure.withLock { $0 = failure }
+        gate.open()
     }
 
     func load() async throws -> StoreSnapshot {
@@ -32,14 +21,8 @@ final class GatedStore: Store {
     }
 
     func commit(_ commits: [Commit]) async throws {
-        await withCheckedContinuation { continuation in
-            let passes = gate.withLock { gate in
-                if !gate.open { gate.waiters.append(continuation) }
-                return gate.open
-            }
-            if passes { continuation.resume() }
-        }
-        if let failure = gate.withLock({ $0.failure }) { throw failure }
+        await gate.wait()
+        if let failure = failure.withLock({ $0 }) { throw failure }
         try await inner.commit(commits)
     }
 

@@ -18,7 +18,7 @@ struct BackpressureLiveTests {
                     engine:
                       max_queued_events: 2
                       handler_timeout_seconds: 60
-                    """).replacingOccurrences(of: "ping_interval_seconds: 5", with: "ping_interval_seconds: 0.5")
+                    """).replacingOccurrences(of: "ping_interval_seconds: 5", with: "ping_interval_seconds: 1.5")
                 let loaded = try ConfigLoader.parse(yaml, file: "slow.yaml", environment: [:])
                 let bot = HeldBot()
                 let runtime = BotRuntime(configuration: loaded, bots: [bot], logger: quietLogger)
@@ -26,10 +26,10 @@ struct BackpressureLiveTests {
                     for index in 1...20 {
                         emulator.send(rawFrame: #"{"event_type": "user_status", "data": {"user_id": "u\#(index)", "status": "online"}}"#)
                     }
-                    // Six ping intervals with the bots stuck and the queue full. (Waiting
+                    // Three ping intervals with the bots stuck and the queue full. (Waiting
                     // out a span is the point here: nothing must happen in it. The
                     // interval leaves a loaded machine room to answer each ping.)
-                    try await Task.sleep(for: .seconds(3))
+                    try await Task.sleep(for: .seconds(4.5))
                     #expect(parts.engine.queuedWork == 2, "the engine's queue stays at its bound; the rest waits in the read buffer")
                     bot.release()
                     try await eventually("all twenty handled") { parts.engine.statistics.eventsHandled >= 20 }

@@ -17,20 +17,8 @@ struct DeliveryFaultTests {
     ) async throws {
         try await withTemporaryFolder { folder in
             let store = try SQLiteStore(path: folder.appendingPathComponent("bots.sqlite").path)
-            try await withRunningEngine(bots: [WelcomeBot()], store: store) { engine in
-                for chat in chats {
-                    engine.submit(.newChat(.init(clientID: UserID("client-\(chat)"), chatID: chat, chatType: .order)), receivedAt: Date())
-                }
-                await engine.waitUntilIdle()
-            }
-            let outbox = OutboxDelivery(
-                store: store, transport: AsyncHTTPTransport(timeout: timeout), tokens: StaticTokenProvider(token: token),
-                configuration: .init(
-                    apiBaseURL: "http://127.0.0.1:\(port)", retry: RetryPolicy(base: .milliseconds(10), cap: .milliseconds(50)),
-                    pollInterval: .milliseconds(20)
-                ),
-                logger: quietLogger, random: { 1 }
-            )
+            try await commitWelcomes(chats, store: store)
+            let outbox = delivery(store: store, port: port, tokens: StaticTokenProvider(token: token), timeout: timeout)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await outbox.run() }
                 defer { group.cancelAll() }
