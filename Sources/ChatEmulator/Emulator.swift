@@ -165,13 +165,6 @@ public final class Emulator: Service, Sendable {
         (0..<count).reduce(0) { sent, _ in sent + core.generateStep() }
     }
 
-    /// Generates at least `frames` frames of traffic, then sends them all at once: they
-    /// reach a client as fast as it reads. Returns how many it sent to each socket.
-    @discardableResult
-    public func burst(frames: Int) -> Int {
-        core.generateBurst(frames: frames)
-    }
-
     /// When each chat's `new_chat` frame was handed to the sockets, by chat; with the
     /// record's `receivedAt`, the time from a chat's opening to its first action.
     public var chatsOpened: [ChatID: Date] {

@@ -94,6 +94,15 @@ struct FaultKnobTests {
             let answer = try await HTTPProbe(endpoints: endpoints).json("POST", "/emulator/faults", ["close_sockets": "soon"], token: nil)
             #expect(answer.status == 400)
             #expect(answer.json["detail"]?.stringValue?.contains("close_sockets") == true)
+            // A mistyped status would refuse or fail nothing, in silence.
+            for (command, key) in [
+                (["refuse_handshakes": 4030] as JSONValue, "refuse_handshakes"), (["refuse_handshakes": 200], "refuse_handshakes"),
+                (["fail_tokens": ["count": 1, "status": 201]], "fail_tokens.status"),
+            ] {
+                let refused = try await HTTPProbe(endpoints: endpoints).json("POST", "/emulator/faults", command, token: nil)
+                #expect(refused.status == 400, "\(command)")
+                #expect(refused.json["detail"]?.stringValue?.contains(key) == true, "\(command)")
+            }
         }
     }
 }

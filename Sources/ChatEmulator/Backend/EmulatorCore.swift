@@ -64,16 +64,18 @@ final class EmulatorCore: Sendable {
     func generateBurst(frames wanted: Int) -> Int {
         state.withLock { state in
             var frames: [String] = []
+            var events: [ChatEvent] = []
             frames.reserveCapacity(wanted + 2)
             // A world that generates nothing (no clients) ends the burst short.
             var quietSteps = 0
             while frames.count < wanted, quietSteps < 1_000 {
-                let events = state.generator.step(in: &state.world, now: Date())
-                quietSteps = events.isEmpty ? quietSteps + 1 : 0
-                frames += state.publisher.frames(for: events)
-                recorder.noteOpenings(in: events)
+                let step = state.generator.step(in: &state.world, now: Date())
+                quietSteps = step.isEmpty ? quietSteps + 1 : 0
+                frames += state.publisher.frames(for: step)
+                events += step
             }
             hub.broadcast(frames)
+            recorder.noteOpenings(in: events)
             return frames.count
         }
     }

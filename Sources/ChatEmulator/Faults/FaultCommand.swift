@@ -77,6 +77,21 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         self.loseAnswers = loseAnswers
     }
 
+    /// What is wrong with the command, if anything: a status that is not an HTTP error
+    /// would silently refuse or fail nothing.
+    var problem: String? {
+        let errors = 400...599
+        if let status = refuseHandshakes, status != 0, !errors.contains(status) {
+            return "refuse_handshakes must be 0 or an HTTP error status from 400 to 599, not \(status)"
+        }
+        for (key, failure) in [("fail_actions", failActions), ("fail_tokens", failTokens)] {
+            if let status = failure?.status, !errors.contains(status) {
+                return "\(key).status must be an HTTP error status from 400 to 599, not \(status)"
+            }
+        }
+        return nil
+    }
+
     enum CodingKeys: String, CodingKey {
         case dropSockets = "drop_sockets"
         case closeSockets = "close_sockets"

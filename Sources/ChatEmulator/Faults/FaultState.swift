@@ -35,7 +35,7 @@ final class FaultState: Sendable {
                 knobs.answersToLose = max(0, count)
             }
             if let status = command.refuseHandshakes {
-                knobs.handshakeRefusal = (100...599).contains(status) ? status : nil
+                knobs.handshakeRefusal = (400...599).contains(status) ? status : nil
             }
         }
     }

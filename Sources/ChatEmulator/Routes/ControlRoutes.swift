@@ -27,6 +27,9 @@ struct ControlRoutes {
             } catch {
                 return Response.detail("not a fault command: \(error)", status: 400)
             }
+            if let problem = command.problem {
+                return Response.detail(problem, status: 400)
+            }
             core.apply(command)
             return Response.json(EmulatorStatus(core: core))
         }
