@@ -105,12 +105,15 @@ def main():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     kills = []
+    early_exits = 0
     try:
         wait_for_port(args.port)
         for round_number in range(1, args.kills + 1):
             runtime = subprocess.Popen([args.binary, "run", "--config", config], stdout=log, stderr=log)
             lived = rng.uniform(0.5, 4.0)
             time.sleep(lived)
+            if runtime.poll() is not None:
+                early_exits += 1   # it died on its own: this round killed nothing
             runtime.send_signal(signal.SIGKILL)
             runtime.wait()
             kills.append(lived)
@@ -147,6 +150,8 @@ def main():
     print(f"\nseed {args.seed}; {len(kills)} kills; the last runtime stopped with status {status}")
     print(f"actions: {len(actions)} requests, {sum(applied.values())} applied, {replayed} answered again (resent after a kill)")
     print(f"chats replied to: {len(replies)}; chats assigned: {len(assigned)}; alerts: {len(alerts)} ({resent_alerts} resent with the same key)")
+    check(early_exits == 0, f"every runtime was still running when killed ({early_exits} had exited already)")
+    check(len(replies) > 0 and len(assigned) > 0 and len(alerts) > 0, "the bots acted (replies, assignments and alerts arrived)")
     check(status == 0, "the last runtime stopped gracefully")
     check(all(count == 1 for count in replies.values()), "no chat got two after-hours replies")
     check(all(count == 1 for count in assigned.values()), "no chat assigned twice")

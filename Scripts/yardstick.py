@@ -106,7 +106,7 @@ class Emulator:
     def wait_for_socket(self, contestant):
         def connected():
             if contestant.poll() is not None:
-                raise SystemExit(f"the contestant exited ({contestant.returncode}): {contestant.stderr.read().strip()[-800:]}")
+                raise SystemExit(f"the contestant exited ({contestant.returncode}): {last_words(contestant)}")
             return '"sockets":1' in get(f"{self.base}/emulator/state")
         wait_until("the contestant's socket", connected, 60)
 
@@ -119,6 +119,15 @@ class Emulator:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def last_words(process):
+    """The end of what a contestant wrote to stderr: its pipe, or the runtime's log file."""
+    path = getattr(process, "log_path", None)
+    if path:
+        with open(path) as file:
+            return file.read().strip()[-800:]
+    return process.stderr.read().strip()[-800:] if process.stderr else ""
 
 
 def metric(page, name):
@@ -151,8 +160,12 @@ def run_runtime(args, frames, emulator, folder, name, bots):
                                          roster=roster, metrics_port=metrics_port, bots=bots))
     environment = dict(os.environ, BENCH_CLIENT_SECRET="chatbots-secret",
                        BENCH_ALERT_WEBHOOK=f"http://127.0.0.1:{emulator.port}/hooks/alerts")
+    # The runtime's log goes to a file: a pipe nobody reads would block it once full.
+    log_path = os.path.join(folder, f"{name}.log")
+    log = open(log_path, "w")
     process = subprocess.Popen([args.chatbots, "run", "--config", config], env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=log, text=True)
+    process.log_path = log_path
     try:
         emulator.wait_for_socket(process)
         page_url = f"http://127.0.0.1:{metrics_port}/metrics"
@@ -172,7 +185,7 @@ def run_runtime(args, frames, emulator, folder, name, bots):
                 elapsed = now - started
                 return {"rate": handled / elapsed, "events": int(handled), "seconds": elapsed}
             time.sleep(0.02)
-        raise SystemExit(f"{name}: not done within 900 s")
+        raise SystemExit(f"{name}: not done within 900 s; its log ends: {last_words(process)}")
     finally:
         process.send_signal(signal.SIGTERM)
         try:
