@@ -72,10 +72,13 @@ final class StoreWritableProbe: Sendable {
                 }
                 if first { continuation.resume(returning: problem) }
             }
-            Task { answer(await running.value) }
-            Task { [budget] in
+            let deadline = Task { [budget] in
                 try? await Task.sleep(for: budget)
                 answer("the write lock was not free within \(budget)")
+            }
+            Task {
+                answer(await running.value)
+                deadline.cancel()   // answered in time: no timer left sleeping per waiter
             }
         }
     }
