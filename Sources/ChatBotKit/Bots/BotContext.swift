@@ -93,34 +93,62 @@ public final class BotContext: Sendable {
 
     /// The bot's value for `key`, including what this handler wrote; `nil` if none.
     ///
-    /// Throws if the stored value does not decode as `T`.
+    /// Throws if the stored value does not decode as `T`. A `Sendable` type reads from
+    /// the engine's decoded values (see the other overload); this one decodes every time.
     public func state<T: Decodable>(_ type: T.Type, for key: String) throws -> T? {
-        guard let data = stateData(for: key) else { return nil }
+        guard let data = stateRead(for: key).data else { return nil }
         return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// The bot's value for `key`, including what this handler wrote; `nil` if none.
+    ///
+    /// The engine keeps the value as last decoded or written, so reading a key no one
+    /// changed since costs a lookup, not a decode. Throws if the stored value does not
+    /// decode as `T`.
+    public func state<T: Decodable & Sendable>(_ type: T.Type, for key: String) throws -> T? {
+        let read = stateRead(for: key)
+        guard let data = read.data else { return nil }
+        if let decoded = read.decoded, Swift.type(of: decoded) == T.self, let value = decoded as? T {
+            return value
+        }
+        let value = try JSONDecoder().decode(T.self, from: data)
+        if let version = read.version {
+            cache.remember(value, for: BotStateCache.Key(bot: botName, key: key), at: version)
+        }
+        return value
     }
 
     /// Writes the bot's value for `key`; committed with the handler's other effects.
     public func setState<T: Encodable>(_ value: T, for key: String) throws {
         let data = try JSONEncoder().encode(value)
-        effects.withLock { $0.stateWrites[key] = .some(data) }
+        effects.withLock { $0.stateWrites[key] = StateWrite(data: data, value: nil) }
+    }
+
+    /// Writes the bot's value for `key`; committed with the handler's other effects.
+    /// The value itself is kept beside its encoding, for the next reader.
+    public func setState<T: Encodable & Sendable>(_ value: T, for key: String) throws {
+        let data = try JSONEncoder().encode(value)
+        effects.withLock { $0.stateWrites[key] = StateWrite(data: data, value: value) }
     }
 
     /// Removes the bot's value for `key`.
     public func removeState(for key: String) {
-        effects.withLock { $0.stateWrites[key] = .some(nil) }
+        effects.withLock { $0.stateWrites[key] = .removal }
     }
 
-    private func stateData(for key: String) -> Data? {
+    /// A key's bytes and decoded value as this handler sees them: its own write if it
+    /// made one (no version), else the engine's, whose version is noted as read.
+    private func stateRead(for key: String) -> (data: Data?, decoded: (any Sendable)?, version: Int64?) {
         if let written = effects.withLock({ $0.stateWrites[key] }) {
-            return written
+            return (written.data, written.value, nil)
         }
-        let (data, version) = cache.read(BotStateCache.Key(bot: botName, key: key))
+        let (data, version, decoded) = cache.read(BotStateCache.Key(bot: botName, key: key))
         effects.withLock { effects in
             if effects.stateReads[key] == nil {
                 effects.stateReads[key] = version
             }
         }
-        return data
+        return (data, decoded, version)
     }
 
     /// What the handler recorded.

@@ -4,6 +4,11 @@ import Synchronization
 /// The bots' state, in memory, with a version per key: the engine's authority while it
 /// runs (the store persists it). Versions let concurrent handlers of different chats
 /// share keys safely: a handler whose read was overtaken by another commit runs again.
+///
+/// Beside each value's bytes the cache keeps the value as last decoded (or written) as a
+/// Swift value, so a handler reading a key nobody changed since skips JSON decoding: a
+/// bot that reads the same few keys on every event (a queue, a value per curator) would
+/// otherwise spend most of its time in the decoder.
 final class BotStateCache: Sendable {
     struct Key: Hashable, Sendable {
         let bot: String
@@ -15,6 +20,8 @@ final class BotStateCache: Sendable {
         /// still sees the change.
         let data: Data?
         let version: Int64
+        /// `data` decoded, for the next reader asking for the same type.
+        var decoded: (any Sendable)?
     }
 
     private let entries: Mutex<[Key: Entry]>
@@ -27,11 +34,20 @@ final class BotStateCache: Sendable {
         self.entries = Mutex(entries)
     }
 
-    /// The value and its version; version 0 for a key never written.
-    func read(_ key: Key) -> (data: Data?, version: Int64) {
+    /// The value, its version (0 for a key never written) and its decoded form if one
+    /// is kept.
+    func read(_ key: Key) -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
         entries.withLock { entries in
-            guard let entry = entries[key] else { return (nil, 0) }
-            return (entry.data, entry.version)
+            guard let entry = entries[key] else { return (nil, 0, nil) }
+            return (entry.data, entry.version, entry.decoded)
+        }
+    }
+
+    /// Keeps `value` as the decoded form of `key`, if the key is still at `version`.
+    func remember(_ value: any Sendable, for key: Key, at version: Int64) {
+        entries.withLock { entries in
+            guard entries[key]?.version == version else { return }
+            entries[key]?.decoded = value
         }
     }
 
@@ -40,11 +56,12 @@ final class BotStateCache: Sendable {
         entries.withLock { $0[key]?.version ?? 0 }
     }
 
-    /// Writes (or, with `nil`, removes) a key; returns the new version.
-    func write(_ key: Key, data: Data?) -> Int64 {
+    /// Writes (or, with `nil`, removes) a key, with the value it encodes when the
+    /// writer had one; returns the new version.
+    func write(_ key: Key, data: Data?, decoded: (any Sendable)? = nil) -> Int64 {
         entries.withLock { entries in
             let version = (entries[key]?.version ?? 0) + 1
-            entries[key] = Entry(data: data, version: version)
+            entries[key] = Entry(data: data, version: version, decoded: data == nil ? nil : decoded)
             return version
         }
     }

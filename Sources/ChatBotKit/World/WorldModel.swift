@@ -8,6 +8,9 @@ import Foundation
 public struct WorldModel: Sendable, Hashable {
     public private(set) var chats: [ChatID: ChatRecord]
     public private(set) var users: [UserID: UserRecord]
+    /// The users whose role is curator: a small set among many clients, asked for on
+    /// every assignment decision.
+    private var curatorIDs: Set<UserID> = []
     /// The runtime's own account: its messages are its own, never a client's.
     public let serviceAccountID: UserID
     /// Statuses that close a chat (and take it off its curator's load).
@@ -45,6 +48,7 @@ public struct WorldModel: Sendable, Hashable {
         for curator in roster where curator != serviceAccountID {
             self.users[curator, default: UserRecord(id: curator)].role = .curator
         }
+        curatorIDs = Set(self.users.values.lazy.filter { $0.role == .curator }.map(\.id))
     }
 
     /// The role of a user, if known.
@@ -59,7 +63,7 @@ public struct WorldModel: Sendable, Hashable {
 
     /// Known curators.
     public var curators: [UserRecord] {
-        users.values.filter { $0.role == .curator }
+        curatorIDs.compactMap { users[$0] }
     }
 
     /// Applies one event, received at `date`.
@@ -154,6 +158,11 @@ public struct WorldModel: Sendable, Hashable {
     private mutating func learn(_ user: UserID, is role: UserRole, into change: inout Change) {
         guard user != serviceAccountID, users[user]?.role != role else { return }
         users[user, default: UserRecord(id: user)].role = role
+        if role == .curator {
+            curatorIDs.insert(user)
+        } else {
+            curatorIDs.remove(user)
+        }
         change.users.insert(user)
     }
 
