@@ -3,6 +3,13 @@ public struct Commit: Sendable {
     /// The chats and users as they are now, for those the event touched.
     public var chats: [ChatRecord] = []
     public var users: [UserRecord] = []
+    /// The messages the event recorded, as kept in `chats`: a store that keeps messages
+    /// apart from their chat writes these and ``messagesRemoved`` instead of each
+    /// chat's whole history; one that keeps whole records can ignore both.
+    public var messages: [StoredMessage] = []
+    /// Messages no longer kept (deleted, or past the world's limit), to remove before
+    /// ``messages`` are written.
+    public var messagesRemoved: [MessageKey] = []
     public var stateWrites: [StoredBotState] = []
     /// Timers to store (replacing any of the same bot and name).
     public var timersScheduled: [StoredTimer] = []
@@ -22,5 +29,16 @@ public struct TimerKey: Hashable, Sendable, Codable {
     public init(bot: String, name: String) {
         self.bot = bot
         self.name = name
+    }
+}
+
+/// A kept message with its chat, as a store writes it.
+public struct StoredMessage: Hashable, Sendable {
+    public var chatID: ChatID
+    public var message: MessageRecord
+
+    public init(chatID: ChatID, message: MessageRecord) {
+        self.chatID = chatID
+        self.message = message
     }
 }

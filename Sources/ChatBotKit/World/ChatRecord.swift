@@ -34,6 +34,16 @@ public struct ChatRecord: Hashable, Sendable, Codable {
         messages.last { $0.id == id }
     }
 
+    /// The kept message at `sequence`, if it is kept (messages are in sequence order).
+    public func message(at sequence: Int64) -> MessageRecord? {
+        var low = 0, high = messages.count
+        while low < high {
+            let middle = (low + high) / 2
+            if messages[middle].sequence < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low < messages.count && messages[low].sequence == sequence ? messages[low] : nil
+    }
+
     /// Whether `reader` has read `message`. Read marks are placed when a receipt
     /// arrives (see ``WorldModel``), so this compares positions in the order seen.
     public func hasRead(_ reader: UserID, _ message: MessageRecord) -> Bool {

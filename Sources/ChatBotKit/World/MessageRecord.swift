@@ -27,3 +27,18 @@ public struct MessageRecord: Hashable, Sendable, Codable {
         self.receivedAt = receivedAt
     }
 }
+
+/// A kept message's place: its chat and its sequence there.
+public struct MessageKey: Hashable, Sendable, Comparable {
+    public var chatID: ChatID
+    public var sequence: Int64
+
+    public init(chatID: ChatID, sequence: Int64) {
+        self.chatID = chatID
+        self.sequence = sequence
+    }
+
+    public static func < (lhs: MessageKey, rhs: MessageKey) -> Bool {
+        (lhs.chatID, lhs.sequence) < (rhs.chatID, rhs.sequence)
+    }
+}

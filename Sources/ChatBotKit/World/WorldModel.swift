@@ -22,12 +22,24 @@ public struct WorldModel: Sendable, Hashable {
     public struct Change: Hashable, Sendable {
         public var chats: Set<ChatID> = []
         public var users: Set<UserID> = []
+        /// Messages recorded, among `chats`: a store that keeps messages apart from
+        /// their chat writes just these, not the chat's whole history.
+        public var messagesAdded: Set<MessageKey> = []
+        /// Messages no longer kept: deleted, or past the world's limit.
+        public var messagesRemoved: Set<MessageKey> = []
+
+        public init(chats: Set<ChatID> = [], users: Set<UserID> = []) {
+            self.chats = chats
+            self.users = users
+        }
 
         public var isEmpty: Bool { chats.isEmpty && users.isEmpty }
 
         public mutating func formUnion(_ other: Change) {
             chats.formUnion(other.chats)
             users.formUnion(other.users)
+            messagesAdded.formUnion(other.messagesAdded)
+            messagesRemoved.formUnion(other.messagesRemoved)
         }
     }
 
@@ -44,6 +56,7 @@ public struct WorldModel: Sendable, Hashable {
         self.messageLimit = max(1, messageLimit)
         self.chats = Dictionary(chats.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.users = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        countOpenChats()
         self.users[serviceAccountID, default: UserRecord(id: serviceAccountID)].role = .serviceAccount
         for curator in roster where curator != serviceAccountID {
             self.users[curator, default: UserRecord(id: curator)].role = .curator
@@ -101,6 +114,9 @@ public struct WorldModel: Sendable, Hashable {
         case .readChatMessage(let receipt):
             markRead(receipt, into: &change)
         case .deleteMessage(let deletion):
+            for message in chats[deletion.chatID]?.messages ?? [] where message.id == deletion.messageID {
+                change.messagesRemoved.insert(MessageKey(chatID: deletion.chatID, sequence: message.sequence))
+            }
             chats[deletion.chatID]?.messages.removeAll { $0.id == deletion.messageID }
             change.chats.insert(deletion.chatID)
         case .unknown:
@@ -153,6 +169,19 @@ public struct WorldModel: Sendable, Hashable {
         return Change(chats: [chatID])
     }
 
+    /// Each curator's open chats follow from the chats (their curator, their status):
+    /// derived once here, so a store need not keep them, and a change of the closing
+    /// statuses between runs counts every chat by the new ones.
+    private mutating func countOpenChats() {
+        for id in users.keys {
+            users[id]?.openChats = []
+        }
+        for chat in chats.values {
+            guard let curator = chat.curatorID, !isClosed(chat) else { continue }
+            users[curator]?.openChats.insert(chat.id)
+        }
+    }
+
     // MARK: - The parts of apply
 
     private mutating func learn(_ user: UserID, is role: UserRole, into change: inout Change) {
@@ -176,8 +205,13 @@ public struct WorldModel: Sendable, Hashable {
             id: message.id, senderID: message.senderID, senderRole: role, messageType: message.messageType,
             sequence: chat.messageCount, createdAt: message.createdAt, receivedAt: date
         ))
+        change.messagesAdded.insert(MessageKey(chatID: message.chatID, sequence: chat.messageCount))
         if chat.messages.count > messageLimit {
-            chat.messages.removeFirst(chat.messages.count - messageLimit)
+            let dropped = chat.messages.count - messageLimit
+            for old in chat.messages.prefix(dropped) {
+                change.messagesRemoved.insert(MessageKey(chatID: message.chatID, sequence: old.sequence))
+            }
+            chat.messages.removeFirst(dropped)
         }
         switch role {
         case .client: chat.lastClientMessageAt = date

@@ -29,8 +29,8 @@ extension SQLiteStore {
     ///   `engine.closed_statuses`).
     public func summary(closedStatuses: Set<ChatStatus> = [.closed, .resolved, .archived]) async throws -> StoreSummary {
         try await pool.read { db in
-            let chats = try Row.fetchAll(db, sql: "SELECT record FROM chat").map { try self.decoder.decode(ChatRecord.self, from: $0["record"] as Data) }
-            let users = try Row.fetchAll(db, sql: "SELECT record FROM user").map { try self.decoder.decode(UserRecord.self, from: $0["record"] as Data) }
+            let chats = try WorldTables.chats(in: db)
+            let users = try WorldTables.users(in: db)
             var byStatus: [String: Int] = [:]
             for chat in chats { byStatus[chat.status?.wireValue ?? "open", default: 0] += 1 }
             let curators = users.filter { $0.role == .curator }
@@ -53,8 +53,7 @@ extension SQLiteStore {
     /// Everything about one chat; `nil` if the store never saw it.
     public func inspect(chat id: ChatID) async throws -> ChatInspection? {
         try await pool.read { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT record FROM chat WHERE id = ?", arguments: [id.rawValue]) else { return nil }
-            let chat = try self.decoder.decode(ChatRecord.self, from: data)
+            guard let chat = try WorldTables.chat(id, in: db) else { return nil }
             let state = try Row.fetchAll(db, sql: "SELECT bot, key, value FROM bot_state ORDER BY bot, key").compactMap { row -> ChatInspection.StateEntry? in
                 let key: String = row["key"]
                 guard Self.key(key, concerns: chat), let value = row["value"] as Data? else { return nil }

@@ -77,12 +77,8 @@ public final class SQLiteStore: Store {
     public func load() async throws -> StoreSnapshot {
         try await pool.read { db in
             var snapshot = StoreSnapshot()
-            snapshot.chats = try Row.fetchAll(db, sql: "SELECT record FROM chat").map { row in
-                try self.decoder.decode(ChatRecord.self, from: row["record"] as Data)
-            }
-            snapshot.users = try Row.fetchAll(db, sql: "SELECT record FROM user").map { row in
-                try self.decoder.decode(UserRecord.self, from: row["record"] as Data)
-            }
+            snapshot.chats = try WorldTables.chats(in: db)
+            snapshot.users = try WorldTables.users(in: db)
             snapshot.botState = try Row.fetchAll(db, sql: "SELECT bot, key, value, version FROM bot_state").map { row in
                 StoredBotState(bot: row["bot"], key: row["key"], data: row["value"], version: row["version"])
             }
@@ -103,17 +99,25 @@ public final class SQLiteStore: Store {
             for commit in commits {
                 try self.write(commit, in: db)
             }
+            // A chat or user touched by several commits of the batch is written once, as
+            // the last of them left it (each commit holds the record as it was accepted).
+            var chats: [ChatID: ChatRecord] = [:]
+            var users: [UserID: UserRecord] = [:]
+            for commit in commits {
+                for chat in commit.chats { chats[chat.id] = chat }
+                for user in commit.users { users[user.id] = user }
+            }
+            for chat in chats.values { try WorldTables.write(chat, in: db) }
+            for user in users.values { try WorldTables.write(user, in: db) }
         }
     }
 
     private func write(_ commit: Commit, in db: Database) throws {
-        for chat in commit.chats {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chat (id, record) VALUES (?, ?)")
-                .execute(arguments: [chat.id.rawValue, try encoder.encode(chat)])
+        for key in commit.messagesRemoved {
+            try WorldTables.remove(key, in: db)
         }
-        for user in commit.users {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO user (id, record) VALUES (?, ?)")
-                .execute(arguments: [user.id.rawValue, try encoder.encode(user)])
+        for message in commit.messages {
+            try WorldTables.write(message, in: db)
         }
         for write in commit.stateWrites {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO bot_state (bot, key, value, version) VALUES (?, ?, ?, ?)")

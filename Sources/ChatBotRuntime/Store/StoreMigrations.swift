@@ -1,3 +1,5 @@
+import ChatBotKit
+import Foundation
 import GRDB
 
 /// The database schema, as named migrations. A migration that has shipped is never
@@ -35,6 +37,26 @@ enum StoreMigrations {
                 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
                 CREATE INDEX outbox_chat ON outbox (chat_id);
                 """)
+        }
+        migrator.registerMigration("v2: chats and users in columns, messages in rows") { db in
+            // A JSON record per chat made every event rewrite the chat's kept messages;
+            // the world's tables (WorldTables) write a row per message instead.
+            try db.execute(sql: "ALTER TABLE chat RENAME TO chat_v1; ALTER TABLE user RENAME TO user_v1;")
+            try db.execute(sql: WorldTables.schema)
+            let decoder = JSONDecoder()
+            let chats = try Row.fetchCursor(db, sql: "SELECT record FROM chat_v1")
+            while let row = try chats.next() {
+                let chat = try decoder.decode(ChatRecord.self, from: row[0] as Data)
+                try WorldTables.write(chat, in: db)
+                for message in chat.messages {
+                    try WorldTables.write(StoredMessage(chatID: chat.id, message: message), in: db)
+                }
+            }
+            let users = try Row.fetchCursor(db, sql: "SELECT record FROM user_v1")
+            while let row = try users.next() {
+                try WorldTables.write(try decoder.decode(UserRecord.self, from: row[0] as Data), in: db)
+            }
+            try db.execute(sql: "DROP TABLE chat_v1; DROP TABLE user_v1;")
         }
         return migrator
     }
