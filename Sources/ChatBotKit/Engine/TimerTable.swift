@@ -1,15 +1,18 @@
 import Foundation
 import Synchronization
 
-/// The pending timers, in memory: the engine's authority while it runs.
+/// The pending timers, in memory: the engine's authority while it runs. (Package
+/// access, for its benchmark.)
 ///
 /// A heap orders them by due time; cancelling or rescheduling only bumps the timer's
 /// generation, and stale heap entries are skipped when they surface, so both are cheap
-/// with many timers pending.
-final class TimerTable: Sendable {
-    struct Pending: Sendable {
-        let request: TimerRequest
-        let generation: Int64
+/// with many timers pending. Stale entries would otherwise pile up until they come due
+/// (an SLA timer rescheduled on every message leaves one per message): once they
+/// outnumber the pending timers, the heap is rebuilt from the pending ones.
+package final class TimerTable: Sendable {
+    package struct Pending: Sendable {
+        package let request: TimerRequest
+        package let generation: Int64
     }
 
     private struct HeapEntry: Comparable {
@@ -32,11 +35,14 @@ final class TimerTable: Sendable {
         var nextGeneration: Int64 = 1
     }
 
+    /// Stale heap entries always tolerated: a small table is never rebuilt.
+    package static let staleAllowance = 1_024
+
     private let state = Mutex(State())
     /// Wakes the timer loop when a timer is scheduled or cancelled.
     let changes = ChangeSignal()
 
-    init(_ stored: [StoredTimer] = []) {
+    package init(_ stored: [StoredTimer] = []) {
         for timer in stored {
             schedule(TimerKey(bot: timer.bot, name: timer.request.name), timer.request)
         }
@@ -44,12 +50,17 @@ final class TimerTable: Sendable {
 
     /// Schedules or replaces a timer; returns its generation.
     @discardableResult
-    func schedule(_ key: TimerKey, _ request: TimerRequest) -> Int64 {
+    package func schedule(_ key: TimerKey, _ request: TimerRequest) -> Int64 {
         let generation = state.withLock { state in
             let generation = state.nextGeneration
             state.nextGeneration += 1
             state.pending[key] = Pending(request: request, generation: generation)
             state.heap.insert(HeapEntry(fireAt: request.fireAt, key: key, generation: generation))
+            if state.heap.count > 2 * state.pending.count + Self.staleAllowance {
+                state.heap = BinaryHeap(state.pending.map { key, pending in
+                    HeapEntry(fireAt: pending.request.fireAt, key: key, generation: pending.generation)
+                })
+            }
             return generation
         }
         changes.notify()
@@ -57,7 +68,7 @@ final class TimerTable: Sendable {
     }
 
     /// Cancels a timer, if pending.
-    func cancel(_ key: TimerKey) {
+    package func cancel(_ key: TimerKey) {
         if state.withLock({ $0.pending.removeValue(forKey: key) }) != nil {
             changes.notify()
         }
@@ -68,8 +79,13 @@ final class TimerTable: Sendable {
         state.withLock { $0.pending[key]?.generation }
     }
 
-    var count: Int {
+    package var count: Int {
         state.withLock { $0.pending.count }
+    }
+
+    /// Entries in the heap, stale ones included: for tests of its bound.
+    package var heapCount: Int {
+        state.withLock { $0.heap.count }
     }
 
     /// The pending timers, for inspection and tests.
@@ -80,7 +96,7 @@ final class TimerTable: Sendable {
     /// Takes every timer due at `now` out of the table, in due order, handing each to
     /// `fire` while still holding the table's lock: a timer is never out of the table
     /// without being handed on, so whoever waits for the engine to go idle sees it.
-    func takeDue(at now: Date, _ fire: (TimerKey, Pending) -> Void) {
+    package func takeDue(at now: Date, _ fire: (TimerKey, Pending) -> Void) {
         state.withLock { state in
             while let top = state.heap.peek, top.fireAt <= now {
                 state.heap.removeMin()
@@ -92,7 +108,7 @@ final class TimerTable: Sendable {
     }
 
     /// When the next pending timer is due.
-    func nextDue() -> Date? {
+    package func nextDue() -> Date? {
         state.withLock { state in
             while let top = state.heap.peek {
                 if let current = state.pending[top.key], current.generation == top.generation {
@@ -108,6 +124,16 @@ final class TimerTable: Sendable {
 /// A min-heap.
 struct BinaryHeap<Element: Comparable>: Sendable where Element: Sendable {
     private var items: [Element] = []
+
+    init() {}
+
+    /// A heap of `elements`, built in linear time.
+    init(_ elements: [Element]) {
+        items = elements
+        for index in stride(from: items.count / 2 - 1, through: 0, by: -1) {
+            siftDown(from: index)
+        }
+    }
 
     var peek: Element? { items.first }
     var count: Int { items.count }
@@ -128,17 +154,21 @@ struct BinaryHeap<Element: Comparable>: Sendable where Element: Sendable {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let min = items.removeLast()
-        var parent = 0
+        siftDown(from: 0)
+        return min
+    }
+
+    private mutating func siftDown(from index: Int) {
+        var parent = index
         while true {
             let left = 2 * parent + 1
             let right = left + 1
             var smallest = parent
             if left < items.count, items[left] < items[smallest] { smallest = left }
             if right < items.count, items[right] < items[smallest] { smallest = right }
-            guard smallest != parent else { break }
+            guard smallest != parent else { return }
             items.swapAt(parent, smallest)
             parent = smallest
         }
-        return min
     }
 }
