@@ -124,12 +124,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The bot lineups `chatbots bench` and the benchmarks in Benchmarks/ measure.
+        .target(
+            name: "BenchBots",
+            dependencies: ["AfterHours", "AutoAssign", "ChatBotKit", "SLAAlerts"],
+            swiftSettings: swiftSettings
+        ),
         // The command-line tool.
         .executableTarget(
             name: "chatbots",
             dependencies: [
                 "AfterHours",
                 "AutoAssign",
+                "BenchBots",
                 "ChatBotKit",
                 "ChatBotRuntime",
                 "ChatBotTesting",
@@ -218,15 +225,23 @@ if ProcessInfo.processInfo.environment["CHATBOTS_BENCHMARKS"] != nil {
     package.dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
     )
-    package.targets.append(
-        .executableTarget(
-            name: "Decoding",
-            dependencies: ["ChatBotKit", .product(name: "Benchmark", package: "benchmark")],
-            path: "Benchmarks/Decoding",
-            swiftSettings: swiftSettings,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    let benchmarks: [(name: String, dependencies: [Target.Dependency])] = [
+        ("Decoding", ["ChatBotKit"]),
+        ("StoreCommit", ["ChatBotKit", "ChatBotRuntime", "ChatEmulator"]),
+        ("EngineBots", ["BenchBots", "ChatBotKit", "ChatBotTesting", "ChatEmulator"]),
+        ("Timers", ["ChatBotKit"]),
+    ]
+    for benchmark in benchmarks {
+        package.targets.append(
+            .executableTarget(
+                name: benchmark.name,
+                dependencies: benchmark.dependencies + [.product(name: "Benchmark", package: "benchmark")],
+                path: "Benchmarks/\(benchmark.name)",
+                swiftSettings: swiftSettings,
+                plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+            )
         )
-    )
+    }
 }
 
 // The fuzz target joins only with CHATBOTS_FUZZ set, built with `-sanitize=fuzzer`

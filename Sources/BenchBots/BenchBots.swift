@@ -4,8 +4,9 @@ import ChatBotKit
 import Foundation
 import SLAAlerts
 
-/// The bots `chatbots bench` can run: what they cost is what the benchmark measures.
-enum BenchBotKind: String, CaseIterable, Sendable {
+/// The bots `chatbots bench` and the benchmarks in `Benchmarks/` run: what they cost is
+/// what the benchmarks measure, so both measure the same lineups.
+public enum BenchBotKind: String, CaseIterable, Sendable {
     /// No bots: the world model and its commit only.
     case none
     /// One bot whose handler returns at once.
@@ -20,7 +21,8 @@ enum BenchBotKind: String, CaseIterable, Sendable {
     /// docs/BENCHMARKS.md), not the throughput this measures.
     case builtin
 
-    var bots: [any Bot] {
+    /// The lineup, made new.
+    public var bots: [any Bot] {
         get throws {
             switch self {
             case .none: []

@@ -156,8 +156,7 @@ final class CommitCoordinator: Sendable {
 
     /// Applies a proposal to the in-memory state and timers, and says what to store.
     private func accept(_ proposal: Proposal) -> Commit {
-        var commit = Commit()
-        (commit.chats, commit.users, commit.messages, commit.messagesRemoved) = world.records(for: proposal.world)
+        var commit = world.commit(for: proposal.world)
         if let fired = proposal.firedTimer, timers.generation(of: fired.key) == nil {
             // Fired and not rescheduled since: it is done.
             commit.timersRemoved.append(fired.key)

@@ -21,16 +21,8 @@ final class SharedWorld: Sendable {
         model.withLock { body(&$0) }
     }
 
-    /// The current records of what a change touched, for the store: the chats and users,
-    /// the recorded messages still kept, and the messages no longer kept.
-    func records(for change: WorldModel.Change) -> (chats: [ChatRecord], users: [UserRecord], messages: [StoredMessage], removed: [MessageKey]) {
-        model.withLock { model in
-            let chats = change.chats.compactMap { model.chats[$0] }
-            let users = change.users.compactMap { model.users[$0] }
-            let messages = change.messagesAdded.sorted().compactMap { key in
-                model.chats[key.chatID]?.message(at: key.sequence).map { StoredMessage(chatID: key.chatID, message: $0) }
-            }
-            return (chats, users, messages, change.messagesRemoved.sorted())
-        }
+    /// What a change touched, as a store writes it (see ``WorldModel/commit(for:)``).
+    func commit(for change: WorldModel.Change) -> Commit {
+        model.withLock { $0.commit(for: change) }
     }
 }

@@ -125,6 +125,19 @@ public struct WorldModel: Sendable, Hashable {
         return change
     }
 
+    /// What a change touched, as a store writes it: the chats and users as they are
+    /// now, the recorded messages still kept, and the messages no longer kept.
+    public func commit(for change: Change) -> Commit {
+        var commit = Commit()
+        commit.chats = change.chats.compactMap { chats[$0] }
+        commit.users = change.users.compactMap { users[$0] }
+        commit.messages = change.messagesAdded.sorted().compactMap { key in
+            chats[key.chatID]?.message(at: key.sequence).map { StoredMessage(chatID: key.chatID, message: $0) }
+        }
+        commit.messagesRemoved = change.messagesRemoved.sorted()
+        return commit
+    }
+
     /// Learns a role from the curator directory or another outside source.
     public mutating func learnRole(_ role: UserRole, of user: UserID) {
         var ignored = Change()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchBots
 import ChatBotKit
 import ChatBotRuntime
 import ChatEmulator
