@@ -2,6 +2,8 @@ import ChatBotKit
 import ChatBotRuntime
 import ChatBotTesting
 import Foundation
+import GRDB
+import Synchronization
 import Testing
 
 /// Writes a note per message into one state key per chat, and schedules a follow-up.
@@ -83,6 +85,41 @@ struct SQLiteStoreTests {
             #expect(actions.last == .alert(Alert(text: "no answer in c1 (late)", chatID: "c1")))
             let reloaded = try await SQLiteStore(path: path).load()
             #expect(reloaded.timers.isEmpty, "the fired timer's removal was committed")
+        }
+    }
+
+    /// A loaded timer keeps its payload as stored JSON until it fires; a payload a
+    /// damaged store can no longer parse must not stop the timer, nor the others.
+    @Test func loadedTimersFireWithTheirPayloadAndADamagedOneFiresWithout() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            let clock = VirtualClock()
+            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+                engine.submit(message("1", in: "c1", from: "client-1"), receivedAt: clock.now())
+                engine.submit(message("2", in: "c2", from: "client-2"), receivedAt: clock.now())
+                await engine.waitUntilIdle()
+            }
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "UPDATE timer SET payload = ? WHERE name = 'follow-up.c2'", arguments: [Data("{not json".utf8)])
+            }
+            clock.advance(by: .seconds(3_600))
+            let fired = Mutex<[String]>([])
+            struct PayloadReader: Bot {
+                let name = "ledger"
+                let fired: @Sendable (String) -> Void
+
+                func handle(_ event: ChatEvent, in context: BotContext) async throws {}
+
+                func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+                    fired("\(timer.name): \(timer.payload)")
+                }
+            }
+            let reader = PayloadReader { line in fired.withLock { $0.append(line) } }
+            try await withRunningEngine(bots: [reader], store: try SQLiteStore(path: path), clock: clock) { engine in
+                #expect(engine.pendingTimers[TimerKey(bot: "ledger", name: "follow-up.c1")]?.payload == ["after": "1"])
+                await engine.fireDueTimers()
+            }
+            #expect(fired.withLock { $0.sorted() } == [#"follow-up.c1: object(["after": ChatBotKit.JSONValue.string("1")])"#, "follow-up.c2: null"])
         }
     }
 

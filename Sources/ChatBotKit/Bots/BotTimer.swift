@@ -9,13 +9,80 @@ public struct TimerRequest: Hashable, Sendable, Codable {
     /// The chat it belongs to: it fires in that chat's order with its events.
     public var chatID: ChatID?
     /// Whatever the bot wants back when it fires.
-    public var payload: JSONValue
+    public var payload: JSONValue {
+        get { (try? decodedPayload()) ?? .null }
+        set { storedPayload = .value(newValue) }
+    }
+
+    /// A timer loaded from a store keeps its payload as the JSON it was stored as until
+    /// it fires: a desk has a pending timer or two per open chat, and a decoded payload
+    /// (a dictionary of strings) costs several times its JSON in memory and in start-up.
+    private var storedPayload: StoredPayload
+
+    private enum StoredPayload: Sendable {
+        case value(JSONValue)
+        case json(Data)
+    }
 
     public init(name: String, fireAt: Date, chatID: ChatID? = nil, payload: JSONValue = .null) {
         self.name = name
         self.fireAt = fireAt
         self.chatID = chatID
-        self.payload = payload
+        self.storedPayload = .value(payload)
+    }
+
+    /// A timer as a store read it, its payload still the JSON it was stored as.
+    package init(name: String, fireAt: Date, chatID: ChatID?, payloadJSON: Data) {
+        self.name = name
+        self.fireAt = fireAt
+        self.chatID = chatID
+        self.storedPayload = .json(payloadJSON)
+    }
+
+    /// The payload as the JSON it was loaded as, if it has not been decoded or replaced.
+    package var payloadJSON: Data? {
+        guard case .json(let data) = storedPayload else { return nil }
+        return data
+    }
+
+    /// The payload, decoded if it was loaded as JSON; throws if that JSON does not parse.
+    package func decodedPayload() throws -> JSONValue {
+        switch storedPayload {
+        case .value(let value): value
+        case .json(let data): try JSONDecoder().decode(JSONValue.self, from: data)
+        }
+    }
+
+    public static func == (lhs: TimerRequest, rhs: TimerRequest) -> Bool {
+        lhs.name == rhs.name && lhs.fireAt == rhs.fireAt && lhs.chatID == rhs.chatID && lhs.payload == rhs.payload
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(fireAt)
+        hasher.combine(chatID)
+        hasher.combine(payload)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, fireAt, chatID, payload
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name), fireAt: try container.decode(Date.self, forKey: .fireAt),
+            chatID: try container.decodeIfPresent(ChatID.self, forKey: .chatID),
+            payload: try container.decodeIfPresent(JSONValue.self, forKey: .payload) ?? .null
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(fireAt, forKey: .fireAt)
+        try container.encodeIfPresent(chatID, forKey: .chatID)
+        try container.encode(payload, forKey: .payload)
     }
 }
 

@@ -259,8 +259,19 @@ public final class Engine: Sendable {
                 return
             }
             let request = pending.request
+            let payload: JSONValue
+            do {
+                payload = try request.decodedPayload()
+            } catch {
+                // Stored by this runtime from a JSON value, so only a damaged store gets here:
+                // the timer still fires, with what could be read said in the log.
+                logger.error("a timer's stored payload does not parse; it fires without it", metadata: [
+                    "bot.name": "\(key.bot)", "timer.name": "\(key.name)", "error": "\(error)",
+                ])
+                payload = .null
+            }
             let fired = FiredTimer(
-                name: request.name, chatID: request.chatID, payload: request.payload,
+                name: request.name, chatID: request.chatID, payload: payload,
                 dueAt: request.fireAt, firedAt: clock.now(), isLate: isLate
             )
             counters.withLock { $0.timersFired += 1 }

@@ -86,7 +86,7 @@ public final class SQLiteStore: Store {
                 let chat: String? = row["chat_id"]
                 let request = TimerRequest(
                     name: row["name"], fireAt: Date(timeIntervalSince1970: row["fire_at"]),
-                    chatID: chat.map { ChatID($0) }, payload: try self.decoder.decode(JSONValue.self, from: row["payload"] as Data)
+                    chatID: chat.map { ChatID($0) }, payloadJSON: row["payload"]
                 )
                 return StoredTimer(bot: row["bot"], request: request)
             }
@@ -131,7 +131,7 @@ public final class SQLiteStore: Store {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO timer (bot, name, fire_at, chat_id, payload) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [
                     timer.bot, request.name, request.fireAt.timeIntervalSince1970, request.chatID?.rawValue,
-                    try encoder.encode(request.payload),
+                    try request.payloadJSON ?? encoder.encode(request.payload),
                 ])
         }
         for entry in commit.actions {
