@@ -2,8 +2,8 @@ import ChatBotKit
 import Foundation
 import GRDB
 
-/// The world model's tables: a row per chat and per user, in columns, and a row per
-/// kept message.
+/// The world model's tables: a row per chat and per user, in columns, a row per kept
+/// message and a row per read mark.
 ///
 /// An event writes its chat's row and at most a message row or two, never the chat's
 /// whole history (a JSON record per chat used to re-encode up to 100 messages on every
@@ -14,8 +14,10 @@ enum WorldTables {
     static let schema = """
         CREATE TABLE chat (
             id TEXT PRIMARY KEY NOT NULL, client_id TEXT, type TEXT, topic TEXT, status TEXT, curator_id TEXT,
-            opened_at REAL, message_count INTEGER NOT NULL, read_up_to TEXT NOT NULL,
-            last_client_message_at REAL, last_curator_message_at REAL
+            opened_at REAL, message_count INTEGER NOT NULL, last_client_message_at REAL, last_curator_message_at REAL
+        ) WITHOUT ROWID;
+        CREATE TABLE read_mark (
+            chat_id TEXT NOT NULL, reader_id TEXT NOT NULL, sequence INTEGER NOT NULL, PRIMARY KEY (chat_id, reader_id)
         ) WITHOUT ROWID;
         CREATE TABLE message (
             chat_id TEXT NOT NULL, sequence INTEGER NOT NULL, id TEXT NOT NULL, sender_id TEXT NOT NULL,
@@ -29,17 +31,22 @@ enum WorldTables {
 
     // MARK: Writing
 
+    /// Writes a chat's row and its read marks (a mark only ever moves forward, so
+    /// writing each of the chat's few marks again keeps them exact).
     static func write(_ chat: ChatRecord, in db: Database) throws {
-        let readMarks = Dictionary(uniqueKeysWithValues: chat.readUpTo.map { ($0.key.rawValue, $0.value) })
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO chat (id, client_id, type, topic, status, curator_id, opened_at, message_count,
-                read_up_to, last_client_message_at, last_curator_message_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_client_message_at, last_curator_message_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 chat.id.rawValue, chat.clientID?.rawValue, chat.type?.wireValue, chat.topic, chat.status?.wireValue,
-                chat.curatorID?.rawValue, seconds(chat.openedAt), chat.messageCount, try json(readMarks),
+                chat.curatorID?.rawValue, seconds(chat.openedAt), chat.messageCount,
                 seconds(chat.lastClientMessageAt), seconds(chat.lastCuratorMessageAt),
             ])
+        let mark = try db.cachedStatement(sql: "INSERT OR REPLACE INTO read_mark (chat_id, reader_id, sequence) VALUES (?, ?, ?)")
+        for (reader, sequence) in chat.readUpTo {
+            try mark.execute(arguments: [chat.id.rawValue, reader.rawValue, sequence])
+        }
     }
 
     static func write(_ stored: StoredMessage, in db: Database) throws {
@@ -71,8 +78,7 @@ enum WorldTables {
     // MARK: Reading
 
     private static let chatColumns = """
-        id, client_id, type, topic, status, curator_id, opened_at, message_count, read_up_to,
-        last_client_message_at, last_curator_message_at
+        id, client_id, type, topic, status, curator_id, opened_at, message_count, last_client_message_at, last_curator_message_at
         """
     private static let messageColumns = "chat_id, sequence, id, sender_id, sender_role, message_type, created_at, received_at"
 
@@ -82,7 +88,7 @@ enum WorldTables {
         var index: [String: Int] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT \(chatColumns) FROM chat")
         while let row = try rows.next() {
-            let chat = try chat(from: row)
+            let chat = chat(from: row)
             index[chat.id.rawValue] = chats.count
             chats.append(chat)
         }
@@ -90,6 +96,11 @@ enum WorldTables {
         while let row = try messages.next() {
             guard let position = index[row[0]] else { continue }
             chats[position].messages.append(message(from: row))
+        }
+        let marks = try Row.fetchCursor(db, sql: "SELECT chat_id, reader_id, sequence FROM read_mark")
+        while let row = try marks.next() {
+            guard let position = index[row[0]] else { continue }
+            chats[position].readUpTo[UserID(row[1] as String)] = row[2]
         }
         return chats
     }
@@ -99,10 +110,13 @@ enum WorldTables {
         guard let row = try Row.fetchOne(db, sql: "SELECT \(chatColumns) FROM chat WHERE id = ?", arguments: [id.rawValue]) else {
             return nil
         }
-        var chat = try chat(from: row)
+        var chat = chat(from: row)
         chat.messages = try Row.fetchAll(
             db, sql: "SELECT \(messageColumns) FROM message WHERE chat_id = ? ORDER BY sequence", arguments: [id.rawValue]
         ).map(message(from:))
+        for row in try Row.fetchAll(db, sql: "SELECT reader_id, sequence FROM read_mark WHERE chat_id = ?", arguments: [id.rawValue]) {
+            chat.readUpTo[UserID(row[0] as String)] = row[1]
+        }
         return chat
     }
 
@@ -117,7 +131,7 @@ enum WorldTables {
         }
     }
 
-    private static func chat(from row: Row) throws -> ChatRecord {
+    private static func chat(from row: Row) -> ChatRecord {
         var chat = ChatRecord(id: ChatID(row[0] as String))
         chat.clientID = (row[1] as String?).map { UserID($0) }
         chat.type = (row[2] as String?).map(ChatType.init(wireValue:))
@@ -126,10 +140,8 @@ enum WorldTables {
         chat.curatorID = (row[5] as String?).map { UserID($0) }
         chat.openedAt = date(row[6])
         chat.messageCount = row[7]
-        let readMarks = try decoded([String: Int64].self, from: row[8])
-        chat.readUpTo = Dictionary(uniqueKeysWithValues: readMarks.map { (UserID($0.key), $0.value) })
-        chat.lastClientMessageAt = date(row[9])
-        chat.lastCuratorMessageAt = date(row[10])
+        chat.lastClientMessageAt = date(row[8])
+        chat.lastCuratorMessageAt = date(row[9])
         return chat
     }
 
