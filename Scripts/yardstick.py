@@ -114,11 +114,16 @@ class Emulator:
         return int(re.search(r'"frames_sent":(\d+)', post_json(f"{self.base}/emulator/traffic", f'{{"frames": {frames}}}')).group(1))
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process, timeout=10)
+
+
+def stop(process, timeout=30):
+    """SIGTERM, and SIGKILL if it has not exited within `timeout` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def last_words(process):
@@ -187,11 +192,7 @@ def run_runtime(args, frames, emulator, folder, name, bots):
             time.sleep(0.02)
         raise SystemExit(f"{name}: not done within 900 s; its log ends: {last_words(process)}")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def main():

@@ -38,14 +38,26 @@ package final class TimerTable: Sendable {
     /// Stale heap entries always tolerated: a small table is never rebuilt.
     package static let staleAllowance = 1_024
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// Wakes the timer loop when a timer is scheduled or cancelled.
     let changes = ChangeSignal()
 
     package init(_ stored: [StoredTimer] = []) {
+        // In bulk, without a wake-up per timer: a store may hold a hundred thousand.
+        var initial = State()
+        initial.pending.reserveCapacity(stored.count)
+        var entries: [HeapEntry] = []
+        entries.reserveCapacity(stored.count)
         for timer in stored {
-            schedule(TimerKey(bot: timer.bot, name: timer.request.name), timer.request)
+            let key = TimerKey(bot: timer.bot, name: timer.request.name)
+            let generation = initial.nextGeneration
+            initial.nextGeneration += 1
+            // A key given twice keeps its last timer; the first one's entry goes stale.
+            initial.pending[key] = Pending(request: timer.request, generation: generation)
+            entries.append(HeapEntry(fireAt: timer.request.fireAt, key: key, generation: generation))
         }
+        initial.heap = BinaryHeap(entries)
+        state = Mutex(initial)
     }
 
     /// Schedules or replaces a timer; returns its generation.

@@ -54,8 +54,11 @@ public struct WorldModel: Sendable, Hashable {
         self.serviceAccountID = serviceAccountID
         self.closedStatuses = closedStatuses
         self.messageLimit = max(1, messageLimit)
-        self.chats = Dictionary(chats.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        self.users = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        // Built by hand, sized once: a store of 100,000 chats is loaded through here.
+        self.chats = Dictionary(minimumCapacity: chats.count)
+        for chat in chats { self.chats[chat.id] = chat }
+        self.users = Dictionary(minimumCapacity: users.count + roster.count + 1)
+        for user in users { self.users[user.id] = user }
         countOpenChats()
         self.users[serviceAccountID, default: UserRecord(id: serviceAccountID)].role = .serviceAccount
         for curator in roster where curator != serviceAccountID {
@@ -186,8 +189,8 @@ public struct WorldModel: Sendable, Hashable {
     /// derived once here, so a store need not keep them, and a change of the closing
     /// statuses between runs counts every chat by the new ones.
     private mutating func countOpenChats() {
-        for id in users.keys {
-            users[id]?.openChats = []
+        for index in users.values.indices where !users.values[index].openChats.isEmpty {
+            users.values[index].openChats = []
         }
         for chat in chats.values {
             guard let curator = chat.curatorID, !isClosed(chat) else { continue }

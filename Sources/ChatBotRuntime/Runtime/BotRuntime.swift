@@ -257,6 +257,7 @@ public final class BotRuntime: Service, Sendable {
             logger: logger, metricsFactory: metrics.factory,
             onActionsCommitted: { _ in delivery.notify() }
         )
+        returnFreedMemory()
         let server = configuration.server
         let pingInterval = Duration.milliseconds(Int64(server.pingIntervalSeconds * 1_000))
         var onFrame: (@Sendable (String, Date) -> Void)?
