@@ -21,7 +21,8 @@ public struct TimerRequest: Hashable, Sendable, Codable {
 
     private enum StoredPayload: Sendable {
         case value(JSONValue)
-        case json(Data)
+        /// Bytes in an array: one allocation (a `Data` of this size takes two).
+        case json([UInt8])
     }
 
     public init(name: String, fireAt: Date, chatID: ChatID? = nil, payload: JSONValue = .null) {
@@ -36,20 +37,20 @@ public struct TimerRequest: Hashable, Sendable, Codable {
         self.name = name
         self.fireAt = fireAt
         self.chatID = chatID
-        self.storedPayload = .json(payloadJSON)
+        self.storedPayload = .json(Array(payloadJSON))
     }
 
     /// The payload as the JSON it was loaded as, if it has not been decoded or replaced.
     package var payloadJSON: Data? {
-        guard case .json(let data) = storedPayload else { return nil }
-        return data
+        guard case .json(let bytes) = storedPayload else { return nil }
+        return Data(bytes)
     }
 
     /// The payload, decoded if it was loaded as JSON; throws if that JSON does not parse.
     package func decodedPayload() throws -> JSONValue {
         switch storedPayload {
         case .value(let value): value
-        case .json(let data): try JSONDecoder().decode(JSONValue.self, from: data)
+        case .json(let bytes): try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         }
     }
 

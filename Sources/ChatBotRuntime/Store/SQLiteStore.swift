@@ -74,21 +74,25 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Reads everything the engine keeps in memory. Rows are read through cursors, not
+    /// fetched into arrays first: a hundred thousand transient rows interleaved with
+    /// the records kept would leave the heap too fragmented to hand back.
     public func load() async throws -> StoreSnapshot {
         try await pool.read { db in
             var snapshot = StoreSnapshot()
             snapshot.chats = try WorldTables.chats(in: db)
             snapshot.users = try WorldTables.users(in: db)
-            snapshot.botState = try Row.fetchAll(db, sql: "SELECT bot, key, value, version FROM bot_state").map { row in
-                StoredBotState(bot: row["bot"], key: row["key"], data: row["value"], version: row["version"])
+            let states = try Row.fetchCursor(db, sql: "SELECT bot, key, value, version FROM bot_state")
+            while let row = try states.next() {
+                snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: row[2], version: row[3]))
             }
-            snapshot.timers = try Row.fetchAll(db, sql: "SELECT bot, name, fire_at, chat_id, payload FROM timer").map { row in
-                let chat: String? = row["chat_id"]
+            let timers = try Row.fetchCursor(db, sql: "SELECT bot, name, fire_at, chat_id, payload FROM timer")
+            while let row = try timers.next() {
+                let chat: String? = row[3]
                 let request = TimerRequest(
-                    name: row["name"], fireAt: Date(timeIntervalSince1970: row["fire_at"]),
-                    chatID: chat.map { ChatID($0) }, payloadJSON: row["payload"]
+                    name: row[1], fireAt: Date(timeIntervalSince1970: row[2]), chatID: chat.map { ChatID($0) }, payloadJSON: row[4]
                 )
-                return StoredTimer(bot: row["bot"], request: request)
+                snapshot.timers.append(StoredTimer(bot: row[0], request: request))
             }
             return snapshot
         }

@@ -121,14 +121,17 @@ enum WorldTables {
     }
 
     static func users(in db: Database) throws -> [UserRecord] {
-        try Row.fetchAll(db, sql: "SELECT id, role, presence, presence_since, last_assigned_at, topics FROM user").map { row in
+        var users: [UserRecord] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, role, presence, presence_since, last_assigned_at, topics FROM user")
+        while let row = try rows.next() {
             var user = UserRecord(id: UserID(row[0] as String), role: (row[1] as String?).flatMap(UserRole.init(rawValue:)))
             user.presence = (row[2] as String?).map(PresenceStatus.init(wireValue:))
             user.presenceSince = date(row[3])
             user.lastAssignedAt = date(row[4])
             user.topics = try (row[5] as String?).map { Set(try decoded([String].self, from: $0)) }
-            return user
+            users.append(user)
         }
+        return users
     }
 
     private static func chat(from row: Row) -> ChatRecord {
