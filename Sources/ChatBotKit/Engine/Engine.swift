@@ -31,6 +31,7 @@ public final class Engine: Sendable {
     private let timers: TimerTable
     private let lanes = LaneRouter()
     private let committer: CommitCoordinator
+    private let watchdog: HandlerWatchdog
     private let startedAt: Date
     private let counters = Mutex(EngineCounters())
     private let metrics: EngineMetrics
@@ -68,6 +69,7 @@ public final class Engine: Sendable {
         cache = BotStateCache(snapshot.botState)
         timers = TimerTable(snapshot.timers)
         startedAt = clock.now()
+        watchdog = HandlerWatchdog(timeout: configuration.handlerTimeout)
         committer = CommitCoordinator(
             store: store, world: world, cache: cache, timers: timers, maxBatch: configuration.maxCommitBatch,
             onActionsCommitted: onActionsCommitted
@@ -82,6 +84,7 @@ public final class Engine: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.abandoningLanesOnFailure { try await self.committer.run() } }
             group.addTask { try await self.fireTimers() }
+            group.addTask { await self.watchdog.run() }
             for await lane in lanes.ready {
                 group.addTask { try await self.abandoningLanesOnFailure { try await self.drain(lane) } }
             }
@@ -342,18 +345,46 @@ public final class Engine: Sendable {
         _ selected: [BotLineup.Member], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
         metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws -> CommitCoordinator.Outcome {
-        var effects: [(bot: String, effects: BotEffects)] = []
-        for member in selected {
-            if let recorded = await runHandler(of: member, metadata: metadata, body) {
-                effects.append((member.bot.name, recorded))
-            }
-        }
+        let effects = await runHandlers(selected, metadata: metadata, body)
         return try committer.propose(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
     }
 
-    /// One handler run with its timeout; `nil` when it threw or timed out.
+    /// Runs the handlers in order; returns the effects of each that finished in time.
+    ///
+    /// They run one after another in one task per event, not a task (and a timer) per
+    /// handler: the watchdog cancels that task when a handler passes its timeout, and
+    /// the handlers after it go on in a new task, each with its full time.
+    private func runHandlers(
+        _ members: [BotLineup.Member], metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+    ) async -> [(bot: String, effects: BotEffects)] {
+        var effects: [(bot: String, effects: BotEffects)] = []
+        var next = members.startIndex
+        while next < members.endIndex, !Task.isCancelled {
+            let run = HandlerRun()
+            let remaining = members[next...]
+            let task = Task {
+                for member in remaining {
+                    // Cancelled by the watchdog: the rest go on in a new task.
+                    guard !Task.isCancelled else { return }
+                    run.record(member.bot.name, await self.runHandler(of: member, in: run, metadata: metadata, body))
+                }
+            }
+            run.attach { task.cancel() }
+            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            let finished = run.finished
+            // Only cancellation from outside ends a task before its first handler ends.
+            guard !finished.isEmpty else { break }
+            effects += finished.compactMap { bot, recorded in recorded.map { (bot, $0) } }
+            next += finished.count
+        }
+        return effects
+    }
+
+    /// One handler run, watched for its timeout (which cancels `run`'s task); `nil` when
+    /// it threw or timed out.
     private func runHandler(
-        of member: BotLineup.Member, metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+        of member: BotLineup.Member, in run: HandlerRun, metadata: Logger.Metadata,
+        _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> BotEffects? {
         let bot = member.bot
         var botLogger = logger
@@ -364,21 +395,16 @@ public final class Engine: Sendable {
         let botMetrics = member.metrics
         let started = ContinuousClock.now
         defer { botMetrics.handlerDuration.recordSeconds(started.duration(to: .now).timeInterval) }
+        let watch = watchdog.watch { run.cancel() }
         do {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await body(bot, context)
-                    return true
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return false
-                }
-                defer { group.cancelAll() }
-                guard try await group.next() == true else {
-                    throw EngineError.handlerTimedOut(bot: bot.name, after: timeout)
-                }
+            do {
+                try await body(bot, context)
+            } catch {
+                if watch.finish() { throw EngineError.handlerTimedOut(bot: bot.name, after: timeout) }
+                throw error
             }
+            // A handler that swallowed the cancellation and returned is still too late.
+            if watch.finish() { throw EngineError.handlerTimedOut(bot: bot.name, after: timeout) }
             return context.recorded
         } catch {
             counters.withLock { $0.handlerFailures[bot.name, default: 0] += 1 }

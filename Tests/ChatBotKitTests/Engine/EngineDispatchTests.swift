@@ -54,6 +54,27 @@ struct HangingBot: Bot {
     }
 }
 
+/// Awaits before it acts, as a bot calling out would: it must not inherit the
+/// cancellation that timed out a bot before it in the same event.
+struct AwaitingBot: Bot {
+    let name = "awaiting"
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        try await Task.sleep(for: .milliseconds(20))
+        context.send("after a wait", to: event.chatID ?? "none")
+    }
+}
+
+/// Swallows its cancellation and returns, long after its timeout.
+struct StubbornBot: Bot {
+    let name = "stubborn"
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        context.send("too late", to: event.chatID ?? "none")
+        try? await Task.sleep(for: .seconds(3_600))
+    }
+}
+
 @Suite("The engine: order, loop protection, isolation", .timeLimit(.minutes(2)))
 struct EngineDispatchTests {
     @Test func aChatsEventsKeepTheirOrderWhileAnotherChatsSlowHandlerRuns() async throws {
@@ -121,6 +142,19 @@ struct EngineDispatchTests {
             await engine.waitUntilIdle()
             #expect(store.committedActions.map(\.bot) == ["echo"])
             #expect(engine.statistics.handlerFailures == ["hanging": 1])
+        }
+    }
+
+    @Test func theBotsAfterATimedOutOneStillRunAndMayAwait() async throws {
+        let store = InMemoryStore()
+        let configuration = EngineConfiguration(serviceAccountID: "1000", handlerTimeout: .milliseconds(200))
+        try await withEngine([HangingBot(), StubbornBot(), AwaitingBot(), EchoBot()], store: store, configuration: configuration) { engine in
+            engine.submit(Events.message("1", in: "c", from: "client-1"), receivedAt: Date())
+            engine.submit(Events.message("2", in: "d", from: "client-2"), receivedAt: Date())
+            await engine.waitUntilIdle()
+            let sent = store.committedActions.map { "\($0.bot) \($0.action.chatID.map { "\($0)" } ?? "")" }
+            #expect(sent.sorted() == ["awaiting c", "awaiting d", "echo c", "echo d"])
+            #expect(engine.statistics.handlerFailures == ["hanging": 2, "stubborn": 2])
         }
     }
 
