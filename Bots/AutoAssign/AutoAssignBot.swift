@@ -179,6 +179,16 @@ public struct AutoAssignBot: Bot {
         var decisions = try context.state([AssignmentDecision].self, for: key) ?? []
         decisions.append(decision)
         try context.setState(Array(decisions.suffix(Self.decisionsKept)), for: key)
+        // The metadata is built only if the line is logged (the logger's arguments are
+        // autoclosures): listing every curator costs as much as deciding.
+        if decision.picked != nil {
+            context.logger.info("chat assigned", metadata: Self.metadata(of: decision))
+        } else {
+            context.logger.notice("nobody can take the chat; it waits", metadata: Self.metadata(of: decision))
+        }
+    }
+
+    private static func metadata(of decision: AssignmentDecision) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
             "chat.id": "\(decision.chatID)", "assign.trigger": "\(decision.trigger)",
             "assign.candidates": "\(decision.candidates.map { "\($0.curator)" })",
@@ -187,11 +197,10 @@ public struct AutoAssignBot: Bot {
         if let tieBreak = decision.tieBreak { metadata["assign.tie_break"] = "\(tieBreak)" }
         if let picked = decision.picked {
             metadata["curator.id"] = "\(picked)"
-            context.logger.info("chat assigned", metadata: metadata)
         } else {
             metadata["queue.position"] = "\(decision.queuePosition ?? 0)"
-            context.logger.notice("nobody can take the chat; it waits", metadata: metadata)
         }
+        return metadata
     }
 
     /// The shared state and the assignments in flight, as one handler reads and changes
