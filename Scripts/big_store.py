@@ -13,7 +13,9 @@
 3. After --settle seconds of traffic the runtime's resident memory (VmRSS) and its
    peak (VmHWM) are read from /proc.
 
-The same is done on an empty store, for comparison, unless --no-empty.
+The same is done on an empty store, for comparison, unless --no-empty; and the
+runtime's idle memory is read on an empty store with no traffic at all (the emulator at
+rate 0, the runtime connected for --settle seconds).
 """
 import argparse
 import os
@@ -35,9 +37,9 @@ def memory(pid):
     return values["VmRSS"], values["VmHWM"]
 
 
-def run_on(args, store, folder, name):
+def run_on(args, store, folder, name, idle=False):
     emulator = subprocess.Popen(
-        [args.chatbots, "emulator", "--port", str(args.port), "--rate", str(args.rate), "--seed", "1",
+        [args.chatbots, "emulator", "--port", str(args.port), "--rate", "0" if idle else str(args.rate), "--seed", "1",
          "--clients", "2000", "--curators", str(args.curators), "--log-level", "error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     runtime = None
@@ -56,6 +58,12 @@ def run_on(args, store, folder, name):
         started = time.monotonic()
         runtime = subprocess.Popen([args.chatbots, "run", "--config", config], env=environment,
                                    stdout=subprocess.DEVNULL, stderr=log)
+        if idle:
+            wait_until("the runtime's socket", lambda: "chatbots_connected 1" in get(page_url), 60)
+            connected = time.monotonic() - started
+            time.sleep(args.settle)
+            rss, peak = memory(runtime.pid)
+            return {"first_frame": connected, "first_event": None, "rss": rss, "peak": peak, "handled": 0}
         first_frame = first_event = None
         deadline = started + 120
         while first_event is None and time.monotonic() < deadline:
@@ -106,13 +114,16 @@ def main():
         print(f"seeded in {time.monotonic() - started:.1f} s: {size / 2**20:.0f} MiB on disk")
         runs = [("big", store)] + ([] if args.no_empty else [("empty", os.path.join(folder, "empty.sqlite"))])
         results = {name: run_on(args, path, folder, name) for name, path in runs}
+        if not args.no_empty:
+            results["empty, no traffic"] = run_on(args, os.path.join(folder, "idle.sqlite"), folder, "idle", idle=True)
 
     print(f"\n{args.chats} chats, {args.timers} timers; built-in bots; emulator at {args.rate:g} steps/s; "
           f"memory after {args.settle:g} s of traffic")
-    print("| store | start → first frame | start → first event handled | RSS | peak RSS | events handled |")
+    print("| store | start → first frame (idle: connected) | start → first event handled | RSS | peak RSS | events handled |")
     print("|---|---|---|---|---|---|")
     for name, result in results.items():
-        print(f"| {name} | {result['first_frame'] * 1000:.0f} ms | {result['first_event'] * 1000:.0f} ms | "
+        first_event = "" if result["first_event"] is None else f"{result['first_event'] * 1000:.0f} ms"
+        print(f"| {name} | {result['first_frame'] * 1000:.0f} ms | {first_event} | "
               f"{result['rss']:.1f} MiB | {result['peak']:.1f} MiB | {result['handled']:.0f} |")
 
 
