@@ -30,6 +30,9 @@ public final class Engine: Sendable {
     private let cache: BotStateCache
     private let timers: TimerTable
     private let lanes = LaneRouter()
+    private let drains = LaneDrains()
+    /// The drain task the current code runs in, if any: handlers run inline in it.
+    @TaskLocal private static var currentDrain: LaneDrains.Drain?
     private let committer: CommitCoordinator
     private let watchdog: HandlerWatchdog
     private let startedAt: Date
@@ -86,7 +89,7 @@ public final class Engine: Sendable {
             group.addTask { try await self.fireTimers() }
             group.addTask { await self.watchdog.run() }
             for await lane in lanes.ready {
-                group.addTask { try await self.abandoningLanesOnFailure { try await self.drain(lane) } }
+                startDrain(lane)
             }
             // Closed by finish() (or abandoned): let what was queued before the close be
             // handled and committed, then stop the committer and the timers. Cancelled,
@@ -95,7 +98,10 @@ public final class Engine: Sendable {
                 await lanes.waitUntilIdle()
             } onCancel: {
                 lanes.abandon()
+                drains.cancelAll()
             }
+            // As a task group would: return only once no lane is being drained.
+            await drains.waitUntilNone()
             group.cancelAll()
         }
     }
@@ -223,10 +229,25 @@ public final class Engine: Sendable {
 
     // MARK: - Lanes
 
-    private func drain(_ lane: LaneRouter.Lane) async throws {
+    /// Drains a lane in a task of its own. A store failure ends the lanes (the
+    /// committer's own failure ends ``run()`` with it).
+    private func startDrain(_ lane: LaneRouter.Lane) {
+        drains.start { drain in
+            try? await self.abandoningLanesOnFailure {
+                try await Self.$currentDrain.withValue(drain) { try await self.drain(lane, in: drain) }
+            }
+        }
+    }
+
+    private func drain(_ lane: LaneRouter.Lane, in drain: LaneDrains.Drain) async throws {
         while let work = lanes.next(in: lane) {
             defer { lanes.finished() }
             try await handle(work)
+            if drain.hasTimedOut {
+                // This task is cancelled for good: a new one takes the rest of the lane.
+                startDrain(lane)
+                return
+            }
         }
     }
 
@@ -351,26 +372,54 @@ public final class Engine: Sendable {
 
     /// Runs the handlers in order; returns the effects of each that finished in time.
     ///
-    /// They run one after another in one task per event, not a task (and a timer) per
-    /// handler: the watchdog cancels that task when a handler passes its timeout, and
-    /// the handlers after it go on in a new task, each with its full time.
+    /// They run inline in the lane's drain task, with no task or timer of their own:
+    /// the watchdog cancels the drain task when a handler passes its timeout, and the
+    /// handlers after it go on in new tasks (``runInOwnTasks(_:metadata:_:)``).
     private func runHandlers(
         _ members: [BotLineup.Member], metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> [(bot: String, effects: BotEffects)] {
+        guard let drain = Self.currentDrain else {
+            return await runInOwnTasks(members[...], forwardingCancellation: true, metadata: metadata, body)
+        }
+        var effects: [(bot: String, effects: BotEffects)] = []
+        for (offset, member) in members.enumerated() {
+            guard !drain.hasTimedOut else {
+                // The drain task is cancelled for good now: not a reason to cut these short.
+                return effects + (await runInOwnTasks(members[offset...], forwardingCancellation: false, metadata: metadata, body))
+            }
+            if let recorded = await runHandler(of: member, onTimeout: { drain.timeOut() }, metadata: metadata, body) {
+                effects.append((member.bot.name, recorded))
+            }
+        }
+        return effects
+    }
+
+    /// Runs handlers one after another in a task for them, which the watchdog cancels
+    /// when one passes its timeout; the ones after it go on in a new task, each with
+    /// its full time. With `forwardingCancellation`, cancelling the caller cancels
+    /// them; without, each still ends by its timeout at the latest.
+    private func runInOwnTasks(
+        _ members: ArraySlice<BotLineup.Member>, forwardingCancellation: Bool, metadata: Logger.Metadata,
+        _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+    ) async -> [(bot: String, effects: BotEffects)] {
         var effects: [(bot: String, effects: BotEffects)] = []
         var next = members.startIndex
-        while next < members.endIndex, !Task.isCancelled {
+        while next < members.endIndex, !(forwardingCancellation && Task.isCancelled) {
             let run = HandlerRun()
             let remaining = members[next...]
             let task = Task {
                 for member in remaining {
                     // Cancelled by the watchdog: the rest go on in a new task.
                     guard !Task.isCancelled else { return }
-                    run.record(member.bot.name, await self.runHandler(of: member, in: run, metadata: metadata, body))
+                    run.record(member.bot.name, await self.runHandler(of: member, onTimeout: { run.cancel() }, metadata: metadata, body))
                 }
             }
             run.attach { task.cancel() }
-            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            if forwardingCancellation {
+                await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            } else {
+                await task.value
+            }
             let finished = run.finished
             // Only cancellation from outside ends a task before its first handler ends.
             guard !finished.isEmpty else { break }
@@ -380,10 +429,10 @@ public final class Engine: Sendable {
         return effects
     }
 
-    /// One handler run, watched for its timeout (which cancels `run`'s task); `nil` when
-    /// it threw or timed out.
+    /// One handler run, watched for its timeout (`onTimeout` cancels the task it runs
+    /// in); `nil` when it threw or timed out.
     private func runHandler(
-        of member: BotLineup.Member, in run: HandlerRun, metadata: Logger.Metadata,
+        of member: BotLineup.Member, onTimeout: @escaping @Sendable () -> Void, metadata: Logger.Metadata,
         _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> BotEffects? {
         let bot = member.bot
@@ -395,7 +444,7 @@ public final class Engine: Sendable {
         let botMetrics = member.metrics
         let started = ContinuousClock.now
         defer { botMetrics.handlerDuration.recordSeconds(started.duration(to: .now).timeInterval) }
-        let watch = watchdog.watch { run.cancel() }
+        let watch = watchdog.watch(onExpiry: onTimeout)
         do {
             do {
                 try await body(bot, context)
