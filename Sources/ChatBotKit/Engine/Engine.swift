@@ -84,10 +84,13 @@ public final class Engine: Sendable {
     public func run() async throws {
         // However run ends, nobody will drain the lanes after it: release idle waiters.
         defer { lanes.abandon() }
+        // Outside the group: handlers must stay watched until the last drain has ended,
+        // even when a failure has cancelled the group's children.
+        let watching = Task { await watchdog.run() }
+        defer { watching.cancel() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.abandoningLanesOnFailure { try await self.committer.run() } }
             group.addTask { try await self.fireTimers() }
-            group.addTask { await self.watchdog.run() }
             for await lane in lanes.ready {
                 startDrain(lane)
             }
@@ -98,7 +101,7 @@ public final class Engine: Sendable {
                 await lanes.waitUntilIdle()
             } onCancel: {
                 lanes.abandon()
-                drains.cancelAll()
+                drains.stopAll()
             }
             // As a task group would: return only once no lane is being drained.
             await drains.waitUntilNone()
@@ -114,6 +117,8 @@ public final class Engine: Sendable {
         } catch {
             if !(error is CancellationError) {
                 lanes.abandon()
+                // Nothing after a lost write counts: the handlers still running stop too.
+                drains.stopAll()
             }
             throw error
         }
@@ -379,13 +384,17 @@ public final class Engine: Sendable {
         _ members: [BotLineup.Member], metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> [(bot: String, effects: BotEffects)] {
         guard let drain = Self.currentDrain else {
-            return await runInOwnTasks(members[...], forwardingCancellation: true, metadata: metadata, body)
+            return await runInOwnTasks(members[...], forwardingCancellation: true, stopping: { false }, metadata: metadata, body)
         }
         var effects: [(bot: String, effects: BotEffects)] = []
         for (offset, member) in members.enumerated() {
+            // Stopping: the handlers not started yet are not started.
+            guard !drain.isStopped else { return effects }
             guard !drain.hasTimedOut else {
                 // The drain task is cancelled for good now: not a reason to cut these short.
-                return effects + (await runInOwnTasks(members[offset...], forwardingCancellation: false, metadata: metadata, body))
+                return effects + (await runInOwnTasks(
+                    members[offset...], forwardingCancellation: false, stopping: { drain.isStopped }, metadata: metadata, body
+                ))
             }
             if let recorded = await runHandler(of: member, onTimeout: { drain.timeOut() }, metadata: metadata, body) {
                 effects.append((member.bot.name, recorded))
@@ -397,20 +406,21 @@ public final class Engine: Sendable {
     /// Runs handlers one after another in a task for them, which the watchdog cancels
     /// when one passes its timeout; the ones after it go on in a new task, each with
     /// its full time. With `forwardingCancellation`, cancelling the caller cancels
-    /// them; without, each still ends by its timeout at the latest.
+    /// them; without, each still ends by its timeout at the latest, and none starts
+    /// once `stopping` says so.
     private func runInOwnTasks(
-        _ members: ArraySlice<BotLineup.Member>, forwardingCancellation: Bool, metadata: Logger.Metadata,
-        _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+        _ members: ArraySlice<BotLineup.Member>, forwardingCancellation: Bool, stopping: @escaping @Sendable () -> Bool,
+        metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> [(bot: String, effects: BotEffects)] {
         var effects: [(bot: String, effects: BotEffects)] = []
         var next = members.startIndex
-        while next < members.endIndex, !(forwardingCancellation && Task.isCancelled) {
+        while next < members.endIndex, !(forwardingCancellation && Task.isCancelled), !stopping() {
             let run = HandlerRun()
             let remaining = members[next...]
             let task = Task {
                 for member in remaining {
                     // Cancelled by the watchdog: the rest go on in a new task.
-                    guard !Task.isCancelled else { return }
+                    guard !Task.isCancelled, !stopping() else { return }
                     run.record(member.bot.name, await self.runHandler(of: member, onTimeout: { run.cancel() }, metadata: metadata, body))
                 }
             }

@@ -69,11 +69,12 @@ final class HandlerWatchdog: Sendable {
     /// Starts watching a handler that starts now; `onExpiry` runs if it is still running
     /// when its timeout passes. Call ``Watch/finish()`` when it ends.
     func watch(onExpiry: @escaping @Sendable () -> Void) -> Watch {
-        let watch = Watch(deadline: .now + timeout, onExpiry: onExpiry)
-        let wasIdle = state.withLock { state in
+        let (watch, wasIdle) = state.withLock { state in
             state.dropFinished()
+            // The deadline is taken under the lock, so the queue stays in deadline order.
+            let watch = Watch(deadline: .now + timeout, onExpiry: onExpiry)
             defer { state.watches.append(watch) }
-            return state.head == state.watches.count
+            return (watch, state.head == state.watches.count)
         }
         if wasIdle { added.notify() }
         return watch

@@ -13,6 +13,7 @@ final class LaneDrains: Sendable {
         private struct State {
             var task: Task<Void, Never>?
             var timedOut = false
+            var stopped = false
         }
 
         private let state = Mutex(State())
@@ -20,7 +21,7 @@ final class LaneDrains: Sendable {
         fileprivate func attach(_ task: Task<Void, Never>) {
             let cancelNow = state.withLock { state -> Bool in
                 state.task = task
-                return state.timedOut
+                return state.timedOut || state.stopped
             }
             if cancelNow { task.cancel() }
         }
@@ -28,20 +29,35 @@ final class LaneDrains: Sendable {
         /// A handler in this drain passed its timeout: cancels the task (sticky: the
         /// drain hands its lane to a new task once its current work is done).
         func timeOut() {
-            let task = state.withLock { state -> Task<Void, Never>? in
-                state.timedOut = true
-                return state.task
-            }
-            task?.cancel()
+            cancelTask { $0.timedOut = true }
         }
 
         var hasTimedOut: Bool {
             state.withLock { $0.timedOut }
         }
+
+        /// The engine stops without finishing its work: cancels the task, and no more
+        /// handlers start in this drain.
+        fileprivate func stop() {
+            cancelTask { $0.stopped = true }
+        }
+
+        /// Notes why, then cancels the task (at once, or when it is attached).
+        private func cancelTask(noting reason: (inout State) -> Void) {
+            let task = state.withLock { state -> Task<Void, Never>? in
+                reason(&state)
+                return state.task
+            }
+            task?.cancel()
+        }
+
+        var isStopped: Bool {
+            state.withLock { $0.stopped }
+        }
     }
 
     private struct State {
-        var running: [ObjectIdentifier: Task<Void, Never>] = [:]
+        var running: [ObjectIdentifier: Drain] = [:]
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -52,15 +68,14 @@ final class LaneDrains: Sendable {
         let drain = Drain()
         let id = ObjectIdentifier(drain)
         // Registered before it starts: a drain that ends at once must find itself here.
-        state.withLock { state in
-            state.running[id] = Task {
+        let task = state.withLock { state in
+            state.running[id] = drain
+            return Task {
                 await body(drain)
                 self.ended(id)
             }
         }
-        if let task = state.withLock({ $0.running[id] }) {
-            drain.attach(task)
-        }
+        drain.attach(task)
     }
 
     private func ended(_ id: ObjectIdentifier) {
@@ -73,9 +88,10 @@ final class LaneDrains: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    /// Cancels every drain task (the engine stops without finishing its work).
-    func cancelAll() {
-        state.withLock { Array($0.running.values) }.forEach { $0.cancel() }
+    /// Stops every drain (the engine stops without finishing its work): their tasks are
+    /// cancelled and start no more handlers.
+    func stopAll() {
+        state.withLock { Array($0.running.values) }.forEach { $0.stop() }
     }
 
     /// Returns once no drain task is running.

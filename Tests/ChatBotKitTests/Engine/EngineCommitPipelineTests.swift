@@ -85,13 +85,41 @@ struct EngineCommitPipelineTests {
         }
         try await eventuallyTrue { engine.state(of: "counter")["chats"] == Data("20".utf8) }
         store.open(failing: DiskFull())
-        let outcome = await running.result
-        guard case .failure(let error) = outcome else {
-            Issue.record("the engine went on past a failed write")
-            return
-        }
-        #expect(error is DiskFull, "\(error)")
+        await expectFailedWithDiskFull(running)
         #expect(store.inner.outbox.isEmpty, "decisions on a lost write are never delivered")
         #expect(store.inner.state(bot: "counter", key: "chats") == nil)
+    }
+
+    /// A handler still awaiting something when the store fails is stopped, so the engine
+    /// ends with the failure instead of waiting on it (its timeout here is an hour).
+    @Test func aFailedWriteStopsTheHandlersStillRunning() async throws {
+        struct SlowInOneChat: Bot {
+            let name = "slow"
+            let started: Gate
+
+            func handle(_ event: ChatEvent, in context: BotContext) async throws {
+                guard event.chatID == "slow" else { return }
+                started.open()
+                try await Task.sleep(for: .seconds(3_600))
+            }
+        }
+        let store = GatedStore()
+        let started = Gate()
+        let configuration = EngineConfiguration(serviceAccountID: "1000", handlerTimeout: .seconds(3_600))
+        let engine = try await Engine(bots: [SlowInOneChat(started: started)], store: store, configuration: configuration, logger: quietLogger)
+        let running = Task { try await engine.run() }
+        engine.submit(Events.message("1", in: "slow", from: "client-1"), receivedAt: Date())
+        await started.wait()
+        engine.submit(Events.message("2", in: "fast", from: "client-2"), receivedAt: Date())
+        store.open(failing: DiskFull())
+        await expectFailedWithDiskFull(running)
+    }
+
+    private func expectFailedWithDiskFull(_ running: Task<Void, any Error>, sourceLocation: SourceLocation = #_sourceLocation) async {
+        guard case .failure(let error) = await running.result else {
+            Issue.record("the engine went on past a failed write", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(error is DiskFull, "\(error)", sourceLocation: sourceLocation)
     }
 }
