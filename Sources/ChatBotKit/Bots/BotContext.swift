@@ -102,9 +102,11 @@ public final class BotContext: Sendable {
 
     /// The bot's value for `key`, including what this handler wrote; `nil` if none.
     ///
-    /// The engine keeps the value as last decoded or written, so reading a key no one
-    /// changed since costs a lookup, not a decode. Throws if the stored value does not
-    /// decode as `T`.
+    /// The engine keeps a value as last decoded from its stored bytes, so reading a key
+    /// no one changed since costs a lookup, not a decode. (The value a handler reads is
+    /// always what the stored bytes decode to; a state type's `Codable` should round-trip
+    /// and the type be a value, as every `Sendable` struct is.) Throws if the stored value
+    /// does not decode as `T`.
     public func state<T: Decodable & Sendable>(_ type: T.Type, for key: String) throws -> T? {
         let read = stateRead(for: key)
         guard let data = read.data else { return nil }
@@ -121,26 +123,19 @@ public final class BotContext: Sendable {
     /// Writes the bot's value for `key`; committed with the handler's other effects.
     public func setState<T: Encodable>(_ value: T, for key: String) throws {
         let data = try JSONEncoder().encode(value)
-        effects.withLock { $0.stateWrites[key] = StateWrite(data: data, value: nil) }
-    }
-
-    /// Writes the bot's value for `key`; committed with the handler's other effects.
-    /// The value itself is kept beside its encoding, for the next reader.
-    public func setState<T: Encodable & Sendable>(_ value: T, for key: String) throws {
-        let data = try JSONEncoder().encode(value)
-        effects.withLock { $0.stateWrites[key] = StateWrite(data: data, value: value) }
+        effects.withLock { $0.stateWrites[key] = .some(data) }
     }
 
     /// Removes the bot's value for `key`.
     public func removeState(for key: String) {
-        effects.withLock { $0.stateWrites[key] = .removal }
+        effects.withLock { $0.stateWrites[key] = .some(nil) }
     }
 
     /// A key's bytes and decoded value as this handler sees them: its own write if it
-    /// made one (no version), else the engine's, whose version is noted as read.
+    /// made one (to decode; no version), else the engine's, whose version is noted as read.
     private func stateRead(for key: String) -> (data: Data?, decoded: (any Sendable)?, version: Int64?) {
         if let written = effects.withLock({ $0.stateWrites[key] }) {
-            return (written.data, written.value, nil)
+            return (written, nil, nil)
         }
         let (data, version, decoded) = cache.read(BotStateCache.Key(bot: botName, key: key))
         effects.withLock { effects in

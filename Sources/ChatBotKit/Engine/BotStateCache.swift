@@ -5,10 +5,10 @@ import Synchronization
 /// runs (the store persists it). Versions let concurrent handlers of different chats
 /// share keys safely: a handler whose read was overtaken by another commit runs again.
 ///
-/// Beside each value's bytes the cache keeps the value as last decoded (or written) as a
-/// Swift value, so a handler reading a key nobody changed since skips JSON decoding: a
-/// bot that reads the same few keys on every event (a queue, a value per curator) would
-/// otherwise spend most of its time in the decoder.
+/// Beside each value's bytes the cache keeps the value as last decoded from them, so a
+/// handler reading a key nobody changed since skips JSON decoding: a bot that reads the
+/// same few keys on every event (a queue, a value per curator) would otherwise spend
+/// most of its time in the decoder.
 final class BotStateCache: Sendable {
     struct Key: Hashable, Sendable {
         let bot: String
@@ -21,7 +21,7 @@ final class BotStateCache: Sendable {
         let data: Data?
         let version: Int64
         /// `data` decoded, for the next reader asking for the same type.
-        var decoded: (any Sendable)?
+        var decoded: (any Sendable)? = nil
     }
 
     private let entries: Mutex<[Key: Entry]>
@@ -56,12 +56,12 @@ final class BotStateCache: Sendable {
         entries.withLock { $0[key]?.version ?? 0 }
     }
 
-    /// Writes (or, with `nil`, removes) a key, with the value it encodes when the
-    /// writer had one; returns the new version.
-    func write(_ key: Key, data: Data?, decoded: (any Sendable)? = nil) -> Int64 {
+    /// Writes (or, with `nil`, removes) a key; returns the new version. The next reader
+    /// decodes the bytes: what it reads is what a restarted engine would.
+    func write(_ key: Key, data: Data?) -> Int64 {
         entries.withLock { entries in
             let version = (entries[key]?.version ?? 0) + 1
-            entries[key] = Entry(data: data, version: version, decoded: data == nil ? nil : decoded)
+            entries[key] = Entry(data: data, version: version)
             return version
         }
     }

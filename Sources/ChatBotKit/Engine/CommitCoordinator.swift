@@ -162,9 +162,9 @@ final class CommitCoordinator: Sendable {
             commit.timersRemoved.append(fired.key)
         }
         for (bot, effects) in proposal.effects {
-            for (key, write) in effects.stateWrites {
-                let version = cache.write(.init(bot: bot, key: key), data: write.data, decoded: write.value)
-                commit.stateWrites.append(StoredBotState(bot: bot, key: key, data: write.data, version: version))
+            for (key, data) in effects.stateWrites {
+                let version = cache.write(.init(bot: bot, key: key), data: data)
+                commit.stateWrites.append(StoredBotState(bot: bot, key: key, data: data, version: version))
             }
             for (name, request) in effects.timers {
                 let key = TimerKey(bot: bot, name: name)

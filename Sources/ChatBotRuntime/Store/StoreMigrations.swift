@@ -39,22 +39,65 @@ enum StoreMigrations {
                 """)
         }
         migrator.registerMigration("v2: chats and users in columns, messages in rows") { db in
-            // A JSON record per chat made every event rewrite the chat's kept messages;
-            // the world's tables (WorldTables) write a row per message instead.
+            // A JSON record per chat made every event rewrite the chat's kept messages.
+            // Frozen as written: later changes to the tables come as new migrations, so
+            // this one neither reads nor writes through the live `WorldTables` code.
             try db.execute(sql: "ALTER TABLE chat RENAME TO chat_v1; ALTER TABLE user RENAME TO user_v1;")
-            try db.execute(sql: WorldTables.schema)
+            try db.execute(sql: """
+                CREATE TABLE chat (
+                    id TEXT PRIMARY KEY NOT NULL, client_id TEXT, type TEXT, topic TEXT, status TEXT, curator_id TEXT,
+                    opened_at REAL, message_count INTEGER NOT NULL, last_client_message_at REAL, last_curator_message_at REAL
+                ) WITHOUT ROWID;
+                CREATE TABLE read_mark (
+                    chat_id TEXT NOT NULL, reader_id TEXT NOT NULL, sequence INTEGER NOT NULL, PRIMARY KEY (chat_id, reader_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE message (
+                    chat_id TEXT NOT NULL, sequence INTEGER NOT NULL, id TEXT NOT NULL, sender_id TEXT NOT NULL,
+                    sender_role TEXT, message_type TEXT NOT NULL, created_at REAL, received_at REAL NOT NULL,
+                    PRIMARY KEY (chat_id, sequence)
+                ) WITHOUT ROWID;
+                CREATE TABLE user (
+                    id TEXT PRIMARY KEY NOT NULL, role TEXT, presence TEXT, presence_since REAL, last_assigned_at REAL, topics TEXT
+                ) WITHOUT ROWID;
+                """)
             let decoder = JSONDecoder()
+            let seconds = { (date: Date?) in date?.timeIntervalSinceReferenceDate }
             let chats = try Row.fetchCursor(db, sql: "SELECT record FROM chat_v1")
             while let row = try chats.next() {
                 let chat = try decoder.decode(ChatRecord.self, from: row[0] as Data)
-                try WorldTables.write(chat, in: db)
+                try db.execute(sql: """
+                    INSERT INTO chat (id, client_id, type, topic, status, curator_id, opened_at, message_count,
+                        last_client_message_at, last_curator_message_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        chat.id.rawValue, chat.clientID?.rawValue, chat.type?.wireValue, chat.topic, chat.status?.wireValue,
+                        chat.curatorID?.rawValue, seconds(chat.openedAt), chat.messageCount,
+                        seconds(chat.lastClientMessageAt), seconds(chat.lastCuratorMessageAt),
+                    ])
+                for (reader, sequence) in chat.readUpTo {
+                    try db.execute(sql: "INSERT INTO read_mark (chat_id, reader_id, sequence) VALUES (?, ?, ?)",
+                                   arguments: [chat.id.rawValue, reader.rawValue, sequence])
+                }
                 for message in chat.messages {
-                    try WorldTables.write(StoredMessage(chatID: chat.id, message: message), in: db)
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO message (chat_id, sequence, id, sender_id, sender_role, message_type, created_at, received_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [
+                            chat.id.rawValue, message.sequence, message.id.rawValue, message.senderID.rawValue,
+                            message.senderRole?.rawValue, message.messageType.wireValue, seconds(message.createdAt),
+                            seconds(message.receivedAt),
+                        ])
                 }
             }
             let users = try Row.fetchCursor(db, sql: "SELECT record FROM user_v1")
             while let row = try users.next() {
-                try WorldTables.write(try decoder.decode(UserRecord.self, from: row[0] as Data), in: db)
+                let user = try decoder.decode(UserRecord.self, from: row[0] as Data)
+                let topics = try user.topics.map { String(decoding: try JSONEncoder().encode($0.sorted()), as: UTF8.self) }
+                try db.execute(sql: """
+                    INSERT INTO user (id, role, presence, presence_since, last_assigned_at, topics) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        user.id.rawValue, user.role?.rawValue, user.presence?.wireValue, seconds(user.presenceSince),
+                        seconds(user.lastAssignedAt), topics,
+                    ])
             }
             try db.execute(sql: "DROP TABLE chat_v1; DROP TABLE user_v1;")
         }

@@ -9,26 +9,9 @@ import GRDB
 /// whole history (a JSON record per chat used to re-encode up to 100 messages on every
 /// event). Times are seconds since Foundation's reference date, so they read back to
 /// the same `Date` exactly. A curator's open chats are not stored: the world model
-/// derives them from the chats when it starts.
+/// derives them from the chats when it starts. The tables themselves are made by the
+/// store's migrations (`v2`).
 enum WorldTables {
-    static let schema = """
-        CREATE TABLE chat (
-            id TEXT PRIMARY KEY NOT NULL, client_id TEXT, type TEXT, topic TEXT, status TEXT, curator_id TEXT,
-            opened_at REAL, message_count INTEGER NOT NULL, last_client_message_at REAL, last_curator_message_at REAL
-        ) WITHOUT ROWID;
-        CREATE TABLE read_mark (
-            chat_id TEXT NOT NULL, reader_id TEXT NOT NULL, sequence INTEGER NOT NULL, PRIMARY KEY (chat_id, reader_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE message (
-            chat_id TEXT NOT NULL, sequence INTEGER NOT NULL, id TEXT NOT NULL, sender_id TEXT NOT NULL,
-            sender_role TEXT, message_type TEXT NOT NULL, created_at REAL, received_at REAL NOT NULL,
-            PRIMARY KEY (chat_id, sequence)
-        ) WITHOUT ROWID;
-        CREATE TABLE user (
-            id TEXT PRIMARY KEY NOT NULL, role TEXT, presence TEXT, presence_since REAL, last_assigned_at REAL, topics TEXT
-        ) WITHOUT ROWID;
-        """
-
     // MARK: Writing
 
     /// Writes a chat's row and its read marks (a mark only ever moves forward, so
