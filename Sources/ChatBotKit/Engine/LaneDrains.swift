@@ -68,14 +68,11 @@ final class LaneDrains: Sendable {
         let drain = Drain()
         let id = ObjectIdentifier(drain)
         // Registered before it starts: a drain that ends at once must find itself here.
-        let task = state.withLock { state in
-            state.running[id] = drain
-            return Task {
-                await body(drain)
-                self.ended(id)
-            }
-        }
-        drain.attach(task)
+        state.withLock { $0.running[id] = drain }
+        drain.attach(Task {
+            await body(drain)
+            self.ended(id)
+        })
     }
 
     private func ended(_ id: ObjectIdentifier) {
