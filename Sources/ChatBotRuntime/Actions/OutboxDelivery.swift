@@ -117,11 +117,17 @@ public final class OutboxDelivery: Sendable {
         wake.notify()
     }
 
-    /// Delivers until cancelled, or until ``stop()``.
+    /// Delivers until cancelled, or until ``stop()``. Being cancelled is a stop, not a
+    /// failure: whatever it was waiting on (the store's read, say), it returns.
     public func run() async throws {
         while !Task.isCancelled, !isStopping {
             let token = wake.token
-            let attempted = try await deliver(stopsWhenAsked: true, deadline: nil)
+            let attempted: Int
+            do {
+                attempted = try await deliver(stopsWhenAsked: true, deadline: nil)
+            } catch is CancellationError where Task.isCancelled {
+                return
+            }
             if attempted > 0 { continue }
             let poll = configuration.pollInterval
             await withTaskGroup(of: Void.self) { group in
