@@ -31,8 +31,6 @@ public final class Engine: Sendable {
     private let timers: TimerTable
     private let lanes = LaneRouter()
     private let drains = LaneDrains()
-    /// The drain task the current code runs in, if any: handlers run inline in it.
-    @TaskLocal private static var currentDrain: LaneDrains.Drain?
     private let committer: CommitCoordinator
     private let watchdog: HandlerWatchdog
     private let startedAt: Date
@@ -239,7 +237,7 @@ public final class Engine: Sendable {
     private func startDrain(_ lane: LaneRouter.Lane) {
         drains.start { drain in
             try? await self.abandoningLanesOnFailure {
-                try await Self.$currentDrain.withValue(drain) { try await self.drain(lane, in: drain) }
+                try await self.drain(lane, in: drain)
             }
         }
     }
@@ -247,7 +245,7 @@ public final class Engine: Sendable {
     private func drain(_ lane: LaneRouter.Lane, in drain: LaneDrains.Drain) async throws {
         while let work = lanes.next(in: lane) {
             defer { lanes.finished() }
-            try await handle(work)
+            try await handle(work, in: drain)
             if drain.hasTimedOut {
                 // This task is cancelled for good: a new one takes the rest of the lane.
                 startDrain(lane)
@@ -256,7 +254,8 @@ public final class Engine: Sendable {
         }
     }
 
-    private func handle(_ work: LaneRouter.Work) async throws {
+    /// Handles one unit of a lane's work, its handlers inline in `drain`'s task.
+    private func handle(_ work: LaneRouter.Work, in drain: LaneDrains.Drain) async throws {
         switch work {
         case .event(let event, let receivedAt):
             var change = world.apply(event, at: receivedAt)
@@ -274,7 +273,9 @@ public final class Engine: Sendable {
                 try await commit(change: change, effects: [], firedTimer: nil)
             } else {
                 let lineup = lineup.withLock { $0 }
-                try await runBots(lineup.members, gates: lineup.gatesInLockOrder, change: change, firedTimer: nil, describe: eventMetadata(event)) { bot, context in
+                try await runBots(
+                    lineup.members, gates: lineup.gatesInLockOrder, in: drain, change: change, firedTimer: nil, describe: eventMetadata(event)
+                ) { bot, context in
                     try await bot.handle(event, in: context)
                 }
             }
@@ -306,7 +307,7 @@ public final class Engine: Sendable {
             counters.withLock { $0.timersFired += 1 }
             var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
             metadata["chat.id"] = request.chatID.map { "\($0)" }
-            try await runBots([member], gates: [member.gate], change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
+            try await runBots([member], gates: [member.gate], in: drain, change: .init(), firedTimer: (key, pending.generation), describe: metadata) { bot, context in
                 try await bot.timerFired(fired, in: context)
             }
         }
@@ -333,11 +334,11 @@ public final class Engine: Sendable {
     /// match, even while a reload installs another lineup. `gates` are the selected
     /// bots' gates in the lineup's lock order.
     private func runBots(
-        _ selected: [BotLineup.Member], gates selectedGates: [BotGate], change: WorldModel.Change,
+        _ selected: [BotLineup.Member], gates selectedGates: [BotGate], in drain: LaneDrains.Drain, change: WorldModel.Change,
         firedTimer: (key: TimerKey, generation: Int64)?, describe metadata: Logger.Metadata,
         _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws {
-        let propose = { try await self.runAndPropose(selected, change: change, firedTimer: firedTimer, metadata: metadata, body) }
+        let propose = { try await self.runAndPropose(selected, in: drain, change: change, firedTimer: firedTimer, metadata: metadata, body) }
         switch try await holding(selectedGates, exclusively: false, propose) {
         case .accepted(let sequence):
             try await committer.waitUntilDurable(sequence)
@@ -368,10 +369,10 @@ public final class Engine: Sendable {
     }
 
     private func runAndPropose(
-        _ selected: [BotLineup.Member], change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
+        _ selected: [BotLineup.Member], in drain: LaneDrains.Drain, change: WorldModel.Change, firedTimer: (key: TimerKey, generation: Int64)?,
         metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async throws -> CommitCoordinator.Outcome {
-        let effects = await runHandlers(selected, metadata: metadata, body)
+        let effects = await runHandlers(selected, in: drain, metadata: metadata, body)
         return try committer.propose(.init(world: change, effects: effects, firedTimer: firedTimer, now: clock.now()))
     }
 
@@ -379,22 +380,17 @@ public final class Engine: Sendable {
     ///
     /// They run inline in the lane's drain task, with no task or timer of their own:
     /// the watchdog cancels the drain task when a handler passes its timeout, and the
-    /// handlers after it go on in new tasks (``runInOwnTasks(_:metadata:_:)``).
+    /// handlers after it go on in new tasks (``runInOwnTasks(_:stopping:metadata:_:)``).
     private func runHandlers(
-        _ members: [BotLineup.Member], metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
+        _ members: [BotLineup.Member], in drain: LaneDrains.Drain, metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> [(bot: String, effects: BotEffects)] {
-        guard let drain = Self.currentDrain else {
-            return await runInOwnTasks(members[...], forwardingCancellation: true, stopping: { false }, metadata: metadata, body)
-        }
         var effects: [(bot: String, effects: BotEffects)] = []
         for (offset, member) in members.enumerated() {
             // Stopping: the handlers not started yet are not started.
             guard !drain.isStopped else { return effects }
             guard !drain.hasTimedOut else {
                 // The drain task is cancelled for good now: not a reason to cut these short.
-                return effects + (await runInOwnTasks(
-                    members[offset...], forwardingCancellation: false, stopping: { drain.isStopped }, metadata: metadata, body
-                ))
+                return effects + (await runInOwnTasks(members[offset...], stopping: { drain.isStopped }, metadata: metadata, body))
             }
             if let recorded = await runHandler(of: member, onTimeout: { drain.timeOut() }, metadata: metadata, body) {
                 effects.append((member.bot.name, recorded))
@@ -405,16 +401,16 @@ public final class Engine: Sendable {
 
     /// Runs handlers one after another in a task for them, which the watchdog cancels
     /// when one passes its timeout; the ones after it go on in a new task, each with
-    /// its full time. With `forwardingCancellation`, cancelling the caller cancels
-    /// them; without, each still ends by its timeout at the latest, and none starts
-    /// once `stopping` says so.
+    /// its full time. The caller's task is cancelled for good (its drain timed out), so
+    /// its cancellation is not passed on: each handler still ends by its timeout at the
+    /// latest, and none starts once `stopping` says so.
     private func runInOwnTasks(
-        _ members: ArraySlice<BotLineup.Member>, forwardingCancellation: Bool, stopping: @escaping @Sendable () -> Bool,
+        _ members: ArraySlice<BotLineup.Member>, stopping: @escaping @Sendable () -> Bool,
         metadata: Logger.Metadata, _ body: @escaping @Sendable (any Bot, BotContext) async throws -> Void
     ) async -> [(bot: String, effects: BotEffects)] {
         var effects: [(bot: String, effects: BotEffects)] = []
         var next = members.startIndex
-        while next < members.endIndex, !(forwardingCancellation && Task.isCancelled), !stopping() {
+        while next < members.endIndex, !stopping() {
             let run = HandlerRun()
             let remaining = members[next...]
             let task = Task {
@@ -425,13 +421,9 @@ public final class Engine: Sendable {
                 }
             }
             run.attach { task.cancel() }
-            if forwardingCancellation {
-                await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
-            } else {
-                await task.value
-            }
+            await task.value
             let finished = run.finished
-            // Only cancellation from outside ends a task before its first handler ends.
+            // Only a stop ends a task before its first handler ends.
             guard !finished.isEmpty else { break }
             effects += finished.compactMap { bot, recorded in recorded.map { (bot, $0) } }
             next += finished.count
