@@ -54,7 +54,10 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// Runs the demo, telling its story on `console`; returns what happened.
-    func runDemo(console: DemoConsole) async throws -> DemoSummary {
+    ///
+    /// - Parameter until: Ends the demo when it returns, as `--duration` does (whichever
+    ///   comes first); a test waits there for what it wants to see.
+    func runDemo(console: DemoConsole, until: (@Sendable () async -> Void)? = nil) async throws -> DemoSummary {
         let logger = Logger(label: "chatbots.demo") { _ in console.handler() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -89,7 +92,7 @@ struct DemoCommand: AsyncParsableCommand {
                 services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "chatbots.demo.lifecycle") { _ in SwiftLogNoOpLogHandler() }
             ))
             let started = ContinuousClock.now
-            enum Ended { case runtime, timer }
+            enum Ended { case runtime, timer }   // `timer`: --duration or `until`
             try await withThrowingTaskGroup(of: Ended.self) { tasks in
                 tasks.addTask {
                     try await group.run()
@@ -98,6 +101,13 @@ struct DemoCommand: AsyncParsableCommand {
                 if let duration = duration.flatMap(ConfigDuration.init(parsing:)) {
                     tasks.addTask {
                         try await Task.sleep(for: duration.duration)
+                        await group.triggerGracefulShutdown()
+                        return .timer
+                    }
+                }
+                if let until {
+                    tasks.addTask {
+                        await until()
                         await group.triggerGracefulShutdown()
                         return .timer
                     }

@@ -147,7 +147,9 @@ struct EngineDispatchTests {
 
     @Test func theBotsAfterATimedOutOneStillRunAndMayAwait() async throws {
         let store = InMemoryStore()
-        let configuration = EngineConfiguration(serviceAccountID: "1000", handlerTimeout: .milliseconds(200))
+        // The awaiting bot must finish its short wait well within the timeout even on a
+        // loaded machine (CI once took over 200 ms to wake it), so the timeout is long.
+        let configuration = EngineConfiguration(serviceAccountID: "1000", handlerTimeout: .seconds(2))
         try await withEngine([HangingBot(), StubbornBot(), AwaitingBot(), EchoBot()], store: store, configuration: configuration) { engine in
             engine.submit(Events.message("1", in: "c", from: "client-1"), receivedAt: Date())
             engine.submit(Events.message("2", in: "d", from: "client-2"), receivedAt: Date())
