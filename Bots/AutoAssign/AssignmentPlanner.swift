@@ -33,7 +33,7 @@ struct AssignmentPlanner {
         }
         var decision = AssignmentDecision(
             chatID: request.chat.id, decidedAt: now, trigger: request.trigger, strategy: settings.strategy.rawValue,
-            candidates: candidates, excluded: excluded, tieBreak: nil, picked: nil, queuePosition: nil
+            candidates: candidates, excluded: AssignmentDecision.groupedByReason(excluded), tieBreak: nil, picked: nil, queuePosition: nil
         )
         guard !candidates.isEmpty else { return decision }
         var strategy = settings.strategy
