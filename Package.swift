@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "ChatBotsCommandTests",
             dependencies: [
-                "chatbots", "AutoAssign", "ChatBotKit", "ChatBotRuntime", "ChatBotTesting", "ChatEmulator",
+                "chatbots", "AutoAssign", "ChatBotKit", "ChatBotRuntime", "ChatBotTesting", "ChatEmulator", "SLAAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -5,7 +5,9 @@
     python3 Scripts/big_store.py --chatbots .build-release/release/chatbots --chats 100000 --timers 100000
 
 1. `chatbots seed` writes a new store: CHATS chats (two messages and a curator each)
-   and TIMERS SLA timers pending, due in one to two hours.
+   and TIMERS SLA timers pending, due in one to two hours; with --bot-state, each chat
+   also has the state the built-in bots keep for it (an assignment decision over every
+   curator, the SLA clocks of its two messages).
 2. A `chatbots emulator` starts generating traffic (--rate steps a second), and
    `chatbots run` starts with the three built-in bots on that store. The clock runs from
    starting the process until its `/metrics` (polled every 5 ms) counts an event
@@ -103,13 +105,16 @@ def main():
     parser.add_argument("--settle", type=float, default=5, help="seconds of traffic before reading memory")
     parser.add_argument("--port", type=int, default=18140, help="the emulator's port; the runtime's /metrics takes the next")
     parser.add_argument("--no-empty", action="store_true", help="skip the run on an empty store")
+    parser.add_argument("--bot-state", action="store_true",
+                        help="seed each chat with the state the built-in bots keep for it (chatbots seed --bot-state)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="chatbots-big-store-") as folder:
         store = os.path.join(folder, "big.sqlite")
         started = time.monotonic()
         subprocess.run([args.chatbots, "seed", "--store", store, "--chats", str(args.chats),
-                        "--timers", str(args.timers), "--curators", str(args.curators)], check=True)
+                        "--timers", str(args.timers), "--curators", str(args.curators)]
+                       + (["--bot-state"] if args.bot_state else []), check=True)
         size = sum(os.path.getsize(store + suffix) for suffix in ("", "-wal") if os.path.exists(store + suffix))
         print(f"seeded in {time.monotonic() - started:.1f} s: {size / 2**20:.0f} MiB on disk")
         runs = [("big", store)] + ([] if args.no_empty else [("empty", os.path.join(folder, "empty.sqlite"))])
@@ -117,7 +122,7 @@ def main():
         if not args.no_empty:
             results["empty, no traffic"] = run_on(args, os.path.join(folder, "idle.sqlite"), folder, "idle", idle=True)
 
-    print(f"\n{args.chats} chats, {args.timers} timers; built-in bots; emulator at {args.rate:g} steps/s; "
+    print(f"\n{args.chats} chats, {args.timers} timers{', bot state' if args.bot_state else ''}; built-in bots; emulator at {args.rate:g} steps/s; "
           f"memory after {args.settle:g} s of traffic")
     print("| store | start → first frame (idle: connected) | start → first event handled | RSS | peak RSS | events handled |")
     print("|---|---|---|---|---|---|")

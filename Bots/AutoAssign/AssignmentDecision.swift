@@ -47,6 +47,21 @@ public struct AssignmentDecision: Sendable, Hashable, Codable {
     /// The chat's place in the queue (1 = next), when it waits.
     public var queuePosition: Int?
 
+    public init(
+        chatID: ChatID, decidedAt: Date, trigger: String, strategy: String, candidates: [Candidate], excluded: [Exclusion],
+        tieBreak: String? = nil, picked: UserID? = nil, queuePosition: Int? = nil
+    ) {
+        self.chatID = chatID
+        self.decidedAt = decidedAt
+        self.trigger = trigger
+        self.strategy = strategy
+        self.candidates = candidates
+        self.excluded = excluded
+        self.tieBreak = tieBreak
+        self.picked = picked
+        self.queuePosition = queuePosition
+    }
+
     /// Who was excluded, grouped by reason: `offline: a, b; at capacity (5/5): c`.
     public var exclusionSummary: String {
         Self.runs(of: Self.groupedByReason(excluded))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutoAssign
 import ChatBotKit
 import ChatBotRuntime
 import Foundation
@@ -34,6 +35,12 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "The SLA bot's name, which owns the timers.")
     var timerBot = "sla_alerts"
 
+    @Flag(help: "Give each chat the state the built-in bots keep for it: auto-assign's decision (every curator a candidate) and the SLA bot's clocks for its two messages.")
+    var botState = false
+
+    @Option(help: "The auto-assign bot's name, with --bot-state.")
+    var assignBot = "auto_assign"
+
     func validate() throws {
         guard chats > 0 else { throw ValidationError("--chats must be at least 1, not \(chats)") }
         guard timers >= 0 else { throw ValidationError("--timers must not be negative, not \(timers)") }
@@ -62,6 +69,9 @@ struct SeedCommand: AsyncParsableCommand {
             }
             change.formUnion(world.apply(.assignCurator(CuratorAssignment(chatID: chat, curatorID: roster[index % curators])), at: now))
             var commit = world.commit(for: change)
+            if botState {
+                commit.stateWrites = try botState(for: chat, index: index, roster: roster, now: now)
+            }
             if index <= timers {
                 commit.timersScheduled = [timer(for: chat, index: index, now: now)]
             }
@@ -81,7 +91,31 @@ struct SeedCommand: AsyncParsableCommand {
             if extra.count == 1_000 { try await sqlite.commit(extra); extra = [] }
         }
         if !extra.isEmpty { try await sqlite.commit(extra) }
-        print("seeded \(store): \(chats) chats, \(chats * 2) messages, \(timers) timers in \(started.duration(to: .now))")
+        print("seeded \(store): \(chats) chats, \(chats * 2) messages, \(timers) timers\(botState ? ", bot state" : "") in \(started.duration(to: .now))")
+    }
+
+    /// What the built-in bots keep for a chat opened, written twice and assigned: the
+    /// assignment decision, and the SLA clocks of its two unread messages (the shape of
+    /// `ChatClocks`, which the SLA bot keeps to itself).
+    private func botState(for chat: ChatID, index: Int, roster: [UserID], now: Date) throws -> [StoredBotState] {
+        let picked = roster[index % curators]
+        let decision = AssignmentDecision(
+            chatID: chat, decidedAt: now, trigger: "new_chat", strategy: "least_loaded",
+            candidates: roster.map { .init(curator: $0, openChats: index / curators, capacity: 1_000, lastAssignedAt: now) },
+            excluded: [], tieBreak: "least loaded (\(index / curators) open)", picked: picked
+        )
+        let clock = { (policy: String, message: Int) -> JSONValue in
+            ["policy": .string(policy), "message": .string("\(Self.message(index, message))"), "sequence": .integer(Int64(message)),
+             "startedAt": .double(now.timeIntervalSinceReferenceDate), "alerted": []]
+        }
+        let clocks: JSONValue = [
+            "running": [clock("first_response", 1), clock("unread", 1), clock("unread", 2)], "firstResponseDone": false,
+        ]
+        let encoder = JSONEncoder()
+        return [
+            StoredBotState(bot: assignBot, key: AutoAssignBot.decisionsKey(chat), data: try encoder.encode([decision]), version: 1),
+            StoredBotState(bot: timerBot, key: "clocks.\(chat)", data: try encoder.encode(clocks), version: 1),
+        ]
     }
 
     private static func chat(_ index: Int) -> ChatID {
