@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// It behaves as the SQLite store does (commits in order, outbox ids, dead letters),
 /// and can be read back to check what was committed.
-public final class InMemoryStore: Store {
+public final class InMemoryStore: StateOnDemandStore {
     /// A dead letter: an action the backend refused for good, with the reason.
     public struct DeadLetter: Hashable, Sendable {
         public var entry: OutboxEntry
@@ -36,6 +36,19 @@ public final class InMemoryStore: Store {
                 botState: contents.botState.values.flatMap(\.values), timers: Array(contents.timers.values)
             )
         }
+    }
+
+    /// As the SQLite store does it: bot state values are read back when asked for.
+    public func loadLeavingStateValues() async throws -> StoreSnapshot {
+        var snapshot = try await load()
+        let (removed, held) = (snapshot.botState.filter { $0.data == nil }, snapshot.botState.filter { $0.data != nil })
+        snapshot.botState = removed
+        snapshot.botStateLeftInStore = held.map { StoredBotStateVersion(bot: $0.bot, key: $0.key, version: $0.version) }
+        return snapshot
+    }
+
+    public func storedState(bot: String, key: String) throws -> Data? {
+        contents.withLock { $0.botState[bot]?[key]?.data }
     }
 
     public func commit(_ commits: [Commit]) async throws {

@@ -34,6 +34,7 @@ struct ConfigLoaderTests {
         let configuration = try ConfigLoader.load(path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x", "CHATBOTS_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts"])
         #expect(configuration.server.origin == "https://support.example")
         #expect(configuration.engine.curators == ["curator-1", "curator-2"])
+        #expect(configuration.engineConfiguration().stateBytesInMemory == 32 << 20)
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
         #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
         #expect(configuration.monitoring == MonitoringSection(enabled: true, host: "127.0.0.1", port: 9464, readyMaxOutbox: 1_000))
@@ -73,6 +74,8 @@ struct ConfigLoaderTests {
         #expect(ConfigDuration(parsing: "3651d") == nil)
         #expect(ConfigDuration(parsing: "3650d") == ConfigDuration.maximum)
         #expect(configError(minimal + "\nengine:\n  handler_timeout_seconds: .inf\n")?.keyPath == "engine.handler_timeout_seconds")
+        #expect(configError(minimal + "\nengine:\n  state_in_memory_mb: -1\n")?.keyPath == "engine.state_in_memory_mb")
+        #expect(try load(minimal + "\nengine:\n  state_in_memory_mb: 0\n").engineConfiguration().stateBytesInMemory == 0)
     }
 
     @Test func anApostropheInAPlainValueDoesNotHideAComment() throws {

@@ -96,7 +96,7 @@ public final class BotContext: Sendable {
     /// Throws if the stored value does not decode as `T`. A `Sendable` type reads from
     /// the engine's decoded values (see the other overload); this one decodes every time.
     public func state<T: Decodable>(_ type: T.Type, for key: String) throws -> T? {
-        guard let data = stateRead(for: key).data else { return nil }
+        guard let data = try stateRead(for: key).data else { return nil }
         return try JSONDecoder().decode(T.self, from: data)
     }
 
@@ -108,7 +108,7 @@ public final class BotContext: Sendable {
     /// and the type be a value, as every `Sendable` struct is.) Throws if the stored value
     /// does not decode as `T`.
     public func state<T: Decodable & Sendable>(_ type: T.Type, for key: String) throws -> T? {
-        let read = stateRead(for: key)
+        let read = try stateRead(for: key)
         guard let data = read.data else { return nil }
         if let decoded = read.decoded, Swift.type(of: decoded) == T.self, let value = decoded as? T {
             return value
@@ -133,11 +133,12 @@ public final class BotContext: Sendable {
 
     /// A key's bytes and decoded value as this handler sees them: its own write if it
     /// made one (to decode; no version), else the engine's, whose version is noted as read.
-    private func stateRead(for key: String) -> (data: Data?, decoded: (any Sendable)?, version: Int64?) {
+    /// Throws if the value had to be read back from the store and could not be.
+    private func stateRead(for key: String) throws -> (data: Data?, decoded: (any Sendable)?, version: Int64?) {
         if let written = effects.withLock({ $0.stateWrites[key] }) {
             return (written, nil, nil)
         }
-        let (data, version, decoded) = cache.read(BotStateCache.Key(bot: botName, key: key))
+        let (data, version, decoded) = try cache.read(BotStateCache.Key(bot: botName, key: key))
         effects.withLock { effects in
             if effects.stateReads[key] == nil {
                 effects.stateReads[key] = version

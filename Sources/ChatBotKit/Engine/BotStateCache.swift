@@ -1,79 +1,175 @@
 import Foundation
 import Synchronization
 
-/// The bots' state, in memory, with a version per key: the engine's authority while it
-/// runs (the store persists it). Versions let concurrent handlers of different chats
-/// share keys safely: a handler whose read was overtaken by another commit runs again.
+/// The bots' state, with a version per key: the engine's authority while it runs (the
+/// store persists it). Versions let concurrent handlers of different chats share keys
+/// safely: a handler whose read was overtaken by another commit runs again.
 ///
 /// Beside each value's bytes the cache keeps the value as last decoded from them, so a
 /// handler reading a key nobody changed since skips JSON decoding: a bot that reads the
 /// same few keys on every event (a queue, a value per curator) would otherwise spend
 /// most of its time in the decoder.
+///
+/// Every key and its version stay in memory; with a ``StateOnDemandStore`` the values
+/// need not. The cache then starts with none, reads a value back when a handler asks
+/// for it, and once the values it holds pass its budget lets go of the least recently
+/// used, but only values the store already has: a value whose commit is not durable yet
+/// exists nowhere else.
 final class BotStateCache: Sendable {
     struct Key: Hashable, Sendable {
         let bot: String
         let key: String
     }
 
-    struct Entry: Sendable {
-        /// `nil` once removed: the key keeps its version, so a reader of the old value
-        /// still sees the change.
+    /// Reads a value the cache let go of back from the store.
+    typealias Source = @Sendable (Key) throws -> Data?
+
+    /// A value held in memory: its bytes (`nil` once removed: the key keeps its
+    /// version, so a reader of the old value still sees the change) and, for the next
+    /// reader asking for the same type, the bytes decoded.
+    private final class Held: @unchecked Sendable {
+        // Only read and changed under the cache's lock.
         let data: Data?
-        let version: Int64
-        /// `data` decoded, for the next reader asking for the same type.
-        var decoded: (any Sendable)? = nil
+        var decoded: (any Sendable)?
+
+        init(_ data: Data?) {
+            self.data = data
+        }
     }
 
-    private let entries: Mutex<[Key: Entry]>
+    /// One key: small, since every key the bots ever wrote has one.
+    private struct Entry {
+        let version: Int64
+        /// `nil` while the value is only in the store.
+        var held: Held?
+        /// The commit that wrote this value (0: as loaded); until it is durable the
+        /// value is not let go of.
+        var writtenIn: Int64 = 0
+        /// When a handler last read or wrote it, on the cache's own count.
+        var lastUsed: UInt64 = 0
 
-    init(_ stored: [StoredBotState] = []) {
-        var entries: [Key: Entry] = [:]
-        for item in stored {
-            entries[Key(bot: item.bot, key: item.key)] = Entry(data: item.data, version: item.version)
+        var bytes: Int {
+            held?.data?.count ?? 0
         }
-        self.entries = Mutex(entries)
+    }
+
+    private struct Entries {
+        var byKey: [Key: Entry] = [:]
+        /// Bytes of the values held in memory.
+        var bytes = 0
+        var uses: UInt64 = 0
+    }
+
+    private let entries: Mutex<Entries>
+    private let source: Source?
+    private let budget: Int
+
+    /// - Parameters:
+    ///   - stored: Keys with their values, as loaded.
+    ///   - leftInStore: Keys whose values stay in the store until asked for (`source`).
+    ///   - budget: The bytes of values to hold at most, once durable (with a `source`).
+    init(_ stored: [StoredBotState] = [], leftInStore: [StoredBotStateVersion] = [], source: Source? = nil, budget: Int = .max) {
+        var contents = Entries()
+        contents.byKey.reserveCapacity(stored.count + leftInStore.count)
+        for item in stored {
+            contents.byKey[Key(bot: item.bot, key: item.key)] = Entry(version: item.version, held: Held(item.data))
+            contents.bytes += item.data?.count ?? 0
+        }
+        for item in leftInStore {
+            contents.byKey[Key(bot: item.bot, key: item.key)] = Entry(version: item.version, held: nil)
+        }
+        entries = Mutex(contents)
+        self.source = source
+        self.budget = source == nil ? .max : max(0, budget)
     }
 
     /// The value, its version (0 for a key never written) and its decoded form if one
-    /// is kept.
-    func read(_ key: Key) -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
-        entries.withLock { entries in
-            guard let entry = entries[key] else { return (nil, 0, nil) }
-            return (entry.data, entry.version, entry.decoded)
+    /// is kept. Reads a value left in the store back from it; throws if that fails.
+    func read(_ key: Key) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
+        let (version, held) = entries.withLock { entries -> (Int64, (data: Data?, decoded: (any Sendable)?)?) in
+            guard var entry = entries.byKey[key] else { return (0, (nil, nil)) }
+            entries.uses += 1
+            entry.lastUsed = entries.uses
+            entries.byKey[key] = entry
+            return (entry.version, entry.held.map { ($0.data, $0.decoded) })
         }
+        if let held { return (held.data, version, held.decoded) }
+        guard let source else { return (nil, version, nil) }
+        // Outside the lock: a store read must not hold up other handlers. A value left in
+        // the store is durable at its version; if a write overtakes this read, the version
+        // read is stale and the commit sends the handler round again.
+        let data = try source(key)
+        entries.withLock { entries in
+            guard var entry = entries.byKey[key], entry.version == version, entry.held == nil else { return }
+            entry.held = Held(data)
+            entries.byKey[key] = entry
+            entries.bytes += entry.bytes
+        }
+        return (data, version, nil)
     }
 
     /// Keeps `value` as the decoded form of `key`, if the key is still at `version`.
     func remember(_ value: any Sendable, for key: Key, at version: Int64) {
         entries.withLock { entries in
-            guard entries[key]?.version == version else { return }
-            entries[key]?.decoded = value
+            guard let entry = entries.byKey[key], entry.version == version else { return }
+            entry.held?.decoded = value
         }
     }
 
     /// The current version of each key, for validating a handler's reads.
     func version(of key: Key) -> Int64 {
-        entries.withLock { $0[key]?.version ?? 0 }
+        entries.withLock { $0.byKey[key]?.version ?? 0 }
     }
 
-    /// Writes (or, with `nil`, removes) a key; returns the new version. The next reader
-    /// decodes the bytes: what it reads is what a restarted engine would.
-    func write(_ key: Key, data: Data?) -> Int64 {
+    /// Writes (or, with `nil`, removes) a key in commit `sequence`; returns the new
+    /// version. The next reader decodes the bytes: what it reads is what a restarted
+    /// engine would.
+    func write(_ key: Key, data: Data?, in sequence: Int64) -> Int64 {
         entries.withLock { entries in
-            let version = (entries[key]?.version ?? 0) + 1
-            entries[key] = Entry(data: data, version: version)
+            let old = entries.byKey[key]
+            let version = (old?.version ?? 0) + 1
+            entries.uses += 1
+            let entry = Entry(version: version, held: Held(data), writtenIn: sequence, lastUsed: entries.uses)
+            entries.bytes += entry.bytes - (old?.bytes ?? 0)
+            entries.byKey[key] = entry
             return version
         }
     }
 
-    /// Every key of one bot with its value, for inspection and tests.
-    func snapshot(bot: String) -> [String: Data] {
+    /// Once the values held pass the budget, lets go of the least recently used ones the
+    /// store has (written in a commit up to `durableThrough`, or loaded), down to three
+    /// quarters of the budget, so that this runs once in a while, not on every commit.
+    func trim(durableThrough: Int64) {
         entries.withLock { entries in
-            var result: [String: Data] = [:]
-            for (key, entry) in entries where key.bot == bot {
-                result[key.key] = entry.data
+            guard entries.bytes > budget else { return }
+            var candidates: [(lastUsed: UInt64, key: Key)] = []
+            for (key, entry) in entries.byKey where entry.bytes > 0 && entry.writtenIn <= durableThrough {
+                candidates.append((entry.lastUsed, key))
             }
-            return result
+            candidates.sort { $0.lastUsed < $1.lastUsed }
+            let target = budget / 4 * 3
+            for (_, key) in candidates {
+                guard entries.bytes > target, var entry = entries.byKey[key] else { break }
+                entries.bytes -= entry.bytes
+                entry.held = nil
+                entries.byKey[key] = entry
+            }
         }
+    }
+
+    /// The bytes of values held in memory now.
+    var bytesInMemory: Int {
+        entries.withLock { $0.bytes }
+    }
+
+    /// Every key of one bot with its value, for inspection and tests (values left in
+    /// the store are read from it).
+    func snapshot(bot: String) throws -> [String: Data] {
+        let keys = entries.withLock { entries in entries.byKey.keys.filter { $0.bot == bot } }
+        var result: [String: Data] = [:]
+        for key in keys {
+            result[key.key] = try read(key).data
+        }
+        return result
     }
 }

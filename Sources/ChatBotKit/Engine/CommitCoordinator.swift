@@ -83,7 +83,7 @@ final class CommitCoordinator: Sendable {
             guard stale.isEmpty else { return .conflict(bots: stale) }
             let sequence = state.nextSequence
             state.nextSequence += 1
-            state.queue.append(Accepted(sequence: sequence, commit: accept(proposal)))
+            state.queue.append(Accepted(sequence: sequence, commit: accept(proposal, as: sequence)))
             return .accepted(sequence)
         }
         if case .accepted = outcome { signal.yield() }
@@ -121,6 +121,9 @@ final class CommitCoordinator: Sendable {
                     fail(with: error)
                     throw error
                 }
+                // Values now durable may leave memory: the store can give them back.
+                // (Before the waiters wake, so an idle engine is a trimmed one.)
+                cache.trim(durableThrough: last.sequence)
                 markDurable(through: last.sequence)
                 let actionCount = batch.reduce(0) { $0 + $1.commit.actions.count }
                 if actionCount > 0 {
@@ -155,7 +158,7 @@ final class CommitCoordinator: Sendable {
     }
 
     /// Applies a proposal to the in-memory state and timers, and says what to store.
-    private func accept(_ proposal: Proposal) -> Commit {
+    private func accept(_ proposal: Proposal, as sequence: Int64) -> Commit {
         var commit = world.commit(for: proposal.world)
         if let fired = proposal.firedTimer, timers.generation(of: fired.key) == nil {
             // Fired and not rescheduled since: it is done.
@@ -163,7 +166,7 @@ final class CommitCoordinator: Sendable {
         }
         for (bot, effects) in proposal.effects {
             for (key, data) in effects.stateWrites {
-                let version = cache.write(.init(bot: bot, key: key), data: data)
+                let version = cache.write(.init(bot: bot, key: key), data: data, in: sequence)
                 commit.stateWrites.append(StoredBotState(bot: bot, key: key, data: data, version: version))
             }
             for (name, request) in effects.timers {

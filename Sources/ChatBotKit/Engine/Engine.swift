@@ -56,7 +56,14 @@ public final class Engine: Sendable {
     ) async throws {
         let metrics = EngineMetrics(factory: metricsFactory)
         let lineup = try BotLineup(bots, keeping: nil, metrics: metrics)
-        let snapshot = try await store.load()
+        // A store that reads values on demand is not asked for them at start.
+        let onDemand = store as? any StateOnDemandStore
+        let snapshot: StoreSnapshot
+        if let onDemand {
+            snapshot = try await onDemand.loadLeavingStateValues()
+        } else {
+            snapshot = try await store.load()
+        }
         self.configuration = configuration
         self.lineup = Mutex(lineup)
         self.metrics = metrics
@@ -67,7 +74,11 @@ public final class Engine: Sendable {
             closedStatuses: configuration.closedStatuses, messageLimit: configuration.messagesKeptPerChat,
             chats: snapshot.chats, users: snapshot.users
         ))
-        cache = BotStateCache(snapshot.botState)
+        cache = BotStateCache(
+            snapshot.botState, leftInStore: snapshot.botStateLeftInStore,
+            source: onDemand.map { store in { @Sendable key in try store.storedState(bot: key.bot, key: key.key) } },
+            budget: configuration.stateBytesInMemory
+        )
         timers = TimerTable(snapshot.timers)
         startedAt = clock.now()
         watchdog = HandlerWatchdog(timeout: configuration.handlerTimeout)
@@ -215,9 +226,16 @@ public final class Engine: Sendable {
         world.read { $0 }
     }
 
-    /// One bot's state, as JSON values by key.
-    public func state(of bot: String) -> [String: Data] {
-        cache.snapshot(bot: bot).compactMapValues { $0 }
+    /// One bot's state, as JSON values by key; throws if a value left in the store
+    /// cannot be read back.
+    public func state(of bot: String) throws -> [String: Data] {
+        try cache.snapshot(bot: bot)
+    }
+
+    /// The bytes of bot state values held in memory now; the rest are in the store
+    /// (see ``EngineConfiguration/stateBytesInMemory``).
+    public var stateBytesInMemory: Int {
+        cache.bytesInMemory
     }
 
     /// The timers pending now.

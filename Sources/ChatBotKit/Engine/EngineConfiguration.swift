@@ -15,6 +15,10 @@ public struct EngineConfiguration: Sendable {
     public var maxQueuedEvents: Int
     /// How many of each chat's latest messages the world model keeps.
     public var messagesKeptPerChat: Int
+    /// How many bytes of bot state values to keep in memory, with a store that reads
+    /// them back on demand (``StateOnDemandStore``): past it, the least recently used
+    /// values already durable leave memory. Every key's version stays in memory.
+    public var stateBytesInMemory: Int
     /// Asked for a new chat's topic before bots see `new_chat`; none by default.
     public var chatDetails: (any ChatDetailsSource)?
 
@@ -26,6 +30,7 @@ public struct EngineConfiguration: Sendable {
         maxCommitBatch: Int = 500,
         maxQueuedEvents: Int = 10_000,
         messagesKeptPerChat: Int = 100,
+        stateBytesInMemory: Int = 32 << 20,
         chatDetails: (any ChatDetailsSource)? = nil
     ) {
         self.serviceAccountID = serviceAccountID
@@ -35,6 +40,7 @@ public struct EngineConfiguration: Sendable {
         self.maxCommitBatch = maxCommitBatch
         self.maxQueuedEvents = max(1, maxQueuedEvents)
         self.messagesKeptPerChat = messagesKeptPerChat
+        self.stateBytesInMemory = max(0, stateBytesInMemory)
         self.chatDetails = chatDetails
     }
 }

@@ -12,6 +12,7 @@ extension RuntimeConfiguration {
             maxCommitBatch: engine.maxCommitBatch,
             maxQueuedEvents: engine.maxQueuedEvents,
             messagesKeptPerChat: engine.messagesKeptPerChat,
+            stateBytesInMemory: engine.stateInMemoryMB << 20,
             chatDetails: chatDetails
         )
     }

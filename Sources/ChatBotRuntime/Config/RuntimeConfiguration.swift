@@ -158,6 +158,9 @@ public struct EngineSection: Decodable, Sendable, Equatable {
     public var closedStatuses: [String] = ["closed", "resolved", "archived"]
     public var curators: [String] = []
     public var messagesKeptPerChat: Int = 100
+    /// Bot state values held in memory, in MiB; the rest are read from the store when a
+    /// bot asks for them.
+    public var stateInMemoryMB: Int = 32
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case curators
@@ -166,6 +169,7 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         case maxQueuedEvents = "max_queued_events"
         case closedStatuses = "closed_statuses"
         case messagesKeptPerChat = "messages_kept_per_chat"
+        case stateInMemoryMB = "state_in_memory_mb"
     }
 
     public init() {}
@@ -179,6 +183,7 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         closedStatuses = try container.decodeIfPresent([String].self, forKey: .closedStatuses) ?? closedStatuses
         curators = try container.decodeIfPresent([LooseString].self, forKey: .curators)?.map(\.value) ?? curators
         messagesKeptPerChat = try container.decodeIfPresent(Int.self, forKey: .messagesKeptPerChat) ?? messagesKeptPerChat
+        stateInMemoryMB = try container.decodeIfPresent(Int.self, forKey: .stateInMemoryMB) ?? stateInMemoryMB
         guard handlerTimeoutSeconds > 0, handlerTimeoutSeconds <= 3_600 else {
             throw DecodingError.dataCorruptedError(forKey: .handlerTimeoutSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
         }
@@ -187,6 +192,9 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         }
         guard maxQueuedEvents >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .maxQueuedEvents, in: container, debugDescription: "must be at least 1")
+        }
+        guard stateInMemoryMB >= 0, stateInMemoryMB <= 1 << 20 else {
+            throw DecodingError.dataCorruptedError(forKey: .stateInMemoryMB, in: container, debugDescription: "must be from 0 to 1048576 (MiB)")
         }
     }
 }

@@ -8,7 +8,7 @@ import GRDB
 /// Opening it creates the file if needed (readable by its owner only) and runs the
 /// migrations. A file that is not a ChatBots database, or is corrupt, is refused with
 /// a ``StoreError`` naming it, and left untouched.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: StateOnDemandStore {
     /// The database file.
     public let path: String
     let pool: DatabasePool
@@ -78,13 +78,40 @@ public final class SQLiteStore: Store {
     /// fetched into arrays first: a hundred thousand transient rows interleaved with
     /// the records kept would leave the heap too fragmented to hand back.
     public func load() async throws -> StoreSnapshot {
+        try await load(stateValues: true)
+    }
+
+    /// Everything ``load()`` reads but the bot state values: the engine reads those
+    /// when a handler asks (``storedState(bot:key:)``).
+    public func loadLeavingStateValues() async throws -> StoreSnapshot {
+        try await load(stateValues: false)
+    }
+
+    public func storedState(bot: String, key: String) throws -> Data? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM bot_state WHERE bot = ? AND key = ?", arguments: [bot, key])
+        }
+    }
+
+    private func load(stateValues: Bool) async throws -> StoreSnapshot {
         try await pool.read { db in
             var snapshot = StoreSnapshot()
             snapshot.chats = try WorldTables.chats(in: db)
             snapshot.users = try WorldTables.users(in: db)
-            let states = try Row.fetchCursor(db, sql: "SELECT bot, key, value, version FROM bot_state")
-            while let row = try states.next() {
-                snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: row[2], version: row[3]))
+            if stateValues {
+                let states = try Row.fetchCursor(db, sql: "SELECT bot, key, value, version FROM bot_state")
+                while let row = try states.next() {
+                    snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: row[2], version: row[3]))
+                }
+            } else {
+                let states = try Row.fetchCursor(db, sql: "SELECT bot, key, version, value IS NOT NULL FROM bot_state")
+                while let row = try states.next() {
+                    if row[3] {
+                        snapshot.botStateLeftInStore.append(StoredBotStateVersion(bot: row[0], key: row[1], version: row[2]))
+                    } else {
+                        snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: nil, version: row[2]))
+                    }
+                }
             }
             let timers = try Row.fetchCursor(db, sql: "SELECT bot, name, fire_at, chat_id, payload FROM timer")
             while let row = try timers.next() {

@@ -1,0 +1,55 @@
+import ChatBotKit
+import ChatBotRuntime
+import ChatBotTesting
+import Foundation
+import Testing
+
+private func message(_ id: MessageID, in chat: ChatID) -> ChatEvent {
+    .newMessage(ChatMessage(id: id, senderID: UserID("client-\(chat)"), chatID: chat, text: "hi", createdAt: nil))
+}
+
+/// Bot state values stay in the SQLite file until a handler asks for them, and leave
+/// memory again past the engine's budget: a desk's state grows with every chat it has
+/// seen, its memory should not.
+@Suite("Bot state read on demand, on a real file", .timeLimit(.minutes(2)))
+struct StateOnDemandTests {
+    @Test func aRestartedEngineReadsAValueOnlyWhenAHandlerAsksForIt() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path)) { engine in
+                for chat in ["c1", "c2", "c3"] as [ChatID] { engine.submit(message("1", in: chat), receivedAt: Date()) }
+                await engine.waitUntilIdle()
+                #expect(engine.stateBytesInMemory == 3 * #"["1"]"#.utf8.count)
+            }
+            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path)) { engine in
+                #expect(engine.stateBytesInMemory == 0, "no value is read at start")
+                engine.submit(message("2", in: "c1"), receivedAt: Date())
+                await engine.waitUntilIdle()
+                #expect(engine.stateBytesInMemory == #"["1","2"]"#.utf8.count, "only the value a handler used")
+                let state = try engine.state(of: "ledger")
+                #expect(state["seen.c1"] == Data(#"["1","2"]"#.utf8))
+                #expect(state["seen.c2"] == Data(#"["1"]"#.utf8) && state["seen.c3"] == Data(#"["1"]"#.utf8))
+            }
+        }
+    }
+
+    @Test func pastItsBudgetTheEngineHoldsOnlyRecentValuesAndLosesNone() async throws {
+        try await withTemporaryFolder { folder in
+            let store = try SQLiteStore(path: folder.appendingPathComponent("chatbots.sqlite").path)
+            let chats = (1...60).map { ChatID("chat-\($0)") }
+            let configuration = EngineConfiguration(serviceAccountID: "1000", stateBytesInMemory: 200)
+            try await withRunningEngine(bots: [LedgerBot()], store: store, configuration: configuration) { engine in
+                for round in ["first", "second"] as [MessageID] {
+                    for chat in chats { engine.submit(message(round, in: chat), receivedAt: Date()) }
+                    await engine.waitUntilIdle()
+                    #expect(engine.stateBytesInMemory <= 200, "after the \(round) round")
+                }
+                #expect(engine.statistics.handlerFailures.isEmpty)
+            }
+            // Each chat's second handler read the first's value back from the file.
+            let stored = try await store.load().botState
+            #expect(stored.count == 60)
+            #expect(stored.allSatisfy { $0.data == Data(#"["first","second"]"#.utf8) })
+        }
+    }
+}
