@@ -18,12 +18,14 @@ struct AssignmentPlanner {
         var previousCurator: UserID?
     }
 
+    /// - Parameter pool: The curator pool, ``curatorPool(_:)`` of `world`, taken once
+    ///   per handler: with hundreds of curators, building it was a third of a decision.
     func decide(
-        _ request: Request, world: WorldView, state: AutoAssignState, inFlight: InFlightAssignments, now: Date
+        _ request: Request, pool: [UserID], world: WorldView, state: AutoAssignState, inFlight: InFlightAssignments, now: Date
     ) -> AssignmentDecision {
         var candidates: [AssignmentDecision.Candidate] = []
         var excluded: [AssignmentDecision.Exclusion] = []
-        for curator in curatorPool(world) {
+        for curator in pool {
             let user = world.user(curator)
             if let reason = exclusion(of: curator, user, for: request, inFlight: inFlight) {
                 excluded.append(.init(curator: curator, reason: reason))
@@ -55,9 +57,9 @@ struct AssignmentPlanner {
         return decision
     }
 
-    /// Whether any curator is online and under capacity, whatever the chat.
-    func anyoneHasASeat(world: WorldView, inFlight: InFlightAssignments) -> Bool {
-        curatorPool(world).contains { curator in
+    /// Whether any curator of `pool` is online and under capacity, whatever the chat.
+    func anyoneHasASeat(in pool: [UserID], world: WorldView, inFlight: InFlightAssignments) -> Bool {
+        pool.contains { curator in
             guard let user = world.user(curator), user.isOnline else { return false }
             return load(of: user, inFlight: inFlight) < settings.capacity(of: curator)
         }

@@ -120,7 +120,7 @@ public struct AutoAssignBot: Bot {
     private func drainQueue(trigger: String, books: inout Books, context: BotContext) throws {
         try requeueUnconfirmed(&books, context: context)
         var unservable: Set<String> = []
-        guard planner.anyoneHasASeat(world: context.world, inFlight: books.inFlight) else { return }
+        guard planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         for waiting in books.state.queue {
             guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), try !books.inFlight.contains(waiting.chat, in: context),
                   chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
@@ -141,7 +141,7 @@ public struct AutoAssignBot: Bot {
             try assign(curator, to: waiting.chat, books: &books, context: context)
             try record(decision, context: context)
             // Seats change only when someone is assigned.
-            guard planner.anyoneHasASeat(world: context.world, inFlight: books.inFlight) else { return }
+            guard planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         }
     }
 
@@ -150,7 +150,7 @@ public struct AutoAssignBot: Bot {
     ) throws -> AssignmentDecision {
         let previous = try chat.clientID.flatMap { try context.state(UserID.self, for: Self.lastCuratorKey($0)) }
         let request = AssignmentPlanner.Request(chat: chat, trigger: trigger, excluding: excluding, previousCurator: previous)
-        return planner.decide(request, world: context.world, state: books.state, inFlight: books.inFlight, now: context.now)
+        return planner.decide(request, pool: books.pool, world: context.world, state: books.state, inFlight: books.inFlight, now: context.now)
     }
 
     private func assign(_ curator: UserID, to chat: ChatID, books: inout Books, context: BotContext) throws {
@@ -208,6 +208,8 @@ public struct AutoAssignBot: Bot {
     private struct Books {
         var state: AutoAssignState
         let stored: AutoAssignState
+        /// The curator pool, when the handler will decide; empty otherwise.
+        let pool: [UserID]
         var inFlight: InFlightAssignments
 
         /// Writes what changed. The shared state only when it did: an unchanged write
@@ -224,9 +226,10 @@ public struct AutoAssignBot: Bot {
     /// handler will decide, otherwise only what it touches.
     private func openBooks(_ context: BotContext, forDecisions: Bool) throws -> Books {
         let stored = try context.state(AutoAssignState.self, for: AutoAssignState.key) ?? AutoAssignState()
+        let pool = forDecisions ? planner.curatorPool(context.world) : []
         var books = Books(
-            state: stored, stored: stored,
-            inFlight: forDecisions ? try InFlightAssignments(loading: planner.curatorPool(context.world), from: context) : .none
+            state: stored, stored: stored, pool: pool,
+            inFlight: forDecisions ? try InFlightAssignments(loading: pool, from: context) : .none
         )
         // A store from before in-flight assignments had keys of their own: move them.
         for (chat, pending) in stored.pending.sorted(by: { $0.key < $1.key }) {

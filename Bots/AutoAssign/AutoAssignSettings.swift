@@ -147,8 +147,10 @@ extension AutoAssignSettings {
     public func pickCurator(
         for chat: ChatRecord, excluding: Set<UserID>, trigger: String, world: WorldView, now: Date
     ) -> AssignmentDecision {
-        AssignmentPlanner(settings: self).decide(
-            .init(chat: chat, trigger: trigger, excluding: excluding), world: world, state: AutoAssignState(), inFlight: .none, now: now
+        let planner = AssignmentPlanner(settings: self)
+        return planner.decide(
+            .init(chat: chat, trigger: trigger, excluding: excluding), pool: planner.curatorPool(world), world: world,
+            state: AutoAssignState(), inFlight: .none, now: now
         )
     }
 }

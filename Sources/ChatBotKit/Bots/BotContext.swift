@@ -31,6 +31,10 @@ public final class BotContext: Sendable {
 
     private let cache: BotStateCache
     private let effects = Mutex(BotEffects())
+    /// Set when a state value could not be read back from the store: the handler's
+    /// effects are then dropped even if it caught the error, since they rest on a read
+    /// that never happened (a counter reset to 0 by `try?` would overwrite the count).
+    private let unreadable = Mutex<(any Error)?>(nil)
 
     init(botName: String, now: Date, logger: Logger, world: WorldView, cache: BotStateCache) {
         self.botName = botName
@@ -138,7 +142,14 @@ public final class BotContext: Sendable {
         if let written = effects.withLock({ $0.stateWrites[key] }) {
             return (written, nil, nil)
         }
-        let (data, version, decoded) = try cache.read(BotStateCache.Key(bot: botName, key: key))
+        let (data, version, decoded): (Data?, Int64, (any Sendable)?)
+        do {
+            (data, version, decoded) = try cache.read(BotStateCache.Key(bot: botName, key: key))
+        } catch {
+            let failure = EngineError.stateUnreadable(bot: botName, key: key, reason: "\(error)")
+            unreadable.withLock { $0 = $0 ?? failure }
+            throw failure
+        }
         effects.withLock { effects in
             if effects.stateReads[key] == nil {
                 effects.stateReads[key] = version
@@ -150,5 +161,10 @@ public final class BotContext: Sendable {
     /// What the handler recorded.
     var recorded: BotEffects {
         effects.withLock { $0 }
+    }
+
+    /// Why the handler's effects cannot stand, if a state read failed.
+    var stateReadFailure: (any Error)? {
+        unreadable.withLock { $0 }
     }
 }

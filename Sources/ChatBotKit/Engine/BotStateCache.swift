@@ -32,10 +32,22 @@ final class BotStateCache: Sendable {
         let data: Data?
         var decoded: (any Sendable)?
 
-        init(_ data: Data?) {
+        /// Every removed key's: nothing to decode, so nothing ever changes in it.
+        static let removed = Held(nil)
+
+        static func of(_ data: Data?) -> Held {
+            data == nil ? removed : Held(data)
+        }
+
+        private init(_ data: Data?) {
             self.data = data
         }
     }
+
+    /// What a held value costs beyond its bytes (the box, the buffer's header), counted
+    /// against the budget so that many small values cannot hide behind it. A decoded
+    /// form comes on top.
+    static let overheadPerValue = 64
 
     /// One key: small, since every key the bots ever wrote has one.
     private struct Entry {
@@ -49,15 +61,25 @@ final class BotStateCache: Sendable {
         var lastUsed: UInt64 = 0
 
         var bytes: Int {
-            held?.data?.count ?? 0
+            held?.data.map { $0.count + BotStateCache.overheadPerValue } ?? 0
         }
     }
 
     private struct Entries {
         var byKey: [Key: Entry] = [:]
-        /// Bytes of the values held in memory.
+        /// The keys whose values are held: what ``trim(durableThrough:)`` looks through,
+        /// the working set rather than every key ever written.
+        var held: Set<Key> = []
+        /// What the values held count against the budget.
         var bytes = 0
         var uses: UInt64 = 0
+
+        /// Sets a key's entry, keeping `held` and `bytes` in step.
+        mutating func set(_ key: Key, _ entry: Entry) {
+            bytes += entry.bytes - (byKey[key]?.bytes ?? 0)
+            if entry.bytes > 0 { held.insert(key) } else { held.remove(key) }
+            byKey[key] = entry
+        }
     }
 
     private let entries: Mutex<Entries>
@@ -72,8 +94,7 @@ final class BotStateCache: Sendable {
         var contents = Entries()
         contents.byKey.reserveCapacity(stored.count + leftInStore.count)
         for item in stored {
-            contents.byKey[Key(bot: item.bot, key: item.key)] = Entry(version: item.version, held: Held(item.data))
-            contents.bytes += item.data?.count ?? 0
+            contents.set(Key(bot: item.bot, key: item.key), Entry(version: item.version, held: .of(item.data)))
         }
         for item in leftInStore {
             contents.byKey[Key(bot: item.bot, key: item.key)] = Entry(version: item.version, held: nil)
@@ -84,10 +105,12 @@ final class BotStateCache: Sendable {
     }
 
     /// The value, its version (0 for a key never written) and its decoded form if one
-    /// is kept. Reads a value left in the store back from it; throws if that fails.
-    func read(_ key: Key) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
+    /// is kept. Reads a value left in the store back from it, and holds it unless
+    /// `hold` is false; throws if that fails.
+    func read(_ key: Key, hold: Bool = true) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
         let (version, held) = entries.withLock { entries -> (Int64, (data: Data?, decoded: (any Sendable)?)?) in
             guard var entry = entries.byKey[key] else { return (0, (nil, nil)) }
+            guard hold else { return (entry.version, entry.held.map { ($0.data, $0.decoded) }) }
             entries.uses += 1
             entry.lastUsed = entries.uses
             entries.byKey[key] = entry
@@ -99,11 +122,11 @@ final class BotStateCache: Sendable {
         // the store is durable at its version; if a write overtakes this read, the version
         // read is stale and the commit sends the handler round again.
         let data = try source(key)
+        guard hold else { return (data, version, nil) }
         entries.withLock { entries in
             guard var entry = entries.byKey[key], entry.version == version, entry.held == nil else { return }
-            entry.held = Held(data)
-            entries.byKey[key] = entry
-            entries.bytes += entry.bytes
+            entry.held = .of(data)
+            entries.set(key, entry)
         }
         return (data, version, nil)
     }
@@ -111,8 +134,8 @@ final class BotStateCache: Sendable {
     /// Keeps `value` as the decoded form of `key`, if the key is still at `version`.
     func remember(_ value: any Sendable, for key: Key, at version: Int64) {
         entries.withLock { entries in
-            guard let entry = entries.byKey[key], entry.version == version else { return }
-            entry.held?.decoded = value
+            guard let entry = entries.byKey[key], entry.version == version, let held = entry.held, held.data != nil else { return }
+            held.decoded = value
         }
     }
 
@@ -126,12 +149,9 @@ final class BotStateCache: Sendable {
     /// engine would.
     func write(_ key: Key, data: Data?, in sequence: Int64) -> Int64 {
         entries.withLock { entries in
-            let old = entries.byKey[key]
-            let version = (old?.version ?? 0) + 1
+            let version = (entries.byKey[key]?.version ?? 0) + 1
             entries.uses += 1
-            let entry = Entry(version: version, held: Held(data), writtenIn: sequence, lastUsed: entries.uses)
-            entries.bytes += entry.bytes - (old?.bytes ?? 0)
-            entries.byKey[key] = entry
+            entries.set(key, Entry(version: version, held: .of(data), writtenIn: sequence, lastUsed: entries.uses))
             return version
         }
     }
@@ -143,32 +163,33 @@ final class BotStateCache: Sendable {
         entries.withLock { entries in
             guard entries.bytes > budget else { return }
             var candidates: [(lastUsed: UInt64, key: Key)] = []
-            for (key, entry) in entries.byKey where entry.bytes > 0 && entry.writtenIn <= durableThrough {
+            for key in entries.held {
+                guard let entry = entries.byKey[key], entry.writtenIn <= durableThrough else { continue }
                 candidates.append((entry.lastUsed, key))
             }
             candidates.sort { $0.lastUsed < $1.lastUsed }
             let target = budget / 4 * 3
             for (_, key) in candidates {
                 guard entries.bytes > target, var entry = entries.byKey[key] else { break }
-                entries.bytes -= entry.bytes
                 entry.held = nil
-                entries.byKey[key] = entry
+                entries.set(key, entry)
             }
         }
     }
 
-    /// The bytes of values held in memory now.
+    /// What the values held in memory count against the budget now: their bytes and
+    /// ``overheadPerValue`` each.
     var bytesInMemory: Int {
         entries.withLock { $0.bytes }
     }
 
-    /// Every key of one bot with its value, for inspection and tests (values left in
-    /// the store are read from it).
+    /// Every key of one bot with its value, for inspection and tests: values left in
+    /// the store are read from it, and left there.
     func snapshot(bot: String) throws -> [String: Data] {
         let keys = entries.withLock { entries in entries.byKey.keys.filter { $0.bot == bot } }
         var result: [String: Data] = [:]
         for key in keys {
-            result[key.key] = try read(key).data
+            result[key.key] = try read(key, hold: false).data
         }
         return result
     }

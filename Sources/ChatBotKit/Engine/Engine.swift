@@ -474,6 +474,8 @@ public final class Engine: Sendable {
             }
             // A handler that swallowed the cancellation and returned is still too late.
             if watch.finish() { throw EngineError.handlerTimedOut(bot: bot.name, after: timeout) }
+            // One that caught a failed state read decided without what it asked for.
+            if let failure = context.stateReadFailure { throw failure }
             return context.recorded
         } catch {
             counters.withLock { $0.handlerFailures[bot.name, default: 0] += 1 }
@@ -555,11 +557,15 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case duplicateBotName(String)
     /// A handler ran past the configured timeout.
     case handlerTimedOut(bot: String, after: Duration)
+    /// A state value could not be read back from the store; the handler's effects for
+    /// the event are dropped, whether or not it caught the error.
+    case stateUnreadable(bot: String, key: String, reason: String)
 
     public var description: String {
         switch self {
         case .duplicateBotName(let name): "two bots are named \"\(name)\"; bot names must be unique"
         case .handlerTimedOut(let bot, let timeout): "the handler of \(bot) ran past its timeout of \(timeout)"
+        case .stateUnreadable(let bot, let key, let reason): "the state \"\(key)\" of \(bot) could not be read from the store: \(reason)"
         }
     }
 }

@@ -31,9 +31,15 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable {
     /// Used to fall back to numeric order between message ids, and to write ids as
     /// JSON integers when the wire style asks for it.
     public var integerValue: Int64? {
-        guard let first = rawValue.utf8.first, first != UInt8(ascii: "+") else { return nil }
-        guard let value = Int64(rawValue), String(value) == rawValue else { return nil }
-        return value
+        // Only the form `String(Int64)` writes: an optional minus, digits, no leading
+        // zero, no "-0". Checked on the bytes, since ids are compared (and so this is
+        // asked) on every sort; printing the number back to compare cost an allocation.
+        var digits = rawValue.utf8[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { digits = digits.dropFirst() }
+        guard let first = digits.first, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        if first == UInt8(ascii: "0"), negative || digits.count > 1 { return nil }
+        return Int64(rawValue)   // nil past Int64's range
     }
 
     /// Orders ids numerically when both are integers, and by their text otherwise.

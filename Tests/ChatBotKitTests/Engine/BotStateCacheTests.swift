@@ -43,24 +43,25 @@ import Testing
         #expect(first.data == Data("1".utf8) && first.version == 3)
         #expect(try cache.read(Self.key("a")).data == Data("1".utf8))
         #expect(store.reads == ["a"], "read from the store once, then held")
-        #expect(cache.bytesInMemory == 1)
+        #expect(cache.bytesInMemory == 1 + BotStateCache.overheadPerValue)
     }
 
     @Test func pastTheBudgetOnlyDurableValuesLeaveTheLeastUsedFirst() throws {
         let store = Values()
-        let cache = BotStateCache(source: store.source(), budget: 8)
+        let cost = 4 + BotStateCache.overheadPerValue   // each value below
+        let cache = BotStateCache(source: store.source(), budget: 2 * cost + 14)
         for (sequence, name) in ["a", "b", "c"].enumerated() {
             let text = String(repeating: name, count: 4)
             store.set(name, text)
             _ = cache.write(Self.key(name), data: Data(text.utf8), in: Int64(sequence + 1))
         }
         _ = try cache.read(Self.key("a"))   // used last: b, then c, are the least recently used
-        #expect(cache.bytesInMemory == 12)
+        #expect(cache.bytesInMemory == 3 * cost)
 
         cache.trim(durableThrough: 0)
-        #expect(cache.bytesInMemory == 12, "nothing durable yet: nothing leaves")
+        #expect(cache.bytesInMemory == 3 * cost, "nothing durable yet: nothing leaves")
         cache.trim(durableThrough: 3)
-        #expect(cache.bytesInMemory == 4, "down to three quarters of the budget, least used first")
+        #expect(cache.bytesInMemory == cost, "down to three quarters of the budget, least used first")
         #expect(try cache.read(Self.key("a")).data == Data("aaaa".utf8))
         #expect(store.reads == [], "a was used last and stayed")
         #expect(try cache.read(Self.key("c")).data == Data("cccc".utf8))
@@ -101,5 +102,23 @@ import Testing
             leftInStore: [.init(bot: "b", key: "a", version: 1)], source: { _ in throw Unreadable() }, budget: 1_000
         )
         #expect(throws: Unreadable.self) { try cache.read(Self.key("a")) }
+    }
+
+    @Test func aSnapshotReadsValuesLeftInTheStoreWithoutHoldingThem() throws {
+        let store = Values()
+        store.set("a", "1")
+        let cache = BotStateCache(leftInStore: [.init(bot: "b", key: "a", version: 1)], source: store.source(), budget: 1_000)
+        #expect(try cache.snapshot(bot: "b") == ["a": Data("1".utf8)])
+        #expect(cache.bytesInMemory == 0)
+    }
+
+    @Test func aRemovedKeyKeepsItsVersionAndCostsNothing() throws {
+        let cache = BotStateCache(source: Values().source(), budget: 0)
+        _ = cache.write(Self.key("a"), data: Data("1".utf8), in: 1)
+        #expect(cache.write(Self.key("a"), data: nil, in: 2) == 2)
+        #expect(cache.bytesInMemory == 0)
+        cache.trim(durableThrough: 2)
+        let read = try cache.read(Self.key("a"))
+        #expect(read.data == nil && read.version == 2)
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Writes wait at a gate the test opens: a disk that is busy, then answers (or fails).
-final class GatedStore: Store {
+final class GatedStore: StateOnDemandStore {
     let inner = InMemoryStore()
     private let gate = Gate()
     private let failure = Mutex<(any Error)?>(nil)
@@ -18,6 +18,14 @@ final class GatedStore: Store {
 
     func load() async throws -> StoreSnapshot {
         try await inner.load()
+    }
+
+    func loadLeavingStateValues() async throws -> StoreSnapshot {
+        try await inner.loadLeavingStateValues()
+    }
+
+    func storedState(bot: String, key: String) throws -> Data? {
+        try inner.storedState(bot: bot, key: key)
     }
 
     func commit(_ commits: [Commit]) async throws {

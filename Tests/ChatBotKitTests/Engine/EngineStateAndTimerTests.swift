@@ -46,7 +46,8 @@ struct EngineStateAndTimerTests {
                 engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
             }
             await engine.waitUntilIdle()
-            #expect((try? engine.state(of: "counter"))?["chats"] == Data("300".utf8))
+            let counted = try engine.state(of: "counter")
+            #expect(counted["chats"] == Data("300".utf8))
             #expect(store.state(bot: "counter", key: "chats") == Data("300".utf8))
         }
     }
@@ -64,8 +65,9 @@ struct EngineStateAndTimerTests {
                 engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
             }
             await engine.waitUntilIdle()
-            #expect((try? engine.state(of: "a"))?["chats"] == Data("400".utf8))
-            #expect((try? engine.state(of: "b"))?["chats"] == Data("400".utf8))
+            let (a, b) = (try engine.state(of: "a"), try engine.state(of: "b"))
+            #expect(a["chats"] == Data("400".utf8))
+            #expect(b["chats"] == Data("400".utf8))
             #expect(engine.statistics.conflictReruns > 0, "the handlers did race")
             #expect(throws: EngineError.duplicateBotName("a")) { try engine.replaceBots([first, first]) }
             #expect(engine.botNames == ["a", "b"], "a refused lineup changes nothing")
