@@ -23,6 +23,7 @@ public final class InMemoryStore: StateOnDemandStore {
         var deadLetters: [DeadLetter] = []
         var nextOutboxID: Int64 = 1
         var commitCount = 0
+        var stateEpoch: Int64 = 0
     }
 
     private let contents = Mutex(Contents())
@@ -38,17 +39,22 @@ public final class InMemoryStore: StateOnDemandStore {
         }
     }
 
-    /// As the SQLite store does it: bot state values are read back when asked for.
-    public func loadLeavingStateValues() async throws -> StoreSnapshot {
+    /// As the SQLite store does it: the engine reads bot state a key at a time.
+    public func loadWithoutState() async throws -> StoreSnapshot {
         var snapshot = try await load()
-        let (removed, held) = (snapshot.botState.filter { $0.data == nil }, snapshot.botState.filter { $0.data != nil })
-        snapshot.botState = removed
-        snapshot.botStateLeftInStore = held.map { StoredBotStateVersion(bot: $0.bot, key: $0.key, version: $0.version) }
+        snapshot.botState = []
         return snapshot
     }
 
-    public func storedState(bot: String, key: String) throws -> Data? {
-        contents.withLock { $0.botState[bot]?[key]?.data }
+    public func storedState(bot: String, key: String) throws -> StoredBotState? {
+        contents.withLock { $0.botState[bot]?[key] }
+    }
+
+    public func beginStateEpoch() async throws -> Int64 {
+        contents.withLock { contents in
+            contents.stateEpoch += 1
+            return contents.stateEpoch
+        }
     }
 
     public func commit(_ commits: [Commit]) async throws {

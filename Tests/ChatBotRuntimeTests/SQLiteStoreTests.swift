@@ -58,7 +58,7 @@ struct SQLiteStoreTests {
                 #expect(chat.type == .topic)
                 #expect(chat.messages.map(\.id) == ["1", "2"])
                 #expect(engine.worldModel.role(of: "client-1") == .client)
-                #expect(try engine.state(of: "ledger")["seen.c1"] == Data(#"["1","2"]"#.utf8))
+                #expect(try await engine.state(of: "ledger")["seen.c1"] == Data(#"["1","2"]"#.utf8))
                 #expect(engine.pendingTimers[TimerKey(bot: "ledger", name: "follow-up.c1")]?.payload == ["after": "2"])
             }
             // The idempotency keys are the ones committed the first time.

@@ -27,7 +27,7 @@ struct StateOnDemandTests {
                 await engine.waitUntilIdle()
                 let oneHeld = engine.stateBytesInMemory
                 #expect(oneHeld > 0 && oneHeld < threeHeld / 2, "only the value a handler used: \(oneHeld) of \(threeHeld)")
-                let state = try engine.state(of: "ledger")
+                let state = try await engine.state(of: "ledger")
                 #expect(state["seen.c1"] == Data(#"["1","2"]"#.utf8))
                 #expect(state["seen.c2"] == Data(#"["1"]"#.utf8) && state["seen.c3"] == Data(#"["1"]"#.utf8))
             }
@@ -54,19 +54,23 @@ struct StateOnDemandTests {
         }
     }
 
-    @Test func aRemovedKeyStaysRemovedAcrossARestartAndKeepsCounting() async throws {
+    @Test func aRemovedKeyStaysRemovedAcrossARestartAndEachRunNumbersAnew() async throws {
         try await withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("chatbots.sqlite").path
+            var rows: [StoredBotState?] = []
             for step in ["set", "remove", "check", "set"] {
                 try await withRunningEngine(bots: [FlagBot()], store: try SQLiteStore(path: path)) { engine in
                     engine.submit(message(MessageID(step), in: "c1"), receivedAt: Date())
                     await engine.waitUntilIdle()
-                    #expect(engine.statistics.handlerFailures.isEmpty)
+                    #expect(engine.statistics.handlerFailures.isEmpty, "at \(step)")
                 }
+                rows.append(try await SQLiteStore(path: path).load().botState.first { $0.key == "flag" })
             }
-            let row = try #require(try await SQLiteStore(path: path).load().botState.first { $0.key == "flag" })
-            #expect(row.data == Data(#""set""#.utf8))
-            #expect(row.version == 3, "set, removed, set: the removal kept its version")
+            // Run n writes from epoch n: past every version an earlier run stored.
+            let epochs: [Int64] = [1, 2, 2, 4]
+            let expected: [Int64?] = epochs.map { ($0 << 40) + 1 }
+            #expect(rows.map { $0?.version } == expected)
+            #expect(rows.map { $0?.data } == [Data(#""set""#.utf8), nil, nil, Data(#""set""#.utf8)])
         }
     }
 }

@@ -10,33 +10,37 @@ import Synchronization
 /// same few keys on every event (a queue, a value per curator) would otherwise spend
 /// most of its time in the decoder.
 ///
-/// Every key and its version stay in memory; with a ``StateOnDemandStore`` the values
-/// need not. The cache then starts with none, reads a value back when a handler asks
-/// for it, and once the values it holds pass its budget lets go of the least recently
-/// used, but only values the store already has: a value whose commit is not durable yet
-/// exists nowhere else.
+/// With a ``StateOnDemandStore`` the cache holds only the working set: it starts empty,
+/// reads a key from the store when a handler asks for it, and once what it holds passes
+/// its budget lets go of the least recently used keys, but only those the store has as
+/// they are: a value whose commit is not durable yet exists nowhere else. A key not
+/// held is, by that rule, exactly as stored.
+///
+/// Versions are numbered from one counter, not per key: a write needs no knowledge of
+/// the key's earlier versions, so writing a key the cache does not hold costs no store
+/// read. Each run starts the counter at a new epoch from the store, past anything an
+/// earlier run wrote.
 final class BotStateCache: Sendable {
     struct Key: Hashable, Sendable {
         let bot: String
         let key: String
     }
 
-    /// Reads a value the cache let go of back from the store.
-    typealias Source = @Sendable (Key) throws -> Data?
+    /// Reads one key from the store: its value and version, `nil` if never written.
+    typealias Source = @Sendable (Key) throws -> StoredBotState?
 
-    /// A value held in memory: its bytes (`nil` once removed: the key keeps its
-    /// version, so a reader of the old value still sees the change) and, for the next
-    /// reader asking for the same type, the bytes decoded.
+    /// A value held in memory: its bytes (`nil` once removed, or never written) and,
+    /// for the next reader asking for the same type, the bytes decoded.
     private final class Held: @unchecked Sendable {
         // Only read and changed under the cache's lock.
         let data: Data?
         var decoded: (any Sendable)?
 
-        /// Every removed key's: nothing to decode, so nothing ever changes in it.
-        static let removed = Held(nil)
+        /// Every absent value's: nothing to decode, so nothing ever changes in it.
+        static let absent = Held(nil)
 
         static func of(_ data: Data?) -> Held {
-            data == nil ? removed : Held(data)
+            data == nil ? absent : Held(data)
         }
 
         private init(_ data: Data?) {
@@ -44,41 +48,48 @@ final class BotStateCache: Sendable {
         }
     }
 
-    /// What a held value costs beyond its bytes (the box, the buffer's header), counted
-    /// against the budget so that many small values cannot hide behind it. A decoded
-    /// form comes on top.
-    static let overheadPerValue = 64
+    /// What a held key costs beyond its value's bytes (its place in the table, the box,
+    /// the buffer's header), counted against the budget so that many small values cannot
+    /// hide behind it. A decoded form comes on top.
+    static let overheadPerKey = 128
 
-    /// One key: small, since every key the bots ever wrote has one.
     private struct Entry {
+        /// 0 for a key never written.
         let version: Int64
-        /// `nil` while the value is only in the store.
-        var held: Held?
-        /// The commit that wrote this value (0: as loaded); until it is durable the
-        /// value is not let go of.
+        let held: Held
+        /// The commit that wrote this value (0: as read from the store); until it is
+        /// durable the key is not let go of.
         var writtenIn: Int64 = 0
         /// When a handler last read or wrote it, on the cache's own count.
         var lastUsed: UInt64 = 0
 
         var bytes: Int {
-            held?.data.map { $0.count + BotStateCache.overheadPerValue } ?? 0
+            (held.data?.count ?? 0) + BotStateCache.overheadPerKey
         }
     }
 
     private struct Entries {
         var byKey: [Key: Entry] = [:]
-        /// The keys whose values are held: what ``trim(durableThrough:)`` looks through,
-        /// the working set rather than every key ever written.
-        var held: Set<Key> = []
-        /// What the values held count against the budget.
+        /// Keys being read from the store, each with the token of its latest reader: a
+        /// write meanwhile takes the token away, so the reader's older bytes are not held.
+        var loading: [Key: UInt64] = [:]
+        /// What the keys held count against the budget.
         var bytes = 0
         var uses: UInt64 = 0
+        var nextVersion: Int64
 
-        /// Sets a key's entry, keeping `held` and `bytes` in step.
-        mutating func set(_ key: Key, _ entry: Entry) {
-            bytes += entry.bytes - (byKey[key]?.bytes ?? 0)
-            if entry.bytes > 0 { held.insert(key) } else { held.remove(key) }
+        /// Sets (or, with `nil`, drops) a key's entry, keeping `bytes` in step.
+        mutating func set(_ key: Key, _ entry: Entry?) {
+            bytes += (entry?.bytes ?? 0) - (byKey[key]?.bytes ?? 0)
             byKey[key] = entry
+        }
+
+        mutating func touch(_ key: Key) -> Entry? {
+            guard var entry = byKey[key] else { return nil }
+            uses += 1
+            entry.lastUsed = uses
+            byKey[key] = entry
+            return entry
         }
     }
 
@@ -86,111 +97,146 @@ final class BotStateCache: Sendable {
     private let source: Source?
     private let budget: Int
 
-    /// - Parameters:
-    ///   - stored: Keys with their values, as loaded.
-    ///   - leftInStore: Keys whose values stay in the store until asked for (`source`).
-    ///   - budget: The bytes of values to hold at most, once durable (with a `source`).
-    init(_ stored: [StoredBotState] = [], leftInStore: [StoredBotStateVersion] = [], source: Source? = nil, budget: Int = .max) {
-        var contents = Entries()
-        contents.byKey.reserveCapacity(stored.count + leftInStore.count)
+    /// All of a store's state, held for good: for a store that cannot read a key alone.
+    init(_ stored: [StoredBotState] = []) {
+        var contents = Entries(nextVersion: (stored.map(\.version).max() ?? 0) + 1)
+        contents.byKey.reserveCapacity(stored.count)
         for item in stored {
             contents.set(Key(bot: item.bot, key: item.key), Entry(version: item.version, held: .of(item.data)))
         }
-        for item in leftInStore {
-            contents.byKey[Key(bot: item.bot, key: item.key)] = Entry(version: item.version, held: nil)
-        }
         entries = Mutex(contents)
+        source = nil
+        budget = .max
+    }
+
+    /// Nothing held yet: keys are read from `source` when asked for, and held within
+    /// `budget` (bytes, ``overheadPerKey`` each included) once durable.
+    ///
+    /// - Parameter epoch: This run's, from ``StateOnDemandStore/beginStateEpoch()``;
+    ///   versions written are `epoch << 40` and up.
+    init(source: @escaping Source, budget: Int, epoch: Int64) {
+        entries = Mutex(Entries(nextVersion: (epoch << 40) + 1))
         self.source = source
-        self.budget = source == nil ? .max : max(0, budget)
+        self.budget = max(0, budget)
     }
 
     /// The value, its version (0 for a key never written) and its decoded form if one
-    /// is kept. Reads a value left in the store back from it, and holds it unless
-    /// `hold` is false; throws if that fails.
+    /// is kept. Reads a key not held from the store, and holds it unless `hold` is
+    /// false; throws if that read fails.
     func read(_ key: Key, hold: Bool = true) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
-        let (version, held) = entries.withLock { entries -> (Int64, (data: Data?, decoded: (any Sendable)?)?) in
-            guard var entry = entries.byKey[key] else { return (0, (nil, nil)) }
-            guard hold else { return (entry.version, entry.held.map { ($0.data, $0.decoded) }) }
+        enum Found { case held(Entry), absent, load(token: UInt64) }
+        let found = entries.withLock { entries -> Found in
+            if let entry = hold ? entries.touch(key) : entries.byKey[key] { return .held(entry) }
+            guard source != nil else { return .absent }
             entries.uses += 1
-            entry.lastUsed = entries.uses
-            entries.byKey[key] = entry
-            return (entry.version, entry.held.map { ($0.data, $0.decoded) })
+            if hold { entries.loading[key] = entries.uses }
+            return .load(token: entries.uses)
         }
-        if let held { return (held.data, version, held.decoded) }
-        guard let source else { return (nil, version, nil) }
-        // Outside the lock: a store read must not hold up other handlers. A value left in
-        // the store is durable at its version; if a write overtakes this read, the version
-        // read is stale and the commit sends the handler round again.
-        let data = try source(key)
-        guard hold else { return (data, version, nil) }
-        entries.withLock { entries in
-            guard var entry = entries.byKey[key], entry.version == version, entry.held == nil else { return }
-            entry.held = .of(data)
-            entries.set(key, entry)
+        switch found {
+        case .held(let entry):
+            return (entry.held.data, entry.version, entry.held.decoded)
+        case .absent:
+            return (nil, 0, nil)
+        case .load(let token):
+            return try load(key, token: token, hold: hold)
         }
-        return (data, version, nil)
+    }
+
+    /// Reads a key from the store, outside the lock: a store read must not hold up
+    /// other handlers. A key not held is as stored; if a write overtakes this read, the
+    /// version read is stale and the handler's commit is refused as a conflict.
+    private func load(_ key: Key, token: UInt64, hold: Bool) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
+        let stored: StoredBotState?
+        do {
+            stored = try source?(key)
+        } catch {
+            entries.withLock { entries in
+                if entries.loading[key] == token { entries.loading[key] = nil }
+            }
+            throw error
+        }
+        let read = (data: stored?.data, version: stored?.version ?? 0)
+        guard hold else { return (read.data, read.version, nil) }
+        return entries.withLock { entries in
+            // Written (and still held) meanwhile: that is the value now.
+            if let entry = entries.touch(key) { return (entry.held.data, entry.version, entry.held.decoded) }
+            guard entries.loading[key] == token else { return (read.data, read.version, nil) }
+            entries.loading[key] = nil
+            entries.uses += 1
+            entries.set(key, Entry(version: read.version, held: .of(read.data), lastUsed: entries.uses))
+            return (read.data, read.version, nil)
+        }
     }
 
     /// Keeps `value` as the decoded form of `key`, if the key is still at `version`.
     func remember(_ value: any Sendable, for key: Key, at version: Int64) {
         entries.withLock { entries in
-            guard let entry = entries.byKey[key], entry.version == version, let held = entry.held, held.data != nil else { return }
-            held.decoded = value
+            guard let entry = entries.byKey[key], entry.version == version, entry.held.data != nil else { return }
+            entry.held.decoded = value
         }
     }
 
-    /// The current version of each key, for validating a handler's reads.
-    func version(of key: Key) -> Int64 {
-        entries.withLock { $0.byKey[key]?.version ?? 0 }
+    /// The key's current version, for validating a handler's reads: a key not held is
+    /// as stored, so its version is read from the store (a key a handler read may have
+    /// been let go of since, once durable). Throws if that read fails.
+    func version(of key: Key) throws -> Int64 {
+        if let version = entries.withLock({ $0.byKey[key]?.version }) { return version }
+        return try source?(key)?.version ?? 0
     }
 
-    /// Writes (or, with `nil`, removes) a key in commit `sequence`; returns the new
+    /// Writes (or, with `nil`, removes) a key in commit `sequence`; returns its new
     /// version. The next reader decodes the bytes: what it reads is what a restarted
     /// engine would.
     func write(_ key: Key, data: Data?, in sequence: Int64) -> Int64 {
         entries.withLock { entries in
-            let version = (entries.byKey[key]?.version ?? 0) + 1
+            let version = entries.nextVersion
+            entries.nextVersion += 1
             entries.uses += 1
+            entries.loading[key] = nil
             entries.set(key, Entry(version: version, held: .of(data), writtenIn: sequence, lastUsed: entries.uses))
             return version
         }
     }
 
-    /// Once the values held pass the budget, lets go of the least recently used ones the
-    /// store has (written in a commit up to `durableThrough`, or loaded), down to three
-    /// quarters of the budget, so that this runs once in a while, not on every commit.
+    /// Once the keys held pass the budget, lets go of the least recently used ones the
+    /// store has as they are (written in a commit up to `durableThrough`, or read from
+    /// it), down to three quarters of the budget, so that this runs once in a while, not
+    /// on every commit. It looks through the keys held: the working set, not every key.
     func trim(durableThrough: Int64) {
         entries.withLock { entries in
             guard entries.bytes > budget else { return }
             var candidates: [(lastUsed: UInt64, key: Key)] = []
-            for key in entries.held {
-                guard let entry = entries.byKey[key], entry.writtenIn <= durableThrough else { continue }
+            for (key, entry) in entries.byKey where entry.writtenIn <= durableThrough {
                 candidates.append((entry.lastUsed, key))
             }
             candidates.sort { $0.lastUsed < $1.lastUsed }
             let target = budget / 4 * 3
             for (_, key) in candidates {
-                guard entries.bytes > target, var entry = entries.byKey[key] else { break }
-                entry.held = nil
-                entries.set(key, entry)
+                guard entries.bytes > target else { break }
+                entries.set(key, nil)
             }
         }
     }
 
-    /// What the values held in memory count against the budget now: their bytes and
-    /// ``overheadPerValue`` each.
+    /// What the keys held in memory count against the budget now: their values' bytes
+    /// and ``overheadPerKey`` each.
     var bytesInMemory: Int {
         entries.withLock { $0.bytes }
     }
 
-    /// Every key of one bot with its value, for inspection and tests: values left in
-    /// the store are read from it, and left there.
-    func snapshot(bot: String) throws -> [String: Data] {
-        let keys = entries.withLock { entries in entries.byKey.keys.filter { $0.bot == bot } }
-        var result: [String: Data] = [:]
-        for key in keys {
-            result[key.key] = try read(key, hold: false).data
+    /// How many keys are held in memory now.
+    var keysInMemory: Int {
+        entries.withLock { $0.byKey.count }
+    }
+
+    /// The keys of one bot held now, with their values and versions.
+    func held(bot: String) -> [String: (data: Data?, version: Int64)] {
+        entries.withLock { entries in
+            var result: [String: (data: Data?, version: Int64)] = [:]
+            for (key, entry) in entries.byKey where key.bot == bot {
+                result[key.key] = (entry.held.data, entry.version)
+            }
+            return result
         }
-        return result
     }
 }

@@ -150,7 +150,9 @@ final class CommitCoordinator: Sendable {
     private func staleBots(in proposal: Proposal) -> Set<String> {
         var stale: Set<String> = []
         for (bot, effects) in proposal.effects {
-            for (key, version) in effects.stateReads where cache.version(of: .init(bot: bot, key: key)) != version {
+            // A version that cannot be read back from the store counts as changed: the
+            // bot runs again rather than commit on a read nobody can vouch for.
+            for (key, version) in effects.stateReads where (try? cache.version(of: .init(bot: bot, key: key))) != version {
                 stale.insert(bot)
             }
         }

@@ -28,6 +28,7 @@ public final class Engine: Sendable {
     private let logger: Logger
     private let world: SharedWorld
     private let cache: BotStateCache
+    private let store: any Store
     private let timers: TimerTable
     private let lanes = LaneRouter()
     private let drains = LaneDrains()
@@ -56,14 +57,21 @@ public final class Engine: Sendable {
     ) async throws {
         let metrics = EngineMetrics(factory: metricsFactory)
         let lineup = try BotLineup(bots, keeping: nil, metrics: metrics)
-        // A store that reads values on demand is not asked for them at start.
-        let onDemand = store as? any StateOnDemandStore
+        // A store that reads state a key at a time is not asked for any at start.
         let snapshot: StoreSnapshot
-        if let onDemand {
-            snapshot = try await onDemand.loadLeavingStateValues()
+        let cache: BotStateCache
+        if let onDemand = store as? any StateOnDemandStore {
+            snapshot = try await onDemand.loadWithoutState()
+            cache = BotStateCache(
+                source: { key in try onDemand.storedState(bot: key.bot, key: key.key) },
+                budget: configuration.stateBytesInMemory, epoch: try await onDemand.beginStateEpoch()
+            )
         } else {
             snapshot = try await store.load()
+            cache = BotStateCache(snapshot.botState)
         }
+        self.cache = cache
+        self.store = store
         self.configuration = configuration
         self.lineup = Mutex(lineup)
         self.metrics = metrics
@@ -74,11 +82,6 @@ public final class Engine: Sendable {
             closedStatuses: configuration.closedStatuses, messageLimit: configuration.messagesKeptPerChat,
             chats: snapshot.chats, users: snapshot.users
         ))
-        cache = BotStateCache(
-            snapshot.botState, leftInStore: snapshot.botStateLeftInStore,
-            source: onDemand.map { store in { @Sendable key in try store.storedState(bot: key.bot, key: key.key) } },
-            budget: configuration.stateBytesInMemory
-        )
         timers = TimerTable(snapshot.timers)
         startedAt = clock.now()
         watchdog = HandlerWatchdog(timeout: configuration.handlerTimeout)
@@ -226,14 +229,22 @@ public final class Engine: Sendable {
         world.read { $0 }
     }
 
-    /// One bot's state, as JSON values by key; throws if a value left in the store
-    /// cannot be read back.
-    public func state(of bot: String) throws -> [String: Data] {
-        try cache.snapshot(bot: bot)
+    /// One bot's state, as JSON values by key: what the store holds, with what the
+    /// engine holds newer (not yet written, or written since the store was read).
+    public func state(of bot: String) async throws -> [String: Data] {
+        let held = cache.held(bot: bot)
+        var newest: [String: (data: Data?, version: Int64)] = [:]
+        for item in try await store.load().botState where item.bot == bot {
+            newest[item.key] = (item.data, item.version)
+        }
+        for (key, value) in held where value.version > newest[key]?.version ?? .min {
+            newest[key] = value
+        }
+        return newest.compactMapValues(\.data)
     }
 
-    /// The bytes of bot state values held in memory now; the rest are in the store
-    /// (see ``EngineConfiguration/stateBytesInMemory``).
+    /// What the bot state held in memory counts against
+    /// ``EngineConfiguration/stateBytesInMemory`` now; the rest is in the store.
     public var stateBytesInMemory: Int {
         cache.bytesInMemory
     }

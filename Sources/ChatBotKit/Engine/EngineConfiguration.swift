@@ -15,9 +15,10 @@ public struct EngineConfiguration: Sendable {
     public var maxQueuedEvents: Int
     /// How many of each chat's latest messages the world model keeps.
     public var messagesKeptPerChat: Int
-    /// How many bytes of bot state values to keep in memory, with a store that reads
-    /// them back on demand (``StateOnDemandStore``): past it, the least recently used
-    /// values already durable leave memory. Every key's version stays in memory.
+    /// How many bytes of bot state to hold in memory, with a store that reads it a key
+    /// at a time (``StateOnDemandStore``): past it, the least recently used keys already
+    /// durable leave memory, to be read again when asked for. Each key counts its value's
+    /// bytes and 128 more.
     public var stateBytesInMemory: Int
     /// Asked for a new chat's topic before bots see `new_chat`; none by default.
     public var chatDetails: (any ChatDetailsSource)?

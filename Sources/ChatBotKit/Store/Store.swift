@@ -21,16 +21,19 @@ public protocol Store: Sendable {
     func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws
 }
 
-/// A store that reads one bot state value when asked, so the engine need not keep every
-/// value in memory: it loads the keys and versions at start, keeps the values handlers
-/// use (up to ``EngineConfiguration/stateBytesInMemory``) and reads the others back on
-/// demand. A desk's state grows with every chat it has seen; its working set does not.
+/// A store that reads bot state one key at a time, so the engine need not keep it all
+/// in memory: it loads none at start, reads a key when a handler asks for it, and keeps
+/// what handlers use (up to ``EngineConfiguration/stateBytesInMemory``). A desk's state
+/// grows with every chat it has seen; its working set does not.
 public protocol StateOnDemandStore: Store {
-    /// What ``Store/load()`` returns, except that bot state values stay in the store:
-    /// keys holding a value come in ``StoreSnapshot/botStateLeftInStore``; removed keys
-    /// (no value) in ``StoreSnapshot/botState``, as `load()` gives them.
-    func loadLeavingStateValues() async throws -> StoreSnapshot
+    /// What ``Store/load()`` returns, without the bot state.
+    func loadWithoutState() async throws -> StoreSnapshot
 
-    /// The stored value of one bot state key; `nil` if it has none.
-    func storedState(bot: String, key: String) throws -> Data?
+    /// One key's stored value and version; `nil` if the key was never written.
+    func storedState(bot: String, key: String) throws -> StoredBotState?
+
+    /// Starts a new run's state versions: returns a number larger than any this store
+    /// returned before, durably. The engine numbers its writes from it, so a version
+    /// never repeats one an earlier run stored, without knowing what is stored.
+    func beginStateEpoch() async throws -> Int64
 }

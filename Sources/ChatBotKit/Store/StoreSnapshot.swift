@@ -6,32 +6,12 @@ public struct StoreSnapshot: Sendable {
     public var users: [UserRecord]
     public var botState: [StoredBotState]
     public var timers: [StoredTimer]
-    /// Bot state keys whose values were left in the store
-    /// (``StateOnDemandStore/loadLeavingStateValues()``).
-    public var botStateLeftInStore: [StoredBotStateVersion]
 
-    public init(
-        chats: [ChatRecord] = [], users: [UserRecord] = [], botState: [StoredBotState] = [], timers: [StoredTimer] = [],
-        botStateLeftInStore: [StoredBotStateVersion] = []
-    ) {
+    public init(chats: [ChatRecord] = [], users: [UserRecord] = [], botState: [StoredBotState] = [], timers: [StoredTimer] = []) {
         self.chats = chats
         self.users = users
         self.botState = botState
         self.timers = timers
-        self.botStateLeftInStore = botStateLeftInStore
-    }
-}
-
-/// A bot state key whose value is in the store, not loaded: its version.
-public struct StoredBotStateVersion: Hashable, Sendable {
-    public var bot: String
-    public var key: String
-    public var version: Int64
-
-    public init(bot: String, key: String, version: Int64) {
-        self.bot = bot
-        self.key = key
-        self.version = version
     }
 }
 

@@ -158,8 +158,8 @@ public struct EngineSection: Decodable, Sendable, Equatable {
     public var closedStatuses: [String] = ["closed", "resolved", "archived"]
     public var curators: [String] = []
     public var messagesKeptPerChat: Int = 100
-    /// Bot state values held in memory, in MiB; the rest are read from the store when a
-    /// bot asks for them.
+    /// Bot state held in memory, in MiB; the rest is read from the store when a bot
+    /// asks for it.
     public var stateInMemoryMB: Int = 32
 
     enum CodingKeys: String, CodingKey, CaseIterable {

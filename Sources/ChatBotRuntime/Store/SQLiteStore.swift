@@ -78,39 +78,42 @@ public final class SQLiteStore: StateOnDemandStore {
     /// fetched into arrays first: a hundred thousand transient rows interleaved with
     /// the records kept would leave the heap too fragmented to hand back.
     public func load() async throws -> StoreSnapshot {
-        try await load(stateValues: true)
+        try await load(withState: true)
     }
 
-    /// Everything ``load()`` reads but the bot state values: the engine reads those
-    /// when a handler asks (``storedState(bot:key:)``).
-    public func loadLeavingStateValues() async throws -> StoreSnapshot {
-        try await load(stateValues: false)
+    /// Everything ``load()`` reads but the bot state: the engine reads that a key at a
+    /// time (``storedState(bot:key:)``).
+    public func loadWithoutState() async throws -> StoreSnapshot {
+        try await load(withState: false)
     }
 
-    public func storedState(bot: String, key: String) throws -> Data? {
+    public func storedState(bot: String, key: String) throws -> StoredBotState? {
         try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM bot_state WHERE bot = ? AND key = ?", arguments: [bot, key])
+            let statement = try db.cachedStatement(sql: "SELECT value, version FROM bot_state WHERE bot = ? AND key = ?")
+            return try Row.fetchOne(statement, arguments: [bot, key]).map { row in
+                StoredBotState(bot: bot, key: key, data: row[0], version: row[1])
+            }
         }
     }
 
-    private func load(stateValues: Bool) async throws -> StoreSnapshot {
+    public func beginStateEpoch() async throws -> Int64 {
+        try await pool.write { db in
+            guard let epoch = try Int64.fetchOne(db, sql: "UPDATE meta SET value = value + 1 WHERE name = 'state_epoch' RETURNING value") else {
+                throw StoreError.cannotOpen(path: self.path, reason: "its meta table has no state_epoch row")
+            }
+            return epoch
+        }
+    }
+
+    private func load(withState: Bool) async throws -> StoreSnapshot {
         try await pool.read { db in
             var snapshot = StoreSnapshot()
             snapshot.chats = try WorldTables.chats(in: db)
             snapshot.users = try WorldTables.users(in: db)
-            if stateValues {
+            if withState {
                 let states = try Row.fetchCursor(db, sql: "SELECT bot, key, value, version FROM bot_state")
                 while let row = try states.next() {
                     snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: row[2], version: row[3]))
-                }
-            } else {
-                let states = try Row.fetchCursor(db, sql: "SELECT bot, key, version, value IS NOT NULL FROM bot_state")
-                while let row = try states.next() {
-                    if row[3] {
-                        snapshot.botStateLeftInStore.append(StoredBotStateVersion(bot: row[0], key: row[1], version: row[2]))
-                    } else {
-                        snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: nil, version: row[2]))
-                    }
                 }
             }
             let timers = try Row.fetchCursor(db, sql: "SELECT bot, name, fire_at, chat_id, payload FROM timer")

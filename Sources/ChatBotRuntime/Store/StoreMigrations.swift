@@ -101,6 +101,15 @@ enum StoreMigrations {
             }
             try db.execute(sql: "DROP TABLE chat_v1; DROP TABLE user_v1;")
         }
+        migrator.registerMigration("v3: the epoch of bot state versions") { db in
+            // Each run numbers its state writes from a new epoch (see
+            // SQLiteStore.beginStateEpoch), so bot state need not be loaded to know what
+            // versions it holds. Versions stored so far count as epoch 0.
+            try db.execute(sql: """
+                CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO meta (name, value) VALUES ('state_epoch', 0);
+                """)
+        }
         return migrator
     }
 }

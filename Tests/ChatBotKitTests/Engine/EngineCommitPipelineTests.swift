@@ -20,12 +20,16 @@ final class GatedStore: StateOnDemandStore {
         try await inner.load()
     }
 
-    func loadLeavingStateValues() async throws -> StoreSnapshot {
-        try await inner.loadLeavingStateValues()
+    func loadWithoutState() async throws -> StoreSnapshot {
+        try await inner.loadWithoutState()
     }
 
-    func storedState(bot: String, key: String) throws -> Data? {
+    func storedState(bot: String, key: String) throws -> StoredBotState? {
         try inner.storedState(bot: bot, key: key)
+    }
+
+    func beginStateEpoch() async throws -> Int64 {
+        try await inner.beginStateEpoch()
     }
 
     func commit(_ commits: [Commit]) async throws {
@@ -71,7 +75,7 @@ struct EngineCommitPipelineTests {
             }
             // Every handler ran and was accepted, conflicts and reruns included, though
             // not one write has finished.
-            try await eventuallyTrue { (try? engine.state(of: "counter"))?["chats"] == Data("50".utf8) }
+            try await eventuallyTrue { (try? await engine.state(of: "counter"))?["chats"] == Data("50".utf8) }
             #expect(engine.statistics.conflictReruns > 0, "the handlers did race")
             #expect(store.inner.outbox.isEmpty, "nothing is deliverable before its batch is written")
             #expect(engine.statistics.eventsHandled == 0, "an event counts as handled once durable")
@@ -91,7 +95,7 @@ struct EngineCommitPipelineTests {
         for index in 0..<20 {
             engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
         }
-        try await eventuallyTrue { (try? engine.state(of: "counter"))?["chats"] == Data("20".utf8) }
+        try await eventuallyTrue { (try? await engine.state(of: "counter"))?["chats"] == Data("20".utf8) }
         store.open(failing: DiskFull())
         await expectFailedWithDiskFull(running)
         #expect(store.inner.outbox.isEmpty, "decisions on a lost write are never delivered")

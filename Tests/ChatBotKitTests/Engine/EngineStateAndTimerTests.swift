@@ -46,7 +46,7 @@ struct EngineStateAndTimerTests {
                 engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
             }
             await engine.waitUntilIdle()
-            let counted = try engine.state(of: "counter")
+            let counted = try await engine.state(of: "counter")
             #expect(counted["chats"] == Data("300".utf8))
             #expect(store.state(bot: "counter", key: "chats") == Data("300".utf8))
         }
@@ -65,7 +65,7 @@ struct EngineStateAndTimerTests {
                 engine.submit(Events.chat(ChatID(Int64(index)), client: UserID(Int64(10_000 + index))), receivedAt: Date())
             }
             await engine.waitUntilIdle()
-            let (a, b) = (try engine.state(of: "a"), try engine.state(of: "b"))
+            let (a, b) = (try await engine.state(of: "a"), try await engine.state(of: "b"))
             #expect(a["chats"] == Data("400".utf8))
             #expect(b["chats"] == Data("400".utf8))
             #expect(engine.statistics.conflictReruns > 0, "the handlers did race")

@@ -11,12 +11,13 @@ final class FlakyStateStore: StateOnDemandStore {
     let failing = Mutex(false)
 
     func load() async throws -> StoreSnapshot { try await inner.load() }
-    func loadLeavingStateValues() async throws -> StoreSnapshot { try await inner.loadLeavingStateValues() }
+    func loadWithoutState() async throws -> StoreSnapshot { try await inner.loadWithoutState() }
+    func beginStateEpoch() async throws -> Int64 { try await inner.beginStateEpoch() }
     func commit(_ commits: [Commit]) async throws { try await inner.commit(commits) }
     func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] { try await inner.dueActions(at: date, limit: limit) }
     func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws { try await inner.settle(id, as: outcome) }
 
-    func storedState(bot: String, key: String) throws -> Data? {
+    func storedState(bot: String, key: String) throws -> StoredBotState? {
         if failing.withLock({ $0 }) { throw ReadFailed() }
         return try inner.storedState(bot: bot, key: key)
     }

@@ -95,10 +95,10 @@ enum Events {
 /// Polls a condition that no event announces (a flood's progress, state accepted while
 /// the store is busy); after a generous deadline, fails the test where it was called
 /// and throws, so that nothing after it runs on a false premise.
-func eventuallyTrue(sourceLocation: SourceLocation = #_sourceLocation, _ condition: @Sendable () -> Bool) async throws {
+func eventuallyTrue(sourceLocation: SourceLocation = #_sourceLocation, _ condition: @Sendable () async -> Bool) async throws {
     let end = ContinuousClock.now + .seconds(30)
     while ContinuousClock.now < end {
-        if condition() { return }
+        if await condition() { return }
         try await Task.sleep(for: .milliseconds(5))
     }
     Issue.record("condition not met within 30 s", sourceLocation: sourceLocation)
