@@ -7,6 +7,13 @@ import Foundation
 /// flight.
 struct AssignmentPlanner {
     let settings: AutoAssignSettings
+    /// The curators the options list, in id order.
+    private let listed: [UserID]
+
+    init(settings: AutoAssignSettings) {
+        self.settings = settings
+        listed = settings.curators.keys.sorted()
+    }
 
     /// What led to a decision, besides the world.
     struct Request {
@@ -65,9 +72,25 @@ struct AssignmentPlanner {
         }
     }
 
-    /// Everyone who is a curator: known to the world as one, or listed in the options.
+    /// Everyone who is a curator: known to the world as one, or listed in the options;
+    /// in id order. Both lists are kept in order, so this is a merge, not a sort.
     func curatorPool(_ world: WorldView) -> [UserID] {
-        Set(world.curators.map(\.id)).union(settings.curators.keys).sorted()
+        let known = world.curatorIDs
+        guard !listed.isEmpty else { return known }
+        var pool: [UserID] = []
+        pool.reserveCapacity(known.count + listed.count)
+        var (k, l) = (0, 0)
+        while k < known.count || l < listed.count {
+            if l == listed.count || (k < known.count && known[k] < listed[l]) {
+                pool.append(known[k])
+                k += 1
+            } else {
+                if k < known.count, known[k] == listed[l] { k += 1 }
+                pool.append(listed[l])
+                l += 1
+            }
+        }
+        return pool
     }
 
     private func exclusion(of curator: UserID, _ user: UserRecord?, for request: Request, inFlight: InFlightAssignments) -> String? {

@@ -249,6 +249,22 @@ extension BotHarness {
         #expect(try harness.decisions("4").last?.queuePosition == 3)
     }
 
+    @Test func curatorsFromTheWorldAndTheOptionsAreWeighedOnceEachInIdOrder() async throws {
+        let options: [UserID: AutoAssignSettings.Curator] = ["b": .init(maxOpenChats: 3), "d": .init(), "0": .init()]
+        let harness = BotHarness(
+            bots: [AutoAssignBot(settings: AutoAssignSettings(curators: options))],
+            configuration: EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["c", "a", "b"])
+        )
+        try await harness.run { harness in
+            try await harness.send([.online("a"), .online("d")])
+            try await harness.send(.chatOpened("1", by: "client-1"))
+        }
+        let decision = try #require(try harness.decisions("1").last)
+        #expect(decision.candidates.map(\.curator) == ["a", "d"])
+        #expect(decision.excluded.map(\.curator) == ["0", "b", "c"])
+        #expect(decision.candidates.first?.capacity == 5 && decision.excluded.count == 3)
+    }
+
     @Test func curatorsTakeOnlyTopicsTheyCoverByDirectoryOrOptions() async throws {
         let harness = BotHarness(
             bots: [AutoAssignBot(settings: AutoAssignSettings(curators: ["c": .init(topics: ["returns"])]))],

@@ -54,6 +54,41 @@ struct StateOnDemandTests {
         }
     }
 
+    @Test func withNothingHeldAtAllASharedCounterLosesNoUpdate() async throws {
+        try await withTemporaryFolder { folder in
+            let store = try SQLiteStore(path: folder.appendingPathComponent("chatbots.sqlite").path)
+            // A budget of 0: every key leaves memory once durable, so handlers' reads are
+            // often of keys let go of before their commit is checked.
+            let configuration = EngineConfiguration(serviceAccountID: "1000", stateBytesInMemory: 0)
+            try await withRunningEngine(bots: [SharedCounter()], store: store, configuration: configuration) { engine in
+                for index in 0..<200 {
+                    engine.submit(message(MessageID(Int64(index)), in: ChatID("chat-\(index % 40)")), receivedAt: Date())
+                }
+                await engine.waitUntilIdle()
+                #expect(engine.statistics.handlerFailures.isEmpty)
+                #expect(engine.stateBytesInMemory == 0)
+            }
+            let stored = try await store.load().botState.first { $0.key == "messages" }
+            #expect(stored?.data == Data("200".utf8))
+        }
+    }
+
+    @Test func stateStoredBeforeEpochsIsReadAndWrittenOn() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            var commit = Commit()
+            commit.stateWrites = [StoredBotState(bot: "shared", key: "messages", data: Data("41".utf8), version: 5)]
+            try await SQLiteStore(path: path).commit([commit])   // as an earlier version numbered it: per key
+            try await withRunningEngine(bots: [SharedCounter()], store: try SQLiteStore(path: path)) { engine in
+                engine.submit(message("1", in: "c1"), receivedAt: Date())
+                await engine.waitUntilIdle()
+            }
+            let stored = try #require(try await SQLiteStore(path: path).load().botState.first { $0.key == "messages" })
+            #expect(stored.data == Data("42".utf8))
+            #expect(stored.version == (1 << 40) + 1)
+        }
+    }
+
     @Test func aRemovedKeyStaysRemovedAcrossARestartAndEachRunNumbersAnew() async throws {
         try await withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("chatbots.sqlite").path
@@ -88,5 +123,17 @@ private struct FlagBot: Bot {
         case "remove": context.removeState(for: "flag")
         default: if try context.state(String.self, for: "flag") != nil { throw FoundAValue() }
         }
+    }
+}
+
+/// Counts every message in one key all chats share.
+private struct SharedCounter: Bot {
+    let name = "shared"
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        guard case .newMessage = event else { return }
+        let count = try context.state(Int.self, for: "messages") ?? 0
+        await Task.yield()
+        try context.setState(count + 1, for: "messages")
     }
 }

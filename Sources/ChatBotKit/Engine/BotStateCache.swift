@@ -109,6 +109,10 @@ final class BotStateCache: Sendable {
         budget = .max
     }
 
+    /// Epochs from 1 up to this leave versions positive: each run numbers up to 2^40
+    /// writes from `epoch << 40`.
+    static let epochLimit: Int64 = 1 << 22
+
     /// Nothing held yet: keys are read from `source` when asked for, and held within
     /// `budget` (bytes, ``overheadPerKey`` each included) once durable.
     ///
@@ -121,31 +125,32 @@ final class BotStateCache: Sendable {
     }
 
     /// The value, its version (0 for a key never written) and its decoded form if one
-    /// is kept. Reads a key not held from the store, and holds it unless `hold` is
-    /// false; throws if that read fails.
-    func read(_ key: Key, hold: Bool = true) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
-        enum Found { case held(Entry), absent, load(token: UInt64) }
+    /// is kept. Reads a key not held from the store, and holds it; throws if that read
+    /// fails.
+    func read(_ key: Key) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
+        enum Found { case held(Data?, Int64, (any Sendable)?), absent, load(token: UInt64) }
         let found = entries.withLock { entries -> Found in
-            if let entry = hold ? entries.touch(key) : entries.byKey[key] { return .held(entry) }
+            // Copied under the lock: `remember` sets `decoded` under it.
+            if let entry = entries.touch(key) { return .held(entry.held.data, entry.version, entry.held.decoded) }
             guard source != nil else { return .absent }
             entries.uses += 1
-            if hold { entries.loading[key] = entries.uses }
+            entries.loading[key] = entries.uses
             return .load(token: entries.uses)
         }
         switch found {
-        case .held(let entry):
-            return (entry.held.data, entry.version, entry.held.decoded)
+        case .held(let data, let version, let decoded):
+            return (data, version, decoded)
         case .absent:
             return (nil, 0, nil)
         case .load(let token):
-            return try load(key, token: token, hold: hold)
+            return try load(key, token: token)
         }
     }
 
     /// Reads a key from the store, outside the lock: a store read must not hold up
     /// other handlers. A key not held is as stored; if a write overtakes this read, the
     /// version read is stale and the handler's commit is refused as a conflict.
-    private func load(_ key: Key, token: UInt64, hold: Bool) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
+    private func load(_ key: Key, token: UInt64) throws -> (data: Data?, version: Int64, decoded: (any Sendable)?) {
         let stored: StoredBotState?
         do {
             stored = try source?(key)
@@ -156,7 +161,6 @@ final class BotStateCache: Sendable {
             throw error
         }
         let read = (data: stored?.data, version: stored?.version ?? 0)
-        guard hold else { return (read.data, read.version, nil) }
         return entries.withLock { entries in
             // Written (and still held) meanwhile: that is the value now.
             if let entry = entries.touch(key) { return (entry.held.data, entry.version, entry.held.decoded) }
@@ -180,8 +184,12 @@ final class BotStateCache: Sendable {
     /// as stored, so its version is read from the store (a key a handler read may have
     /// been let go of since, once durable). Throws if that read fails.
     func version(of key: Key) throws -> Int64 {
-        if let version = entries.withLock({ $0.byKey[key]?.version }) { return version }
-        return try source?(key)?.version ?? 0
+        try heldVersion(of: key) ?? source?(key)?.version ?? 0
+    }
+
+    /// The key's version if it is held (or everything is); `nil` if only the store knows.
+    func heldVersion(of key: Key) -> Int64? {
+        entries.withLock { entries in entries.byKey[key]?.version ?? (source == nil ? 0 : nil) }
     }
 
     /// Writes (or, with `nil`, removes) a key in commit `sequence`; returns its new

@@ -32,8 +32,9 @@ final class CommitCoordinator: Sendable {
         /// Accepted, at this place in the commit order: wait for it with
         /// ``waitUntilDurable(_:)``.
         case accepted(Int64)
-        /// These bots read state that changed since: run them again and propose anew.
-        case conflict(bots: Set<String>)
+        /// These bots read state that changed since, or whose version could not be read
+        /// back from the store (`unverified` says why): run them again and propose anew.
+        case conflict(bots: Set<String>, unverified: String?)
     }
 
     private struct Accepted {
@@ -77,10 +78,14 @@ final class CommitCoordinator: Sendable {
     /// Accepts a proposal whose state reads still hold, or refuses it for a conflict.
     /// Throws once the store has failed.
     func propose(_ proposal: Proposal) throws -> Outcome {
+        // The versions only the store knows (keys let go of since a handler read them)
+        // are read before taking the lock, so that no disk read holds up every other
+        // proposal; they still hold under it if no write was accepted meanwhile.
+        let (writesSeen, fromStore) = storedVersions(readIn: proposal)
         let outcome = try state.withLock { state -> Outcome in
             if let failure = state.failure { throw failure }
-            let stale = staleBots(in: proposal)
-            guard stale.isEmpty else { return .conflict(bots: stale) }
+            let (stale, unverified) = staleBots(in: proposal, fromStore: state.nextSequence == writesSeen ? fromStore : [:])
+            guard stale.isEmpty else { return .conflict(bots: stale, unverified: unverified) }
             let sequence = state.nextSequence
             state.nextSequence += 1
             state.queue.append(Accepted(sequence: sequence, commit: accept(proposal, as: sequence)))
@@ -147,16 +152,43 @@ final class CommitCoordinator: Sendable {
         }
     }
 
-    private func staleBots(in proposal: Proposal) -> Set<String> {
-        var stale: Set<String> = []
+    /// The stored versions of the keys `proposal` read that the cache no longer holds,
+    /// read outside the lock, with how many proposals had been accepted before.
+    private func storedVersions(readIn proposal: Proposal) -> (writesSeen: Int64, versions: [BotStateCache.Key: Result<Int64, any Error>]) {
+        let writesSeen = state.withLock { $0.nextSequence }
+        var versions: [BotStateCache.Key: Result<Int64, any Error>] = [:]
         for (bot, effects) in proposal.effects {
-            // A version that cannot be read back from the store counts as changed: the
-            // bot runs again rather than commit on a read nobody can vouch for.
-            for (key, version) in effects.stateReads where (try? cache.version(of: .init(bot: bot, key: key))) != version {
-                stale.insert(bot)
+            for key in effects.stateReads.keys {
+                let key = BotStateCache.Key(bot: bot, key: key)
+                if cache.heldVersion(of: key) == nil {
+                    versions[key] = Result { try cache.version(of: key) }
+                }
             }
         }
-        return stale
+        return (writesSeen, versions)
+    }
+
+    /// The bots whose reads were overtaken. A version that cannot be read back from the
+    /// store counts as changed, with the reason: the bot runs again rather than commit
+    /// on a read nobody can vouch for.
+    private func staleBots(
+        in proposal: Proposal, fromStore: [BotStateCache.Key: Result<Int64, any Error>]
+    ) -> (bots: Set<String>, unverified: String?) {
+        var stale: Set<String> = []
+        var unverified: String?
+        for (bot, effects) in proposal.effects {
+            for (name, version) in effects.stateReads {
+                let key = BotStateCache.Key(bot: bot, key: name)
+                do {
+                    let current = try cache.heldVersion(of: key) ?? fromStore[key]?.get() ?? cache.version(of: key)
+                    if current != version { stale.insert(bot) }
+                } catch {
+                    stale.insert(bot)
+                    unverified = "the version of \"\(name)\" of \(bot) could not be read from the store: \(error)"
+                }
+            }
+        }
+        return (stale, unverified)
     }
 
     /// Applies a proposal to the in-memory state and timers, and says what to store.

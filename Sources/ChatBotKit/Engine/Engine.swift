@@ -62,9 +62,11 @@ public final class Engine: Sendable {
         let cache: BotStateCache
         if let onDemand = store as? any StateOnDemandStore {
             snapshot = try await onDemand.loadWithoutState()
+            let epoch = try await onDemand.beginStateEpoch()
+            guard epoch > 0, epoch < BotStateCache.epochLimit else { throw EngineError.stateEpochOutOfRange(epoch) }
             cache = BotStateCache(
                 source: { key in try onDemand.storedState(bot: key.bot, key: key.key) },
-                budget: configuration.stateBytesInMemory, epoch: try await onDemand.beginStateEpoch()
+                budget: configuration.stateBytesInMemory, epoch: epoch
             )
         } else {
             snapshot = try await store.load()
@@ -371,16 +373,19 @@ public final class Engine: Sendable {
         switch try await holding(selectedGates, exclusively: false, propose) {
         case .accepted(let sequence):
             try await committer.waitUntilDurable(sequence)
-        case .conflict(let stale):
+        case .conflict(let stale, let unverified):
             counters.withLock { $0.conflictReruns += stale.count }
-            guard case .accepted(let sequence) = try await holding(selectedGates, exclusively: true, propose) else {
-                // Cannot happen while the gates are held; if it ever did, the effects are
-                // dropped with a line in the log rather than committed on stale reads.
-                logger.error("handlers overtaken under their exclusive gates; effects for this event dropped", metadata: metadata)
+            if let unverified { logger.warning("a state read could not be checked; the bots run again", metadata: metadata.merging(["error": "\(unverified)"]) { $1 }) }
+            switch try await holding(selectedGates, exclusively: true, propose) {
+            case .accepted(let sequence):
+                try await committer.waitUntilDurable(sequence)
+            case .conflict(_, let unverified):
+                // Overtaken under the exclusive gates cannot happen; a read the store
+                // could not vouch for twice can. Either way the effects are dropped with
+                // the reason in the log, rather than committed on reads nobody checked.
+                logger.error("the bots' effects for this event are dropped: \(unverified ?? "handlers overtaken under their exclusive gates")", metadata: metadata)
                 try await commit(change: change, effects: [], firedTimer: firedTimer)
-                return
             }
-            try await committer.waitUntilDurable(sequence)
         }
     }
 
@@ -571,12 +576,16 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     /// A state value could not be read back from the store; the handler's effects for
     /// the event are dropped, whether or not it caught the error.
     case stateUnreadable(bot: String, key: String, reason: String)
+    /// The store handed out a state epoch the engine cannot number versions from (one
+    /// per start, up to about four million starts).
+    case stateEpochOutOfRange(Int64)
 
     public var description: String {
         switch self {
         case .duplicateBotName(let name): "two bots are named \"\(name)\"; bot names must be unique"
         case .handlerTimedOut(let bot, let timeout): "the handler of \(bot) ran past its timeout of \(timeout)"
         case .stateUnreadable(let bot, let key, let reason): "the state \"\(key)\" of \(bot) could not be read from the store: \(reason)"
+        case .stateEpochOutOfRange(let epoch): "the store's state epoch \(epoch) is out of range (1 to \(BotStateCache.epochLimit - 1))"
         }
     }
 }

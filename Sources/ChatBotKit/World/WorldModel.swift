@@ -10,7 +10,9 @@ public struct WorldModel: Sendable, Hashable {
     public private(set) var users: [UserID: UserRecord]
     /// The users whose role is curator: a small set among many clients, asked for on
     /// every assignment decision.
-    private var curatorIDs: Set<UserID> = []
+    /// Known curators' ids, in id order: kept as they are learned, since a decision
+    /// over hundreds of curators would otherwise gather and sort them every time.
+    public private(set) var curatorIDs: [UserID] = []
     /// The runtime's own account: its messages are its own, never a client's.
     public let serviceAccountID: UserID
     /// Statuses that close a chat (and take it off its curator's load).
@@ -64,7 +66,7 @@ public struct WorldModel: Sendable, Hashable {
         for curator in roster where curator != serviceAccountID {
             self.users[curator, default: UserRecord(id: curator)].role = .curator
         }
-        curatorIDs = Set(self.users.values.lazy.filter { $0.role == .curator }.map(\.id))
+        curatorIDs = self.users.values.lazy.filter { $0.role == .curator }.map(\.id).sorted()
     }
 
     /// The role of a user, if known.
@@ -203,12 +205,24 @@ public struct WorldModel: Sendable, Hashable {
     private mutating func learn(_ user: UserID, is role: UserRole, into change: inout Change) {
         guard user != serviceAccountID, users[user]?.role != role else { return }
         users[user, default: UserRecord(id: user)].role = role
-        if role == .curator {
-            curatorIDs.insert(user)
-        } else {
-            curatorIDs.remove(user)
+        let place = curatorPlace(of: user)
+        let listed = place < curatorIDs.count && curatorIDs[place] == user
+        if role == .curator, !listed {
+            curatorIDs.insert(user, at: place)
+        } else if role != .curator, listed {
+            curatorIDs.remove(at: place)
         }
         change.users.insert(user)
+    }
+
+    /// Where `id` is, or would go, in ``curatorIDs``.
+    private func curatorPlace(of id: UserID) -> Int {
+        var low = 0, high = curatorIDs.count
+        while low < high {
+            let middle = (low + high) / 2
+            if curatorIDs[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private mutating func record(_ message: ChatMessage, at date: Date, into change: inout Change) {

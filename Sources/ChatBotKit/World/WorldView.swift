@@ -31,6 +31,11 @@ public struct WorldView: Sendable {
         world.read(\.curators)
     }
 
+    /// Known curators' ids, online or not, in id order.
+    public var curatorIDs: [UserID] {
+        world.read(\.curatorIDs)
+    }
+
     /// Whether a chat's status closes it.
     public func isClosed(_ chat: ChatRecord) -> Bool {
         world.read { $0.isClosed(chat) }

@@ -98,7 +98,9 @@ public final class SQLiteStore: StateOnDemandStore {
 
     public func beginStateEpoch() async throws -> Int64 {
         try await pool.write { db in
-            guard let epoch = try Int64.fetchOne(db, sql: "UPDATE meta SET value = value + 1 WHERE name = 'state_epoch' RETURNING value") else {
+            // (Not UPDATE ... RETURNING: that needs SQLite 3.35, and some systems ship older.)
+            try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE name = 'state_epoch'")
+            guard let epoch = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'state_epoch'") else {
                 throw StoreError.cannotOpen(path: self.path, reason: "its meta table has no state_epoch row")
             }
             return epoch
