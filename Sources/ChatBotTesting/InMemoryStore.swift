@@ -50,6 +50,10 @@ public final class InMemoryStore: StateOnDemandStore {
         contents.withLock { $0.botState[bot]?[key] }
     }
 
+    public func storedStates(bot: String) async throws -> [StoredBotState] {
+        contents.withLock { Array(($0.botState[bot] ?? [:]).values) }
+    }
+
     public func beginStateEpoch() async throws -> Int64 {
         contents.withLock { contents in
             contents.stateEpoch += 1

@@ -14,11 +14,27 @@ import Testing
         #expect(ChatID(text).integerValue == nil)
     }
 
-    @Test func integersSortByValueAndTheRestByText() {
+    @Test func integersSortFirstByValueThenTheRestByText() {
         #expect((["100", "9", "-3", "10"] as [ChatID]).sorted() == ["-3", "9", "10", "100"])
         #expect((["curator-2", "curator-10", "curator-1"] as [UserID]).sorted() == ["curator-1", "curator-10", "curator-2"])
+        #expect((["1a", "10", "2", "007", "b"] as [ChatID]).sorted() == ["2", "10", "007", "1a", "b"])
         #expect(ChatID("9") < ChatID("10"))
-        #expect(ChatID("007") < ChatID("7"), "not both integers: by text")
+        #expect(ChatID("7") < ChatID("007"), "an integer before any other id")
         #expect(!(ChatID("10") < ChatID("9")))
+    }
+
+    /// "2" < "10" < "1a" < "2" by the old rule (numbers when both were, text when not):
+    /// a circle, under which a sorted list could not be searched.
+    @Test func theOrderIsTotalOnIdsThatUsedToGoRoundInACircle() {
+        let ids: [ChatID] = ["2", "10", "1a", "1b", "007", "7", "-1", "x"]
+        for a in ids {
+            #expect(!(a < a))
+            for b in ids where a != b {
+                #expect((a < b) != (b < a), "\(a) and \(b)")
+                for c in ids where a < b && b < c {
+                    #expect(a < c, "\(a) < \(b) < \(c)")
+                }
+            }
+        }
     }
 }

@@ -16,4 +16,13 @@ import Testing
         let reloaded = WorldModel(serviceAccountID: "1000", users: Array(world.users.values))
         #expect(reloaded.curatorIDs == world.curatorIDs, "derived in order from stored users")
     }
+
+    @Test func idsOfBothKindsAreFoundAgainWhenARoleIsLost() {
+        var world = WorldModel(serviceAccountID: "1000")
+        world.learnCurators(["2", "10", "1a", "1b"])
+        #expect(world.curatorIDs == ["2", "10", "1a", "1b"])
+        world.learnRole(.client, of: "2")
+        world.learnCurators(["1a"])
+        #expect(world.curatorIDs == ["10", "1a", "1b"], "the one who left is gone, none is listed twice")
+    }
 }

@@ -232,11 +232,14 @@ public final class Engine: Sendable {
     }
 
     /// One bot's state, as JSON values by key: what the store holds, with what the
-    /// engine holds newer (not yet written, or written since the store was read).
+    /// engine holds newer (not yet written, or written since the store was read). For
+    /// inspection and tests: with a ``StateOnDemandStore`` it reads all of the bot's
+    /// keys from the store.
     public func state(of bot: String) async throws -> [String: Data] {
         let held = cache.held(bot: bot)
         var newest: [String: (data: Data?, version: Int64)] = [:]
-        for item in try await store.load().botState where item.bot == bot {
+        // A store that is not read on demand was loaded whole: the cache holds it all.
+        for item in try await (store as? any StateOnDemandStore)?.storedStates(bot: bot) ?? [] {
             newest[item.key] = (item.data, item.version)
         }
         for (key, value) in held where value.version > newest[key]?.version ?? .min {

@@ -42,12 +42,18 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable {
         return Int64(rawValue)   // nil past Int64's range
     }
 
-    /// Orders ids numerically when both are integers, and by their text otherwise.
+    /// Integer ids first, by value; then the others, by their text.
+    ///
+    /// A total order, as sorting and searching need: comparing numerically only when
+    /// both ids are integers ("2" < "10") and by text otherwise ("10" < "1a" < "2")
+    /// would go round in a circle.
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        if let left = lhs.integerValue, let right = rhs.integerValue {
-            return left < right
+        switch (lhs.integerValue, rhs.integerValue) {
+        case (let left?, let right?): left < right
+        case (.some, nil): true
+        case (nil, .some): false
+        case (nil, nil): lhs.rawValue < rhs.rawValue
         }
-        return lhs.rawValue < rhs.rawValue
     }
 }
 

@@ -25,15 +25,27 @@ public protocol Store: Sendable {
 /// in memory: it loads none at start, reads a key when a handler asks for it, and keeps
 /// what handlers use (up to ``EngineConfiguration/stateBytesInMemory``). A desk's state
 /// grows with every chat it has seen; its working set does not.
+///
+/// The engine finds this by a dynamic cast: a store wrapping one of these must conform
+/// itself to keep the benefit, or the engine loads all state at start.
 public protocol StateOnDemandStore: Store {
     /// What ``Store/load()`` returns, without the bot state.
     func loadWithoutState() async throws -> StoreSnapshot
 
-    /// One key's stored value and version; `nil` if the key was never written.
+    /// One key's stored value and version; `nil` if the key was never written, a
+    /// record with `nil` data if it was removed.
+    ///
+    /// Called from handlers' threads, synchronously and concurrently: it must be safe
+    /// to call from any thread, and quick (a point query). It must see every commit
+    /// ``Store/commit(_:)`` has returned from.
     func storedState(bot: String, key: String) throws -> StoredBotState?
 
+    /// Every stored key of one bot, for inspection (``Engine/state(of:)``).
+    func storedStates(bot: String) async throws -> [StoredBotState]
+
     /// Starts a new run's state versions: returns a number larger than any this store
-    /// returned before, durably. The engine numbers its writes from it, so a version
-    /// never repeats one an earlier run stored, without knowing what is stored.
+    /// returned before, durably, from 1 (the engine accepts up to 2^22 − 1). The engine
+    /// numbers its writes from it, so a version never repeats one an earlier run
+    /// stored, without knowing what is stored.
     func beginStateEpoch() async throws -> Int64
 }

@@ -8,10 +8,8 @@ import Foundation
 public struct WorldModel: Sendable, Hashable {
     public private(set) var chats: [ChatID: ChatRecord]
     public private(set) var users: [UserID: UserRecord]
-    /// The users whose role is curator: a small set among many clients, asked for on
-    /// every assignment decision.
-    /// Known curators' ids, in id order: kept as they are learned, since a decision
-    /// over hundreds of curators would otherwise gather and sort them every time.
+    /// Known curators' ids, in id order: kept as roles are learned, since a bot that
+    /// weighs every curator on every decision would otherwise gather and sort them.
     public private(set) var curatorIDs: [UserID] = []
     /// The runtime's own account: its messages are its own, never a client's.
     public let serviceAccountID: UserID

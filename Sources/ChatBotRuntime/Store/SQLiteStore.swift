@@ -54,6 +54,9 @@ public final class SQLiteStore: StateOnDemandStore {
     static func recordedMigrations(at path: String) throws -> [String]? {
         var configuration = Configuration()
         configuration.readonly = true
+        // Another connection closing (its last checkpoint) or writing holds a lock for a
+        // moment: wait for it as the store's own connections do, rather than refuse.
+        configuration.busyMode = .timeout(10)
         return try DatabaseQueue(path: path, configuration: configuration).read { db -> [String]? in
             guard try db.tableExists("grdb_migrations") else {
                 return try db.schemaVersion() == 0 ? [] : nil
@@ -92,6 +95,14 @@ public final class SQLiteStore: StateOnDemandStore {
             let statement = try db.cachedStatement(sql: "SELECT value, version FROM bot_state WHERE bot = ? AND key = ?")
             return try Row.fetchOne(statement, arguments: [bot, key]).map { row in
                 StoredBotState(bot: bot, key: key, data: row[0], version: row[1])
+            }
+        }
+    }
+
+    public func storedStates(bot: String) async throws -> [StoredBotState] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value, version FROM bot_state WHERE bot = ?", arguments: [bot]).map { row in
+                StoredBotState(bot: bot, key: row[0], data: row[1], version: row[2])
             }
         }
     }

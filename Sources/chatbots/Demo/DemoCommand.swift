@@ -56,7 +56,8 @@ struct DemoCommand: AsyncParsableCommand {
     /// Runs the demo, telling its story on `console`; returns what happened.
     ///
     /// - Parameter until: Ends the demo when it returns, as `--duration` does (whichever
-    ///   comes first); a test waits there for what it wants to see.
+    ///   comes first); a test waits there for what it wants to see. It must return when
+    ///   cancelled: the demo cancels it once the runtime has stopped for another reason.
     func runDemo(console: DemoConsole, until: (@Sendable () async -> Void)? = nil) async throws -> DemoSummary {
         let logger = Logger(label: "chatbots.demo") { _ in console.handler() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-demo-\(UUID().uuidString)")

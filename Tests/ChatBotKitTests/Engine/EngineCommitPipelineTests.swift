@@ -28,6 +28,10 @@ final class GatedStore: StateOnDemandStore {
         try inner.storedState(bot: bot, key: key)
     }
 
+    func storedStates(bot: String) async throws -> [StoredBotState] {
+        try await inner.storedStates(bot: bot)
+    }
+
     func beginStateEpoch() async throws -> Int64 {
         try await inner.beginStateEpoch()
     }

@@ -13,6 +13,7 @@ final class FlakyStateStore: StateOnDemandStore {
     func load() async throws -> StoreSnapshot { try await inner.load() }
     func loadWithoutState() async throws -> StoreSnapshot { try await inner.loadWithoutState() }
     func beginStateEpoch() async throws -> Int64 { try await inner.beginStateEpoch() }
+    func storedStates(bot: String) async throws -> [StoredBotState] { try await inner.storedStates(bot: bot) }
     func commit(_ commits: [Commit]) async throws { try await inner.commit(commits) }
     func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] { try await inner.dueActions(at: date, limit: limit) }
     func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws { try await inner.settle(id, as: outcome) }
