@@ -180,16 +180,29 @@ final class BotStateCache: Sendable {
         }
     }
 
-    /// The key's current version, for validating a handler's reads: a key not held is
-    /// as stored, so its version is read from the store (a key a handler read may have
-    /// been let go of since, once durable). Throws if that read fails.
-    func version(of key: Key) throws -> Int64 {
-        try heldVersion(of: key) ?? source?(key)?.version ?? 0
-    }
-
-    /// The key's version if it is held (or everything is); `nil` if only the store knows.
-    func heldVersion(of key: Key) -> Int64? {
-        entries.withLock { entries in entries.byKey[key]?.version ?? (source == nil ? 0 : nil) }
+    /// The keys' current versions, for validating a handler's reads: held keys' under
+    /// one lock; a key not held is as stored, so its version is read from the store (a
+    /// key a handler read may have been let go of since, once durable), outside the lock.
+    /// A store read that fails gives its error for that key.
+    func versions(of keys: some Sequence<Key>) -> [Key: Result<Int64, any Error>] {
+        var versions: [Key: Result<Int64, any Error>] = [:]
+        let unheld = entries.withLock { entries -> [Key] in
+            var unheld: [Key] = []
+            for key in keys {
+                if let entry = entries.byKey[key] {
+                    versions[key] = .success(entry.version)
+                } else if source == nil {
+                    versions[key] = .success(0)
+                } else {
+                    unheld.append(key)
+                }
+            }
+            return unheld
+        }
+        for key in unheld {
+            versions[key] = Result { try source?(key)?.version ?? 0 }
+        }
+        return versions
     }
 
     /// Writes (or, with `nil`, removes) a key in commit `sequence`; returns its new

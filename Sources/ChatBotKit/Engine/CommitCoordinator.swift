@@ -78,13 +78,16 @@ final class CommitCoordinator: Sendable {
     /// Accepts a proposal whose state reads still hold, or refuses it for a conflict.
     /// Throws once the store has failed.
     func propose(_ proposal: Proposal) throws -> Outcome {
-        // The versions only the store knows (keys let go of since a handler read them)
-        // are read before taking the lock, so that no disk read holds up every other
-        // proposal; they still hold under it if no write was accepted meanwhile.
-        let (writesSeen, fromStore) = storedVersions(readIn: proposal)
+        // The versions of what the handlers read are taken before the lock, so that a
+        // store read (a key let go of since) holds up no other proposal. Only an accepted
+        // proposal changes a version, so they still hold under the lock if none was
+        // accepted meanwhile; if one was, they are taken again there.
+        let writesSeen = state.withLock { $0.nextSequence }
+        let checked = currentVersions(readIn: proposal)
         let outcome = try state.withLock { state -> Outcome in
             if let failure = state.failure { throw failure }
-            let (stale, unverified) = staleBots(in: proposal, fromStore: state.nextSequence == writesSeen ? fromStore : [:])
+            let versions = state.nextSequence == writesSeen ? checked : currentVersions(readIn: proposal)
+            let (stale, unverified) = staleBots(in: proposal, versions: versions)
             guard stale.isEmpty else { return .conflict(bots: stale, unverified: unverified) }
             let sequence = state.nextSequence
             state.nextSequence += 1
@@ -152,36 +155,25 @@ final class CommitCoordinator: Sendable {
         }
     }
 
-    /// The stored versions of the keys `proposal` read that the cache no longer holds,
-    /// read outside the lock, with how many proposals had been accepted before.
-    private func storedVersions(readIn proposal: Proposal) -> (writesSeen: Int64, versions: [BotStateCache.Key: Result<Int64, any Error>]) {
-        let writesSeen = state.withLock { $0.nextSequence }
-        var versions: [BotStateCache.Key: Result<Int64, any Error>] = [:]
-        for (bot, effects) in proposal.effects {
-            for key in effects.stateReads.keys {
-                let key = BotStateCache.Key(bot: bot, key: key)
-                if cache.heldVersion(of: key) == nil {
-                    versions[key] = Result { try cache.version(of: key) }
-                }
-            }
-        }
-        return (writesSeen, versions)
+    /// The current version of every key the proposal's handlers read.
+    private func currentVersions(readIn proposal: Proposal) -> [BotStateCache.Key: Result<Int64, any Error>] {
+        cache.versions(of: proposal.effects.lazy.flatMap { bot, effects in
+            effects.stateReads.keys.lazy.map { BotStateCache.Key(bot: bot, key: $0) }
+        })
     }
 
     /// The bots whose reads were overtaken. A version that cannot be read back from the
     /// store counts as changed, with the reason: the bot runs again rather than commit
     /// on a read nobody can vouch for.
     private func staleBots(
-        in proposal: Proposal, fromStore: [BotStateCache.Key: Result<Int64, any Error>]
+        in proposal: Proposal, versions: [BotStateCache.Key: Result<Int64, any Error>]
     ) -> (bots: Set<String>, unverified: String?) {
         var stale: Set<String> = []
         var unverified: String?
         for (bot, effects) in proposal.effects {
             for (name, version) in effects.stateReads {
-                let key = BotStateCache.Key(bot: bot, key: name)
                 do {
-                    let current = try cache.heldVersion(of: key) ?? fromStore[key]?.get() ?? cache.version(of: key)
-                    if current != version { stale.insert(bot) }
+                    if try versions[BotStateCache.Key(bot: bot, key: name)]?.get() != version { stale.insert(bot) }
                 } catch {
                     stale.insert(bot)
                     unverified = "the version of \"\(name)\" of \(bot) could not be read from the store: \(error)"

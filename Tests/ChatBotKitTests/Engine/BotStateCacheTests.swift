@@ -124,7 +124,7 @@ import Testing
         cache.withLock { $0 = overtaking }
         let read = try overtaking.read(Self.key("a"))
         #expect(read.data == Data("old".utf8) && read.version == 1, "what the store held when read")
-        #expect(try overtaking.version(of: Self.key("a")) == (1 << 40) + 1, "so the reader's commit is refused")
+        #expect(try overtaking.versions(of: [Self.key("a")])[Self.key("a")]?.get() == (1 << 40) + 1, "so the reader's commit is refused")
         #expect(overtaking.keysInMemory == 0, "the old bytes were not held")
     }
 
@@ -143,6 +143,6 @@ import Testing
         struct Unreadable: Error {}
         let cache = BotStateCache(source: { _ in throw Unreadable() }, budget: 1_000, epoch: 1)
         #expect(throws: Unreadable.self) { try cache.read(Self.key("a")) }
-        #expect(throws: Unreadable.self) { try cache.version(of: Self.key("a")) }
+        #expect(throws: Unreadable.self) { try cache.versions(of: [Self.key("a")])[Self.key("a")]?.get() }
     }
 }
