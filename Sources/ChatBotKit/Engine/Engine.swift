@@ -448,18 +448,20 @@ public final class Engine: Sendable {
         var effects: [(bot: String, effects: BotEffects)] = []
         var next = members.startIndex
         while next < members.endIndex, !stopping() {
-            let run = HandlerRun()
+            let canceller = TaskCanceller()
             let remaining = members[next...]
-            let task = Task {
+            // What each handler that ended ended with: its effects, or nil (threw, timed out).
+            let task = Task { () -> [(bot: String, effects: BotEffects?)] in
+                var finished: [(bot: String, effects: BotEffects?)] = []
                 for member in remaining {
                     // Cancelled by the watchdog: the rest go on in a new task.
-                    guard !Task.isCancelled, !stopping() else { return }
-                    run.record(member.bot.name, await self.runHandler(of: member, onTimeout: { run.cancel() }, metadata: metadata, body))
+                    guard !Task.isCancelled, !stopping() else { break }
+                    finished.append((member.bot.name, await self.runHandler(of: member, onTimeout: { canceller.cancel() }, metadata: metadata, body)))
                 }
+                return finished
             }
-            run.attach { task.cancel() }
-            await task.value
-            let finished = run.finished
+            canceller.attach { task.cancel() }
+            let finished = await task.value
             // Only a stop ends a task before its first handler ends.
             guard !finished.isEmpty else { break }
             effects += finished.compactMap { bot, recorded in recorded.map { (bot, $0) } }

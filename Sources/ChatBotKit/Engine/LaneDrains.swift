@@ -10,49 +10,38 @@ import Synchronization
 final class LaneDrains: Sendable {
     /// One drain task, as its handlers and the watchdog see it.
     final class Drain: Sendable {
-        private struct State {
-            var task: Task<Void, Never>?
+        private struct Flags {
             var timedOut = false
             var stopped = false
         }
 
-        private let state = Mutex(State())
+        private let flags = Mutex(Flags())
+        private let canceller = TaskCanceller()
 
         fileprivate func attach(_ task: Task<Void, Never>) {
-            let cancelNow = state.withLock { state -> Bool in
-                state.task = task
-                return state.timedOut || state.stopped
-            }
-            if cancelNow { task.cancel() }
+            canceller.attach { task.cancel() }
         }
 
         /// A handler in this drain passed its timeout: cancels the task (sticky: the
         /// drain hands its lane to a new task once its current work is done).
         func timeOut() {
-            cancelTask { $0.timedOut = true }
+            flags.withLock { $0.timedOut = true }
+            canceller.cancel()
         }
 
         var hasTimedOut: Bool {
-            state.withLock { $0.timedOut }
+            flags.withLock { $0.timedOut }
         }
 
         /// The engine stops without finishing its work: cancels the task, and no more
         /// handlers start in this drain.
         fileprivate func stop() {
-            cancelTask { $0.stopped = true }
-        }
-
-        /// Notes why, then cancels the task (at once, or when it is attached).
-        private func cancelTask(noting reason: (inout State) -> Void) {
-            let task = state.withLock { state -> Task<Void, Never>? in
-                reason(&state)
-                return state.task
-            }
-            task?.cancel()
+            flags.withLock { $0.stopped = true }
+            canceller.cancel()
         }
 
         var isStopped: Bool {
-            state.withLock { $0.stopped }
+            flags.withLock { $0.stopped }
         }
     }
 

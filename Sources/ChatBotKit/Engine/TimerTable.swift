@@ -33,6 +33,13 @@ package final class TimerTable: Sendable {
         var pending: [TimerKey: Pending] = [:]
         var heap = BinaryHeap<HeapEntry>()
         var nextGeneration: Int64 = 1
+
+        /// The heap again from the pending timers alone, without stale entries.
+        mutating func rebuildHeap() {
+            heap = BinaryHeap(pending.map { key, pending in
+                HeapEntry(fireAt: pending.request.fireAt, key: key, generation: pending.generation)
+            })
+        }
     }
 
     /// Stale heap entries always tolerated: a small table is never rebuilt.
@@ -46,17 +53,14 @@ package final class TimerTable: Sendable {
         // In bulk, without a wake-up per timer: a store may hold a hundred thousand.
         var initial = State()
         initial.pending.reserveCapacity(stored.count)
-        var entries: [HeapEntry] = []
-        entries.reserveCapacity(stored.count)
         for timer in stored {
-            let key = TimerKey(bot: timer.bot, name: timer.request.name)
-            let generation = initial.nextGeneration
+            // A key given twice keeps its last timer.
+            initial.pending[TimerKey(bot: timer.bot, name: timer.request.name)] = Pending(
+                request: timer.request, generation: initial.nextGeneration
+            )
             initial.nextGeneration += 1
-            // A key given twice keeps its last timer; the first one's entry goes stale.
-            initial.pending[key] = Pending(request: timer.request, generation: generation)
-            entries.append(HeapEntry(fireAt: timer.request.fireAt, key: key, generation: generation))
         }
-        initial.heap = BinaryHeap(entries)
+        initial.rebuildHeap()
         state = Mutex(initial)
     }
 
@@ -69,9 +73,7 @@ package final class TimerTable: Sendable {
             state.pending[key] = Pending(request: request, generation: generation)
             state.heap.insert(HeapEntry(fireAt: request.fireAt, key: key, generation: generation))
             if state.heap.count > 2 * state.pending.count + Self.staleAllowance {
-                state.heap = BinaryHeap(state.pending.map { key, pending in
-                    HeapEntry(fireAt: pending.request.fireAt, key: key, generation: pending.generation)
-                })
+                state.rebuildHeap()
             }
             return generation
         }
