@@ -11,6 +11,8 @@ public final class InMemoryStore: StateOnDemandStore {
     public struct DeadLetter: Hashable, Sendable {
         public var entry: OutboxEntry
         public var reason: String
+        /// Whether it went stale unsent rather than being refused.
+        public var expired = false
     }
 
     private struct Contents {
@@ -81,26 +83,46 @@ public final class InMemoryStore: StateOnDemandStore {
         }
     }
 
-    public func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
+    public func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
         contents.withLock { contents in
-            Array(contents.outbox.values.filter { $0.nextAttemptAt <= date }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }.prefix(limit))
+            Array(contents.outbox.values.filter { ($0.id ?? 0) > id }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }.prefix(limit))
         }
     }
 
-    public func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
+    public func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
+        contents.withLock { contents in
+            let queue = contents.outbox.values.filter { entry in
+                guard let id = entry.id, ids.contains(id), entry.action.chatID == chat else { return false }
+                return (entry.action.kind == "alert") == alerts
+            }
+            return Array(queue.sorted { ($0.id ?? 0) < ($1.id ?? 0) }.prefix(limit))
+        }
+    }
+
+    public func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
         contents.withLock { contents in
             guard var entry = contents.outbox[id] else { return }
-            entry.attempts += 1
             switch outcome {
             case .delivered:
+                entry.attempts += 1
                 contents.outbox.removeValue(forKey: id)
                 contents.delivered.append(entry)
             case .retry(let date, _):
+                entry.attempts += 1
                 entry.nextAttemptAt = date
                 contents.outbox[id] = entry
             case .deadLetter(let reason):
+                entry.attempts += 1
                 contents.outbox.removeValue(forKey: id)
                 contents.deadLetters.append(DeadLetter(entry: entry, reason: reason))
+            case .expired(let reason):
+                contents.outbox.removeValue(forKey: id)
+                contents.deadLetters.append(DeadLetter(entry: entry, reason: reason, expired: true))
+            }
+            if var followUp {
+                followUp.id = contents.nextOutboxID
+                contents.outbox[contents.nextOutboxID] = followUp
+                contents.nextOutboxID += 1
             }
         }
     }

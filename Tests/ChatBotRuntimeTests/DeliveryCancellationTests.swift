@@ -18,14 +18,18 @@ final class SlowOutboxStore: Store {
         try await inner.commit(commits)
     }
 
-    func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
+    func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
         reading.notify()
         try await Task.sleep(for: .seconds(3_600))
         return []
     }
 
-    func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
-        try await inner.settle(id, as: outcome)
+    func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
+        try await inner.pendingActions(of: chat, alerts: alerts, in: ids, limit: limit)
+    }
+
+    func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
+        try await inner.settle(id, as: outcome, followUp: followUp)
     }
 }
 

@@ -119,7 +119,7 @@ struct MonitoringTests {
                 try await withConnectedRuntime(runtime) { parts in
                     let monitoringPort = try #require(await runtime.waitForMonitoringPort())
                     // The backend fails the reply for a long while: it waits in the outbox.
-                    emulator.apply(FaultCommand(failActions: .init(count: 1_000, status: 503, retryAfter: 3_600)))
+                    emulator.apply(FaultCommand(failActions: .init(count: 1_000, status: 503, retryAfter: 600)))
                     let chat = emulator.openChat(client: "client-1")
                     emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
                     await parts.delivery.waitUntil { $0.retried >= 1 }

@@ -70,9 +70,10 @@ func delivery(
     )
 }
 
-/// Commits one welcome message per chat id through a real engine and SQLite file.
+/// Commits one welcome message per chat id through a real engine and SQLite file, on
+/// the wall clock the delivery judges ages and expiry by.
 func commitWelcomes(_ chats: [ChatID], store: any Store) async throws {
-    try await withRunningEngine(bots: [WelcomeBot()], store: store) { engine in
+    try await withRunningEngine(bots: [WelcomeBot()], store: store, clock: SystemClock()) { engine in
         for chat in chats {
             engine.submit(.newChat(.init(clientID: UserID("client-\(chat)"), chatID: chat, chatType: .order)), receivedAt: Date())
         }
@@ -129,7 +130,7 @@ struct OutboxDeliveryTests {
                 let chat = emulator.openChat(client: "client-2")
                 // First run: decided and committed, then stopped before any delivery.
                 try await commitWelcomes([chat], store: try SQLiteStore(path: path))
-                let committedKey = try await SQLiteStore(path: path).dueActions(at: Date(), limit: 1).first?.idempotencyKey
+                let committedKey = try await SQLiteStore(path: path).pendingActions(after: 0, limit: 1).first?.idempotencyKey
                 #expect(emulator.record.actions.isEmpty)
                 // Second run, on the same file: delivered once, with the committed key.
                 let store = try SQLiteStore(path: path)

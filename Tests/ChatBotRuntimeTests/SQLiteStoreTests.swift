@@ -50,7 +50,7 @@ struct SQLiteStoreTests {
                 await engine.waitUntilIdle()
             }
             let reopened = try SQLiteStore(path: path)
-            let pending = try await reopened.dueActions(at: clock.now(), limit: 10)
+            let pending = try await reopened.pendingActions(after: 0, limit: 10)
             #expect(pending.map(\.action) == [.sendMessage(chatID: "c1", text: "noted 1"), .sendMessage(chatID: "c1", text: "noted 2")])
             try await withRunningEngine(bots: [LedgerBot()], store: reopened, clock: clock) { engine in
                 let chat = try #require(engine.worldModel.chats["c1"])
@@ -62,7 +62,7 @@ struct SQLiteStoreTests {
                 #expect(engine.pendingTimers[TimerKey(bot: "ledger", name: "follow-up.c1")]?.payload == ["after": "2"])
             }
             // The idempotency keys are the ones committed the first time.
-            let again = try await SQLiteStore(path: path).dueActions(at: clock.now(), limit: 10)
+            let again = try await SQLiteStore(path: path).pendingActions(after: 0, limit: 10)
             #expect(again.map(\.idempotencyKey) == pending.map(\.idempotencyKey))
         }
     }
@@ -81,7 +81,7 @@ struct SQLiteStoreTests {
                 await engine.fireDueTimers()
                 #expect(engine.pendingTimers.isEmpty)
             }
-            let actions = try await store.dueActions(at: clock.now(), limit: 10).map(\.action)
+            let actions = try await store.pendingActions(after: 0, limit: 10).map(\.action)
             #expect(actions.last == .alert(Alert(text: "no answer in c1 (late)", chatID: "c1")))
             let reloaded = try await SQLiteStore(path: path).load()
             #expect(reloaded.timers.isEmpty, "the fired timer's removal was committed")
@@ -129,27 +129,39 @@ struct SQLiteStoreTests {
             let store = try SQLiteStore(path: path)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             var commit = Commit()
-            for index in 1...3 {
+            for index in 1...4 {
                 commit.actions.append(OutboxEntry(
                     idempotencyKey: "key-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
-                    createdAt: now, nextAttemptAt: now
+                    createdAt: now, nextAttemptAt: now, expiresAt: index == 4 ? now.addingTimeInterval(900) : nil
                 ))
             }
             try await store.commit([commit])
-            let due = try await store.dueActions(at: now, limit: 10)
-            #expect(due.map(\.idempotencyKey) == ["key-1", "key-2", "key-3"])
-            let ids = due.compactMap(\.id)
+            let pending = try await store.pendingActions(after: 0, limit: 10)
+            #expect(pending.map(\.idempotencyKey) == ["key-1", "key-2", "key-3", "key-4"])
+            #expect(pending.last?.expiresAt == now.addingTimeInterval(900), "the expiry is kept")
+            let ids = pending.compactMap(\.id)
             try await store.settle(ids[0], as: .delivered)
             try await store.settle(ids[1], as: .retry(at: now.addingTimeInterval(30), reason: "HTTP 503"))
-            try await store.settle(ids[2], as: .deadLetter(reason: #"HTTP 400 {"text": ["This field is required."]}"#))
-            #expect(try await store.dueActions(at: now, limit: 10).isEmpty)
-            let later = try await store.dueActions(at: now.addingTimeInterval(30), limit: 10)
-            #expect(later.map(\.idempotencyKey) == ["key-2"])
-            #expect(later.first?.attempts == 1)
+            let givenUp = OutboxEntry(
+                idempotencyKey: "key-3-given-up", bot: "b", action: .alert(Alert(text: "gave up", chatID: "c")),
+                createdAt: now, nextAttemptAt: now
+            )
+            try await store.settle(ids[2], as: .deadLetter(reason: #"HTTP 400 {"text": ["This field is required."]}"#), followUp: givenUp)
+            try await store.settle(ids[3], as: .expired(reason: "expired unsent"))
+            let left = try await store.pendingActions(after: 0, limit: 10)
+            #expect(left.map(\.idempotencyKey) == ["key-2", "key-3-given-up"], "the follow-up alert is added with the settlement")
+            #expect(left.first?.attempts == 1)
+            #expect(left.first?.nextAttemptAt == now.addingTimeInterval(30))
+            #expect(try await store.pendingActions(after: ids[1], limit: 10).map(\.idempotencyKey) == ["key-3-given-up"])
+            let chatQueue = try await store.pendingActions(of: "c", alerts: false, in: 1...100, limit: 10)
+            #expect(chatQueue.map(\.idempotencyKey) == ["key-2"])
+            let alertQueue = try await store.pendingActions(of: "c", alerts: true, in: 1...100, limit: 10)
+            #expect(alertQueue.map(\.idempotencyKey) == ["key-3-given-up"])
+            #expect(try await store.pendingActions(of: "c", alerts: false, in: (ids[1] + 1)...100, limit: 10).isEmpty)
             let dead = try await store.deadLetters()
             #expect(dead.map(\.entry.idempotencyKey) == ["key-3"])
             #expect(dead.first?.reason.contains("This field is required.") == true)
-            #expect(try await store.pendingActionCount() == 1)
+            #expect(try await store.pendingActionCount() == 2)
         }
     }
 

@@ -64,7 +64,7 @@ struct StoreInspectionTests {
     @Test func deadLettersAreListedAndPutBackWithTheirKeys() async throws {
         try await withTemporaryFolder { folder in
             let store = try await populatedStore(in: folder)
-            let entry = try #require(try await store.dueActions(at: Date(), limit: 1).first)
+            let entry = try #require(try await store.pendingActions(after: 0, limit: 1).first)
             try await store.settle(try #require(entry.id), as: .deadLetter(reason: "HTTP 404: chat not found"))
             let letters = try await store.deadLetterList()
             #expect(letters.map(\.reason) == ["HTTP 404: chat not found"])
@@ -72,7 +72,7 @@ struct StoreInspectionTests {
 
             #expect(try await store.requeueDeadLetters([999]) == [])
             #expect(try await store.requeueDeadLetters() == [try #require(entry.id)])
-            let again = try #require(try await store.dueActions(at: Date(), limit: 5).first)
+            let again = try #require(try await store.pendingActions(after: 0, limit: 5).first)
             #expect(again.idempotencyKey == entry.idempotencyKey)
             #expect(try await store.deadLetterList().isEmpty)
         }

@@ -31,9 +31,19 @@ public protocol Bot: Sendable {
 
     /// Handles a timer this bot scheduled, when it comes due.
     func timerFired(_ timer: FiredTimer, in context: BotContext) async throws
+
+    /// How long the bot's actions stay worth sending when a handler gives them no
+    /// expiry of their own: past it, a delivery held up (by retries, a rate limit, the
+    /// chat's earlier actions) records the action as expired instead of sending it late.
+    /// `nil`, the default, for never. A bot's `expires_after` in the configuration file
+    /// overrides it.
+    var actionExpiry: Duration? { get }
 }
 
 extension Bot {
+    /// Actions never expire unless the bot or its configuration says otherwise.
+    public var actionExpiry: Duration? { nil }
+
     /// Bots without timers need not implement this.
     public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {}
 }

@@ -36,8 +36,12 @@ public final class BotContext: Sendable {
     /// that never happened (a counter reset to 0 by `try?` would overwrite the count).
     private let unreadable = Mutex<(any Error)?>(nil)
 
-    init(botName: String, now: Date, logger: Logger, world: WorldView, cache: BotStateCache) {
+    /// The expiry of actions recorded without one: the bot's ``Bot/actionExpiry``.
+    private let actionExpiry: Duration?
+
+    init(botName: String, now: Date, logger: Logger, world: WorldView, cache: BotStateCache, actionExpiry: Duration? = nil) {
         self.botName = botName
+        self.actionExpiry = actionExpiry
         self.now = now
         self.logger = logger
         self.world = world
@@ -45,35 +49,44 @@ public final class BotContext: Sendable {
     }
 
     // MARK: Actions
+    //
+    // Every action takes an optional `expiresAfter`: past it (counted from this
+    // handler's `now`) the runtime no longer sends the action and records it as
+    // expired. Without one, the bot's ``Bot/actionExpiry`` applies (a config's
+    // `expires_after` sets it for any bot); without that, the action never expires.
 
     /// Sends a text message to a chat.
-    public func send(_ text: String, to chat: ChatID) {
-        perform(.sendMessage(chatID: chat, text: text))
+    public func send(_ text: String, to chat: ChatID, expiresAfter: Duration? = nil) {
+        perform(.sendMessage(chatID: chat, text: text), expiresAfter: expiresAfter)
     }
 
     /// Assigns a curator to a chat.
-    public func assign(_ curator: UserID, to chat: ChatID) {
-        perform(.assignCurator(chatID: chat, curatorID: curator))
+    public func assign(_ curator: UserID, to chat: ChatID, expiresAfter: Duration? = nil) {
+        perform(.assignCurator(chatID: chat, curatorID: curator), expiresAfter: expiresAfter)
     }
 
     /// Changes a chat's status.
-    public func setStatus(_ status: ChatStatus, of chat: ChatID) {
-        perform(.changeStatus(chatID: chat, status: status))
+    public func setStatus(_ status: ChatStatus, of chat: ChatID, expiresAfter: Duration? = nil) {
+        perform(.changeStatus(chatID: chat, status: status), expiresAfter: expiresAfter)
     }
 
     /// Marks a chat read up to a message, as the service account.
-    public func markRead(_ chat: ChatID, upTo message: MessageID) {
-        perform(.markRead(chatID: chat, lastMessageID: message))
+    public func markRead(_ chat: ChatID, upTo message: MessageID, expiresAfter: Duration? = nil) {
+        perform(.markRead(chatID: chat, lastMessageID: message), expiresAfter: expiresAfter)
     }
 
     /// Raises an alert.
-    public func alert(_ alert: Alert) {
-        perform(.alert(alert))
+    public func alert(_ alert: Alert, expiresAfter: Duration? = nil) {
+        perform(.alert(alert), expiresAfter: expiresAfter)
     }
 
     /// Records any action.
-    public func perform(_ action: BotAction) {
-        effects.withLock { $0.actions.append(action) }
+    ///
+    /// - Parameter expiresAfter: How long after ``now`` the action is still worth
+    ///   sending; the bot's ``Bot/actionExpiry`` when `nil`.
+    public func perform(_ action: BotAction, expiresAfter: Duration? = nil) {
+        let planned = PlannedAction(action: action, expiresAfter: expiresAfter ?? actionExpiry)
+        effects.withLock { $0.actions.append(planned) }
     }
 
     // MARK: Timers

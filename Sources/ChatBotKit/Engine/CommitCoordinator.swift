@@ -205,10 +205,11 @@ final class CommitCoordinator: Sendable {
                     commit.timersRemoved.append(key)
                 }
             }
-            for action in effects.actions {
+            for planned in effects.actions {
                 commit.actions.append(OutboxEntry(
-                    idempotencyKey: "chatbots-\(UUID().uuidString.lowercased())", bot: bot, action: action,
-                    createdAt: proposal.now, nextAttemptAt: proposal.now
+                    idempotencyKey: "chatbots-\(UUID().uuidString.lowercased())", bot: bot, action: planned.action,
+                    createdAt: proposal.now, nextAttemptAt: proposal.now,
+                    expiresAt: planned.expiresAfter.map { proposal.now.addingTimeInterval($0.timeInterval) }
                 ))
             }
         }

@@ -480,7 +480,7 @@ public final class Engine: Sendable {
         var botLogger = logger
         for (key, value) in metadata { botLogger[metadataKey: key] = value }
         botLogger[metadataKey: "bot.name"] = "\(bot.name)"
-        let context = BotContext(botName: bot.name, now: clock.now(), logger: botLogger, world: WorldView(world), cache: cache)
+        let context = BotContext(botName: bot.name, now: clock.now(), logger: botLogger, world: WorldView(world), cache: cache, actionExpiry: bot.actionExpiry)
         let timeout = configuration.handlerTimeout
         let botMetrics = member.metrics
         let started = ContinuousClock.now

@@ -11,8 +11,14 @@ public struct OutboxEntry: Hashable, Sendable {
     public var createdAt: Date
     public var attempts: Int
     public var nextAttemptAt: Date
+    /// When the action goes stale: not sent from then on, but recorded as expired.
+    /// `nil` for an action that never expires.
+    public var expiresAt: Date?
 
-    public init(id: Int64? = nil, idempotencyKey: String, bot: String, action: BotAction, createdAt: Date, attempts: Int = 0, nextAttemptAt: Date) {
+    public init(
+        id: Int64? = nil, idempotencyKey: String, bot: String, action: BotAction, createdAt: Date, attempts: Int = 0,
+        nextAttemptAt: Date, expiresAt: Date? = nil
+    ) {
         self.id = id
         self.idempotencyKey = idempotencyKey
         self.bot = bot
@@ -20,6 +26,7 @@ public struct OutboxEntry: Hashable, Sendable {
         self.createdAt = createdAt
         self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt
+        self.expiresAt = expiresAt
     }
 }
 
@@ -31,4 +38,7 @@ public enum DeliveryOutcome: Hashable, Sendable {
     case retry(at: Date, reason: String)
     /// Failed for good: kept as a dead letter with the reason (the response body).
     case deadLetter(reason: String)
+    /// Went stale before it could be sent (its ``OutboxEntry/expiresAt`` passed): not
+    /// sent, kept with the reason.
+    case expired(reason: String)
 }

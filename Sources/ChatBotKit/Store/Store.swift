@@ -14,11 +14,29 @@ public protocol Store: Sendable {
     /// Applies commits in order, in one transaction.
     func commit(_ commits: [Commit]) async throws
 
-    /// Outbox entries not yet delivered whose next attempt is due, oldest first.
-    func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry]
+    /// Outbox entries not yet settled (delivered, dead or expired) with ids above `id`,
+    /// in id order, at most `limit`.
+    ///
+    /// Ids are given in commit order, and a commit's entries become visible together:
+    /// once an entry is seen, no entry with a lower id appears later. The delivery reads
+    /// forward from the last id it saw and relies on that.
+    func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry]
 
+    /// One queue's unsettled entries with ids in `ids`, in id order, at most `limit`:
+    /// a chat's actions (`alerts: false`) or the alerts about it (`alerts: true`).
+    func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry]
+
+    /// Records what became of one delivery attempt and, in the same transaction, adds
+    /// `followUp` to the outbox (the alert that says an action was given up on), so a
+    /// crash loses neither.
+    func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws
+}
+
+extension Store {
     /// Records what became of one delivery attempt.
-    func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws
+    public func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
+        try await settle(id, as: outcome, followUp: nil)
+    }
 }
 
 /// A store that reads bot state one key at a time, so the engine need not keep it all

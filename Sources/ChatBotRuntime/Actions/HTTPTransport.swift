@@ -6,12 +6,16 @@ public struct OutgoingRequest: Sendable, Equatable {
     public var url: String
     public var headers: [String: String]
     public var body: Data?
+    /// How long the request may take, answer included; the transport's own default
+    /// when `nil`.
+    public var timeout: Duration?
 
-    public init(method: String, url: String, headers: [String: String] = [:], body: Data? = nil) {
+    public init(method: String, url: String, headers: [String: String] = [:], body: Data? = nil, timeout: Duration? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.timeout = timeout
     }
 }
 

@@ -181,47 +181,66 @@ public final class SQLiteStore: StateOnDemandStore {
                     try request.payloadJSON ?? encoder.encode(request.payload),
                 ])
         }
-        for entry in commit.actions {
+        try insert(commit.actions, in: db)
+    }
+
+    /// Adds actions to the outbox, in order: their ids are their commit order.
+    private func insert(_ actions: [OutboxEntry], in db: Database) throws {
+        for entry in actions {
             try db.cachedStatement(sql: """
-                INSERT INTO outbox (idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox (idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
                 .execute(arguments: [
                     entry.idempotencyKey, entry.bot, entry.action.chatID?.rawValue, entry.action.kind,
                     try encoder.encode(entry.action), entry.createdAt.timeIntervalSince1970, entry.attempts,
-                    entry.nextAttemptAt.timeIntervalSince1970,
+                    entry.nextAttemptAt.timeIntervalSince1970, entry.expiresAt?.timeIntervalSince1970,
                 ])
         }
     }
 
-    public func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
+    public func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, idempotency_key, bot, action, created_at, attempts, next_attempt_at FROM outbox
-                WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
-                """, arguments: [date.timeIntervalSince1970, limit]).map(self.outboxEntry)
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(Self.outboxColumns) FROM outbox WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?
+                """), arguments: [id, limit]).map(self.outboxEntry)
         }
     }
 
-    public func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
+    public func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(Self.outboxColumns) FROM outbox
+                WHERE status = 'pending' AND chat_id = ? AND id BETWEEN ? AND ? AND (kind = 'alert') = ?
+                ORDER BY id LIMIT ?
+                """), arguments: [chat.rawValue, ids.lowerBound, ids.upperBound, alerts, limit]).map(self.outboxEntry)
+        }
+    }
+
+    public func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
         let now = Date().timeIntervalSince1970
         try await pool.write { db in
             switch outcome {
             case .delivered:
-                try db.execute(
-                    sql: "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, settled_at = ?, last_error = NULL WHERE id = ?",
-                    arguments: [now, id]
-                )
+                try db.cachedStatement(
+                    sql: "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, settled_at = ?, last_error = NULL WHERE id = ?"
+                ).execute(arguments: [now, id])
             case .retry(let date, let reason):
-                try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                    arguments: [date.timeIntervalSince1970, reason, id]
-                )
+                try db.cachedStatement(
+                    sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?"
+                ).execute(arguments: [date.timeIntervalSince1970, reason, id])
             case .deadLetter(let reason):
-                try db.execute(
-                    sql: "UPDATE outbox SET status = 'dead', attempts = attempts + 1, settled_at = ?, last_error = ? WHERE id = ?",
-                    arguments: [now, reason, id]
-                )
+                try db.cachedStatement(
+                    sql: "UPDATE outbox SET status = 'dead', attempts = attempts + 1, settled_at = ?, last_error = ? WHERE id = ?"
+                ).execute(arguments: [now, reason, id])
+            case .expired(let reason):
+                // Not an attempt: nothing was sent.
+                try db.cachedStatement(
+                    sql: "UPDATE outbox SET status = 'expired', settled_at = ?, last_error = ? WHERE id = ?"
+                ).execute(arguments: [now, reason, id])
+            }
+            if let followUp {
+                try self.insert([followUp], in: db)
             }
         }
     }
@@ -230,7 +249,7 @@ public final class SQLiteStore: StateOnDemandStore {
     public func deadLetters() async throws -> [(entry: OutboxEntry, reason: String)] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, idempotency_key, bot, action, created_at, attempts, next_attempt_at, last_error FROM outbox
+                SELECT \(Self.outboxColumns), last_error FROM outbox
                 WHERE status = 'dead' ORDER BY id
                 """).map { row in (try self.outboxEntry(row), row["last_error"] ?? "") }
         }
@@ -274,9 +293,14 @@ public final class SQLiteStore: StateOnDemandStore {
             id: row["id"], idempotencyKey: row["idempotency_key"], bot: row["bot"],
             action: try decoder.decode(BotAction.self, from: row["action"] as Data),
             createdAt: Date(timeIntervalSince1970: row["created_at"]), attempts: row["attempts"],
-            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"])
+            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+            expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
         )
     }
+
+    /// The columns ``outboxEntry(_:)`` reads.
+    static let outboxColumns = "id, idempotency_key, bot, action, created_at, attempts, next_attempt_at, expires_at"
+
 }
 
 /// Why the store could not be used.

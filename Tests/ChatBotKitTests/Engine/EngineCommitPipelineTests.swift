@@ -42,12 +42,16 @@ final class GatedStore: StateOnDemandStore {
         try await inner.commit(commits)
     }
 
-    func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] {
-        try await inner.dueActions(at: date, limit: limit)
+    func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
+        try await inner.pendingActions(after: id, limit: limit)
     }
 
-    func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws {
-        try await inner.settle(id, as: outcome)
+    func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
+        try await inner.pendingActions(of: chat, alerts: alerts, in: ids, limit: limit)
+    }
+
+    func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
+        try await inner.settle(id, as: outcome, followUp: followUp)
     }
 }
 

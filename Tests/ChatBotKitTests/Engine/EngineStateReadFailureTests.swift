@@ -15,8 +15,13 @@ final class FlakyStateStore: StateOnDemandStore {
     func beginStateEpoch() async throws -> Int64 { try await inner.beginStateEpoch() }
     func storedStates(bot: String) async throws -> [StoredBotState] { try await inner.storedStates(bot: bot) }
     func commit(_ commits: [Commit]) async throws { try await inner.commit(commits) }
-    func dueActions(at date: Date, limit: Int) async throws -> [OutboxEntry] { try await inner.dueActions(at: date, limit: limit) }
-    func settle(_ id: Int64, as outcome: DeliveryOutcome) async throws { try await inner.settle(id, as: outcome) }
+    func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] { try await inner.pendingActions(after: id, limit: limit) }
+    func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
+        try await inner.pendingActions(of: chat, alerts: alerts, in: ids, limit: limit)
+    }
+    func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
+        try await inner.settle(id, as: outcome, followUp: followUp)
+    }
 
     func storedState(bot: String, key: String) throws -> StoredBotState? {
         if failing.withLock({ $0 }) { throw ReadFailed() }
