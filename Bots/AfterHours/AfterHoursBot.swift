@@ -22,6 +22,10 @@ public struct AfterHoursBot: Bot {
     public static let type = "after_hours"
 
     public let name: String
+    /// "We are closed" is stale once the desk may have opened: replies not sent within
+    /// 15 minutes are recorded as expired, not sent late (`expires_after` in the bot's
+    /// configuration changes it).
+    public var actionExpiry: Duration? { .seconds(15 * 60) }
     public let settings: AfterHoursSettings
     private let languages: ReplyLanguage
 

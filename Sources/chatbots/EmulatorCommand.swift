@@ -70,6 +70,12 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Delay every HTTP answer by this many milliseconds.")
     var delayMs = 0
 
+    @Option(help: "Spread each answer's delay over --delay-ms ± this many milliseconds.")
+    var jitterMs = 0
+
+    @Option(help: "Fail this share (0 to 1) of action requests with 500, at random.")
+    var failRate = 0.0
+
     @Option(help: "Fail the next action requests: COUNT[:STATUS[:RETRY_AFTER]], e.g. 2:500 or 1:429:3.")
     var failActions: ActionFailureArgument?
 
@@ -98,6 +104,12 @@ struct EmulatorCommand: AsyncParsableCommand {
         guard delayMs >= 0 else {
             throw ValidationError("--delay-ms must be 0 or more, not \(delayMs)")
         }
+        guard jitterMs >= 0 else {
+            throw ValidationError("--jitter-ms must be 0 or more, not \(jitterMs)")
+        }
+        guard (0...1).contains(failRate) else {
+            throw ValidationError("--fail-rate must be from 0 to 1, not \(failRate)")
+        }
     }
 
     func run() async throws {
@@ -110,7 +122,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             refusesBadTokensAtHandshake: refuseBadTokens, requiresOrigin: requireOrigin,
             trafficRate: rate, seed: seed, world: .init(clients: clients, curators: curators), quirks: quirks, scenarioPath: scenario,
             faults: FaultCommand(
-                failActions: failActions?.failure, delayMilliseconds: delayMs > 0 ? delayMs : nil, silent: silent ? true : nil
+                failActions: failActions?.failure, delayMilliseconds: delayMs > 0 ? delayMs : nil, silent: silent ? true : nil,
+                jitterMilliseconds: jitterMs > 0 ? jitterMs : nil, failRate: failRate > 0 ? failRate : nil
             )
         )
         let emulator: Emulator

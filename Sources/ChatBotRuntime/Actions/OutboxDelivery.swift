@@ -148,6 +148,9 @@ public final class OutboxDelivery: Sendable {
         counters.withLock { $0 }
     }
 
+    /// The reasons ``waitingActions()`` counts by.
+    public static let waitReasons = DeliveryQueue.WaitReason.allCases.map(\.rawValue)
+
     /// How many of the actions read into memory wait, by reason (`in_flight`,
     /// `behind_chat`, `backoff`, `rate_limited`, `paused`, `capacity`): what
     /// `chatbots_outbox_waiting` exports.

@@ -13,6 +13,8 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     public var serviceAccountID: String
     public var routes: ActionRoutes
     public var alerts: AlertSink
+    /// How actions go out: at once, how fast, how long retried.
+    public var delivery: DeliverySection
     public var store: StoreSection
     public var engine: EngineSection
     /// The optional curator-directory and chat-details routes; off by default.
@@ -24,7 +26,7 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     public var bots: [BotSection]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, auth, routes, alerts, store, engine, directory, logging, monitoring, bots
+        case server, auth, routes, alerts, delivery, store, engine, directory, logging, monitoring, bots
         case serviceAccountID = "service_account_id"
     }
 
@@ -36,6 +38,7 @@ public struct RuntimeConfiguration: Decodable, Sendable {
         serviceAccountID = try container.decode(LooseString.self, forKey: .serviceAccountID).value
         routes = try container.decodeIfPresent(ActionRoutes.self, forKey: .routes) ?? ActionRoutes()
         alerts = try container.decodeIfPresent(AlertSink.self, forKey: .alerts) ?? AlertSink()
+        delivery = try container.decodeIfPresent(DeliverySection.self, forKey: .delivery) ?? DeliverySection()
         store = try container.decodeIfPresent(StoreSection.self, forKey: .store) ?? StoreSection()
         engine = try container.decodeIfPresent(EngineSection.self, forKey: .engine) ?? EngineSection()
         directory = try container.decodeIfPresent(DirectorySection.self, forKey: .directory) ?? DirectorySection()
@@ -201,10 +204,31 @@ public struct EngineSection: Decodable, Sendable, Equatable {
 
 /// One entry of `bots:`: a bot type and its own options.
 public struct BotSection: Decodable, Sendable {
+    /// How long a bot's actions stay worth sending (`expires_after`).
+    public enum Expiry: Sendable, Equatable {
+        /// What the bot itself says (``Bot/actionExpiry``): the key is absent.
+        case botDefault
+        /// `expires_after: never`.
+        case never
+        /// `expires_after: 15m`.
+        case after(ConfigDuration)
+
+        /// The expiry this gives a bot whose own is `own`.
+        func applied(to own: Duration?) -> Duration? {
+            switch self {
+            case .botDefault: own
+            case .never: nil
+            case .after(let duration): .seconds(duration.seconds)
+            }
+        }
+    }
+
     /// The registered type name: `auto_assign`, `after_hours`, `sla_alerts`, or your own.
     public var type: String
     /// The bot's name (keys its state); the type by default.
     public var name: String
+    /// Overrides the bot's own expiry of its actions.
+    public var expiresAfter: Expiry = .botDefault
     /// The bot's own options, handed to its factory.
     public var options: JSONValue
     /// The line of each key path in the file (`bots[1].options.hours`), when read from
@@ -213,6 +237,7 @@ public struct BotSection: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, name, options
+        case expiresAfter = "expires_after"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -220,6 +245,16 @@ public struct BotSection: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? type
+        if let text = try? container.decodeIfPresent(String.self, forKey: .expiresAfter), text == "never" {
+            expiresAfter = .never
+        } else if let duration = try container.decodeIfPresent(ConfigDuration.self, forKey: .expiresAfter) {
+            guard duration.seconds > 0 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .expiresAfter, in: container, debugDescription: "must be longer than 0s, or \"never\""
+                )
+            }
+            expiresAfter = .after(duration)
+        }
         options = try container.decodeIfPresent(JSONValue.self, forKey: .options) ?? .object([:])
     }
 }

@@ -81,14 +81,17 @@ extension SQLiteStore {
         }
     }
 
-    /// Dead letters, oldest first.
+    /// Dead letters and actions that expired unsent, oldest first.
     public func deadLetterList() async throws -> [DeadLetter] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, bot, action, attempts, last_error, settled_at FROM outbox WHERE status = 'dead' ORDER BY id").map { row in
+            try Row.fetchAll(db, sql: """
+                SELECT id, bot, action, attempts, last_error, settled_at, status FROM outbox WHERE status IN ('dead', 'expired') ORDER BY id
+                """).map { row in
                 let settled: Double? = row["settled_at"]
                 return DeadLetter(
                     id: row["id"], bot: row["bot"], action: try self.decoder.decode(BotAction.self, from: row["action"] as Data),
-                    attempts: row["attempts"], reason: row["last_error"] ?? "", settledAt: settled.map { Date(timeIntervalSince1970: $0) }
+                    attempts: row["attempts"], reason: row["last_error"] ?? "", settledAt: settled.map { Date(timeIntervalSince1970: $0) },
+                    expired: row["status"] == "expired"
                 )
             }
         }

@@ -55,7 +55,8 @@ public struct ChatInspection: Codable, Sendable {
     public var actions: [ActionEntry]
 }
 
-/// A dead letter, for listing and re-queueing.
+/// A dead letter, for listing and re-queueing; or an action that expired unsent,
+/// listed with them (it is kept, not re-queued: it went stale).
 public struct DeadLetter: Codable, Sendable, Equatable {
     public var id: Int64
     public var bot: String
@@ -63,4 +64,6 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var attempts: Int
     public var reason: String
     public var settledAt: Date?
+    /// Whether it expired unsent rather than being refused or given up on.
+    public var expired = false
 }

@@ -16,6 +16,7 @@ public final class RuntimeMetrics: Sendable {
     private let timersPending: Prometheus.Gauge
     private let secondsSinceLastEvent: Prometheus.Gauge
     private let storeWritable: Prometheus.Gauge
+    private let outboxWaiting: [String: Prometheus.Gauge]
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -37,6 +38,15 @@ public final class RuntimeMetrics: Sendable {
         timersPending = gauge("timers_pending", "Bot timers waiting to fire")
         secondsSinceLastEvent = gauge("seconds_since_last_event", "Seconds since the last event was decoded (-1 before the first)")
         storeWritable = gauge("store_writable", "1 when the store took its write lock at the last check, else 0")
+        outboxWaiting = Dictionary(uniqueKeysWithValues: OutboxDelivery.waitReasons.map { reason in
+            (reason, registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "chatbots", metricName: "outbox_waiting", unitName: "",
+                    helpText: "Actions read into memory for delivery, by what they wait on: in_flight, behind_chat (an earlier action of the chat), backoff, rate_limited, paused (a 429), capacity (a free place in flight)"
+                ),
+                labels: [("reason", reason)]
+            ))
+        })
     }
 
     /// Sets the gauges from a status read just now.
@@ -47,6 +57,9 @@ public final class RuntimeMetrics: Sendable {
         timersPending.set(to: Double(status.pendingTimers))
         secondsSinceLastEvent.set(to: status.secondsSinceLastEvent ?? -1)
         storeWritable.set(to: status.storeWritable ? 1 : 0)
+        for (reason, gauge) in outboxWaiting {
+            gauge.set(to: Double(status.outboxWaiting[reason] ?? 0))
+        }
     }
 
     /// Every metric in Prometheus' text format.

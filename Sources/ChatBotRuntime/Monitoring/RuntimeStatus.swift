@@ -18,6 +18,9 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
     public var pendingTimers: Int
     /// Seconds since the last event was decoded; `nil` before the first.
     public var secondsSinceLastEvent: Double?
+    /// The actions the delivery holds, by what they wait on (`in_flight`,
+    /// `behind_chat`, `backoff`, `rate_limited`, `paused`, `capacity`).
+    public var outboxWaiting: [String: Int] = [:]
 
     /// Connected, the store writable, the outbox backlog within its limit.
     public var isReady: Bool {
@@ -41,6 +44,7 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         case deadLetters = "dead_letters"
         case pendingTimers = "pending_timers"
         case secondsSinceLastEvent = "seconds_since_last_event"
+        case outboxWaiting = "outbox_waiting"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -54,5 +58,6 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         try container.encode(deadLetters, forKey: .deadLetters)
         try container.encode(pendingTimers, forKey: .pendingTimers)
         try container.encodeIfPresent(secondsSinceLastEvent, forKey: .secondsSinceLastEvent)
+        try container.encode(outboxWaiting, forKey: .outboxWaiting)
     }
 }

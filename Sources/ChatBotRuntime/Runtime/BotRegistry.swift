@@ -49,7 +49,8 @@ public struct BotRegistry: Sendable {
             guard bot.name == section.name else {
                 throw ConfigError(file: file, keyPath: "bots[\(index)]", line: nil, message: "the \(section.type) factory named its bot \"\(bot.name)\", not \"\(section.name)\"")
             }
-            return bot
+            guard section.expiresAfter != .botDefault else { return bot }
+            return ExpiryConfiguredBot(bot, actionExpiry: section.expiresAfter.applied(to: bot.actionExpiry))
         }
     }
 }
@@ -69,5 +70,29 @@ public struct BotOptions: Sendable {
     /// The options decoded as the bot's own settings type.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(T.self, from: JSONEncoder().encode(raw))
+    }
+}
+
+/// A bot whose actions' expiry its configuration set (`expires_after`): the bot
+/// itself, with that expiry in place of its own.
+struct ExpiryConfiguredBot: Bot {
+    let base: any Bot
+    let actionExpiry: Duration?
+
+    init(_ base: any Bot, actionExpiry: Duration?) {
+        self.base = base
+        self.actionExpiry = actionExpiry
+    }
+
+    var name: String {
+        base.name
+    }
+
+    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+        try await base.handle(event, in: context)
+    }
+
+    func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+        try await base.timerFired(timer, in: context)
     }
 }

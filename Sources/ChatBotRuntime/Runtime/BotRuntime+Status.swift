@@ -32,7 +32,8 @@ extension BotRuntime {
             outboxLimit: reloadable.withLock { $0.readyMaxOutbox },
             deadLetters: counts?.dead ?? 0,
             pendingTimers: parts.engine.pendingTimerCount,
-            secondsSinceLastEvent: lastEvent.map { Date().timeIntervalSince($0) }
+            secondsSinceLastEvent: lastEvent.map { Date().timeIntervalSince($0) },
+            outboxWaiting: parts.delivery.waitingActions()
         )
     }
 }

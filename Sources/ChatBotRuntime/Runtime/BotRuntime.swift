@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ChatBotKit
 import Foundation
 import Logging
@@ -112,10 +113,24 @@ public final class BotRuntime: Service, Sendable {
     }
 
     public func run() async throws {
+        // The delivery's own HTTP client: its pool holds as many connections to the
+        // backend as actions may be in flight (the shared client's 8 would cap them).
+        let limits = configuration.delivery.limits
+        let deliveryClient = AsyncHTTPTransport.makeClient(connectionsPerHost: max(limits.maxInFlight, limits.alertMaxInFlight))
+        do {
+            try await run(deliveryClient: deliveryClient)
+        } catch {
+            try? await deliveryClient.shutdown()
+            throw error
+        }
+        try await deliveryClient.shutdown()
+    }
+
+    private func run(deliveryClient: HTTPClient) async throws {
         // Trap SIGHUP first: from here on the signal's default can no longer end the
         // process, and a reload asked for while the parts start waits for them.
         let hangups = reloadSource == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
-        let parts = try await assemble()
+        let parts = try await assemble(deliveryClient: deliveryClient)
         started.withLock { $0 = parts }
         startSignal.notify()
         enum Part: String {
@@ -227,7 +242,7 @@ public final class BotRuntime: Service, Sendable {
         }
     }
 
-    private func assemble() async throws -> Parts {
+    private func assemble(deliveryClient: HTTPClient) async throws -> Parts {
         var storePath = configuration.store.path
         if dryRun {
             // Never the configured store: a live runtime on it would deliver what a dry
@@ -246,9 +261,17 @@ public final class BotRuntime: Service, Sendable {
                 apiBaseURL: configuration.server.apiBaseURL, section: directorySection, transport: AsyncHTTPTransport(timeout: .seconds(5)),
                 tokens: tokens, logger: logger
             )
+        let deliverySection = configuration.delivery
+        let transport: any HTTPTransport = dryRun
+            ? ShadowTransport(apiBaseURL: configuration.server.apiBaseURL, alertWebhook: configuration.alerts.webhookURL, logger: logger)
+            : AsyncHTTPTransport(timeout: .seconds(deliverySection.requestTimeout.seconds), client: deliveryClient)
         let delivery = OutboxDelivery(
-            store: store, transport: dryRun ? ShadowTransport(apiBaseURL: configuration.server.apiBaseURL, alertWebhook: configuration.alerts.webhookURL, logger: logger) : AsyncHTTPTransport(), tokens: tokens,
-            configuration: .init(apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts),
+            store: store, transport: transport, tokens: tokens,
+            configuration: .init(
+                apiBaseURL: configuration.server.apiBaseURL, routes: configuration.routes, alerts: configuration.alerts,
+                limits: deliverySection.limits, maxAge: .seconds(deliverySection.maxAge.seconds),
+                alertMaxAge: .seconds(deliverySection.alertMaxAge.seconds), alertTimeout: .seconds(deliverySection.alertRequestTimeout.seconds)
+            ),
             logger: logger, metricsFactory: metrics.factory
         )
         let engine = try await Engine(

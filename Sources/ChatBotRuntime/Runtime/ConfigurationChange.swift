@@ -2,7 +2,7 @@ import ChatBotKit
 
 extension RuntimeConfiguration {
     /// The sections of this configuration that differ from `running` (the one the
-    /// runtime started with) and that a reload cannot apply: the socket, sign-in, store, directory, log and endpoint are set up
+    /// runtime started with) and that a reload cannot apply: the socket, sign-in, store, directory, delivery, log and endpoint are set up
     /// once at start. Bots, the roster, routes, alerts and `monitoring.ready_max_outbox`
     /// apply at once, so they are never listed.
     func changesNeedingRestart(comparedWith running: RuntimeConfiguration) -> [String] {
@@ -13,6 +13,7 @@ extension RuntimeConfiguration {
         if store != running.store { changed.append("store") }
         if directory != running.directory { changed.append("directory") }
         if logging != running.logging { changed.append("logging") }
+        if delivery != running.delivery { changed.append("delivery") }
         var monitoringNow = monitoring
         monitoringNow.readyMaxOutbox = running.monitoring.readyMaxOutbox
         if monitoringNow != running.monitoring { changed.append("monitoring") }

@@ -14,6 +14,10 @@
 /// {"refuse_handshakes": 0}
 /// {"fail_tokens": {"count": 2, "status": 500}}
 /// {"lose_answers": 1}
+/// {"delay_ms": 250, "jitter_ms": 100}
+/// {"fail_rate": 0.2}
+/// {"throttle_chats": {"chats": ["17"], "retry_after": 2}}
+/// {"hang_hooks": true}
 /// ```
 public struct FaultCommand: Codable, Sendable, Equatable {
     /// Drop every open socket now, without a close frame.
@@ -35,6 +39,33 @@ public struct FaultCommand: Codable, Sendable, Equatable {
     /// Apply the next this many action requests, then close their connections
     /// without answering: the caller cannot know the action was applied.
     public var loseAnswers: Int?
+    /// Spread each answer's delay evenly over `delay_ms` ± this many ms, as a real
+    /// backend's answers vary.
+    public var jitterMilliseconds: Int?
+    /// Fail this share (0 to 1) of action requests with 500, at random; 0 stops it.
+    public var failRate: Double?
+    /// Answer every action request on these chats 429 with `Retry-After`, as a backend
+    /// limiting per chat does; an empty list stops it.
+    public var throttleChats: Throttle?
+    /// The alert webhook sink never answers (`false` lets it answer again).
+    public var hangHooks: Bool?
+
+    /// Chats whose action requests are refused with 429.
+    public struct Throttle: Codable, Sendable, Equatable {
+        public var chats: [String]
+        /// The `Retry-After` header, in seconds.
+        public var retryAfter: Int
+
+        public init(chats: [String], retryAfter: Int = 1) {
+            self.chats = chats
+            self.retryAfter = retryAfter
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case chats
+            case retryAfter = "retry_after"
+        }
+    }
 
     /// Injected failures of action requests.
     public struct ActionFailure: Codable, Sendable, Equatable {
@@ -65,7 +96,11 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         silent: Bool? = nil,
         refuseHandshakes: Int? = nil,
         failTokens: ActionFailure? = nil,
-        loseAnswers: Int? = nil
+        loseAnswers: Int? = nil,
+        jitterMilliseconds: Int? = nil,
+        failRate: Double? = nil,
+        throttleChats: Throttle? = nil,
+        hangHooks: Bool? = nil
     ) {
         self.dropSockets = dropSockets
         self.closeSockets = closeSockets
@@ -75,6 +110,10 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         self.refuseHandshakes = refuseHandshakes
         self.failTokens = failTokens
         self.loseAnswers = loseAnswers
+        self.jitterMilliseconds = jitterMilliseconds
+        self.failRate = failRate
+        self.throttleChats = throttleChats
+        self.hangHooks = hangHooks
     }
 
     /// What is wrong with the command, if anything: a status that is not an HTTP error
@@ -89,6 +128,12 @@ public struct FaultCommand: Codable, Sendable, Equatable {
                 return "\(key).status must be an HTTP error status from 400 to 599, not \(status)"
             }
         }
+        if let rate = failRate, !(0...1).contains(rate) {
+            return "fail_rate must be from 0 to 1, not \(rate)"
+        }
+        if let jitter = jitterMilliseconds, jitter < 0 {
+            return "jitter_ms must be 0 or more, not \(jitter)"
+        }
         return nil
     }
 
@@ -101,5 +146,9 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         case refuseHandshakes = "refuse_handshakes"
         case failTokens = "fail_tokens"
         case loseAnswers = "lose_answers"
+        case jitterMilliseconds = "jitter_ms"
+        case failRate = "fail_rate"
+        case throttleChats = "throttle_chats"
+        case hangHooks = "hang_hooks"
     }
 }

@@ -15,6 +15,11 @@ final class FaultState: Sendable {
         var handshakeRefusal: Int?
         var tokenFailures: [FaultCommand.ActionFailure] = []
         var answersToLose = 0
+        var jitterMilliseconds = 0
+        var failRate = 0.0
+        var throttledChats: Set<String> = []
+        var throttleRetryAfter = 1
+        var hangHooks = false
     }
 
     private let knobs = Mutex(Knobs())
@@ -34,15 +39,40 @@ final class FaultState: Sendable {
             if let count = command.loseAnswers {
                 knobs.answersToLose = max(0, count)
             }
+            if let jitter = command.jitterMilliseconds {
+                knobs.jitterMilliseconds = max(0, jitter)
+            }
+            if let rate = command.failRate {
+                knobs.failRate = min(1, max(0, rate))
+            }
+            if let throttle = command.throttleChats {
+                knobs.throttledChats = Set(throttle.chats)
+                knobs.throttleRetryAfter = max(0, throttle.retryAfter)
+            }
+            if let hang = command.hangHooks {
+                knobs.hangHooks = hang
+            }
             if let status = command.refuseHandshakes {
                 knobs.handshakeRefusal = (400...599).contains(status) ? status : nil
             }
         }
     }
 
-    /// The answer delay now in force.
+    /// The delay of one answer: the delay in force, spread by its jitter.
     var delay: Duration {
-        .milliseconds(knobs.withLock { $0.delayMilliseconds })
+        let (delay, jitter) = knobs.withLock { ($0.delayMilliseconds, $0.jitterMilliseconds) }
+        guard jitter > 0 else { return .milliseconds(delay) }
+        return .milliseconds(max(0, delay + Int.random(in: -jitter...jitter)))
+    }
+
+    /// Whether the webhook sink is to hang instead of answering.
+    var hangsHooks: Bool {
+        knobs.withLock { $0.hangHooks }
+    }
+
+    /// The `Retry-After` to refuse an action on `chat` with, when that chat is throttled.
+    func throttle(chat: String) -> Int? {
+        knobs.withLock { $0.throttledChats.contains(chat) ? $0.throttleRetryAfter : nil }
     }
 
     /// The status every handshake is refused with now, if any.
@@ -52,7 +82,13 @@ final class FaultState: Sendable {
 
     /// Whether the next action request fails; each call uses up one injected failure.
     func nextActionVerdict() -> Verdict {
-        knobs.withLock { Self.takeFailure(from: &$0.pendingFailures) }
+        knobs.withLock { knobs in
+            let verdict = Self.takeFailure(from: &knobs.pendingFailures)
+            if verdict == .proceed, knobs.failRate > 0, Double.random(in: 0..<1) < knobs.failRate {
+                return .fail(status: 500, retryAfter: nil)
+            }
+            return verdict
+        }
     }
 
     /// Whether the next token request fails; each call uses up one injected failure.

@@ -65,13 +65,19 @@ struct ActionRoutes {
             record(stored.status, .replayed)
             return .json(stored.body, status: stored.status, headers: Self.replayedHeader)
         }
+        let chatID = ChatID(context.parameters.get("chat_id") ?? "")
+        if let retryAfter = core.faults.throttle(chat: chatID.rawValue) {
+            record(429, .injectedFailure)
+            var headers = HTTPFields()
+            headers[.retryAfter] = "\(retryAfter)"
+            return .detail("Request was throttled.", status: 429, headers: headers)
+        }
         if case .fail(let status, let retryAfter) = core.faults.nextActionVerdict() {
             record(status, .injectedFailure)
             var headers = HTTPFields()
             if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
             return .detail("injected failure", status: status, headers: headers)
         }
-        let chatID = ChatID(context.parameters.get("chat_id") ?? "")
         let caller = UserID(grant.subject)
         let (answer, replayed) = core.applyOnce(key: key) { world in
             let effect = apply(&world, chatID, body, caller)

@@ -9,6 +9,10 @@ struct ControlRoutes {
 
     func add(to router: Router<EmulatorRequestContext>) {
         router.post("hooks/**") { request, _ in
+            if core.faults.hangsHooks {
+                // A dead webhook: the caller waits until its own timeout.
+                try await Task.sleep(for: .seconds(86_400))
+            }
             let body = try await request.collectBody().jsonValue
             core.recorder.recordAlert(path: request.uri.path, body: body)
             return Response.json(["ok": true])

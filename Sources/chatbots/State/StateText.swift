@@ -57,9 +57,17 @@ enum StateText {
 
     static func deadLetters(_ letters: [DeadLetter]) -> String {
         guard !letters.isEmpty else { return "no dead letters" }
-        return (["\(letters.count) dead letters (re-queue with --requeue ID or --requeue-all):"] + letters.map { letter in
+        let dead = letters.filter { !$0.expired }
+        let expired = letters.filter(\.expired)
+        var lines = dead.isEmpty ? [] : ["\(dead.count) dead letters (re-queue with --requeue ID or --requeue-all):"] + dead.map { letter in
             "  #\(letter.id) \(letter.settledAt.map(time) ?? "")  \(letter.bot): \(describe(letter.action)) after \(letter.attempts) attempts — \(letter.reason)"
-        }).joined(separator: "\n")
+        }
+        if !expired.isEmpty {
+            lines += ["\(expired.count) expired unsent (stale, not re-queued):"] + expired.map { letter in
+                "  #\(letter.id) \(letter.settledAt.map(time) ?? "")  \(letter.bot): \(describe(letter.action)) — \(letter.reason)"
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// One action in words. Message text is shown only by `--json`: it can hold a
