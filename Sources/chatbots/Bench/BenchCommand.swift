@@ -53,7 +53,20 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --rate: how long to generate traffic.")
     var seconds = 10.0
 
+    @Option(help: "Delay each answer of the emulator's backend by this many milliseconds, as a real backend over a network does.")
+    var backendDelayMs = 0
+
+    @Option(help: "Spread the backend's answer delay over --backend-delay-ms ± this many milliseconds.")
+    var backendJitterMs = 0
+
+    @Option(help: "delivery.max_in_flight of the runtime: chat actions sent at once (1 sends one at a time).")
+    var maxInFlight = DeliveryLimits().maxInFlight
+
     func validate() throws {
+        guard backendDelayMs >= 0, backendJitterMs >= 0 else {
+            throw ValidationError("--backend-delay-ms and --backend-jitter-ms must be 0 or more")
+        }
+        guard (1...1_024).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be from 1 to 1024, not \(maxInFlight)") }
         guard events > 0 else { throw ValidationError("--events must be at least 1, not \(events)") }
         guard window > 0 else { throw ValidationError("--window must be at least 1, not \(window)") }
         guard clients > 0 else { throw ValidationError("--clients must be at least 1, not \(clients)") }
@@ -71,11 +84,16 @@ struct BenchCommand: AsyncParsableCommand {
         let storePath = store ?? folder.appendingPathComponent("bench.sqlite").path
 
         let emulatorConfiguration = EmulatorConfiguration(
-            port: 0, seed: seed, world: .init(clients: clients, curators: max(6, clients / 50))
+            port: 0, seed: seed, world: .init(clients: clients, curators: max(6, clients / 50)),
+            faults: FaultCommand(
+                delayMilliseconds: backendDelayMs > 0 ? backendDelayMs : nil, jitterMilliseconds: backendJitterMs > 0 ? backendJitterMs : nil
+            )
         )
         let result = try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
             let roster = (1...emulatorConfiguration.world.curators).map { "curator-\($0)" }
-            let configuration = try ConfigLoader.parse(Self.runtimeYAML(port: port, store: storePath, roster: roster), file: "bench", environment: [:])
+            let configuration = try ConfigLoader.parse(
+                Self.runtimeYAML(port: port, store: storePath, roster: roster, maxInFlight: maxInFlight), file: "bench", environment: [:]
+            )
             let runtime = BotRuntime(configuration: configuration, bots: try bot.bots, logger: logger)
             return try await withThrowingTaskGroup(of: BenchResult?.self) { group in
                 group.addTask {
@@ -91,7 +109,8 @@ struct BenchCommand: AsyncParsableCommand {
                 return await measure(emulator: emulator, parts: parts)
             }
         }
-        print(result.report(bot: bot, pacing: rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames", store: storePath))
+        let backend = backendDelayMs > 0 ? ", backend answers \(backendDelayMs) ± \(backendJitterMs) ms, max_in_flight \(maxInFlight)" : ""
+        print(result.report(bot: bot, pacing: (rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames") + backend, store: storePath))
     }
 
     /// Pushes the traffic through and times it.
@@ -135,6 +154,8 @@ struct BenchCommand: AsyncParsableCommand {
         var sent = 0
         var next = started
         var due = 0.0
+        var peakOutbox = 0
+        var lastSample = started
         // Like the emulator's own traffic loop: wake every 10 ms, run the steps due.
         while next < end {
             next += .milliseconds(10)
@@ -146,16 +167,28 @@ struct BenchCommand: AsyncParsableCommand {
                 sent += emulator.generate(steps: 1)
             }
             generating += clock.now - step
+            if clock.now - lastSample >= .milliseconds(250) {
+                // The outbox's depth as the traffic runs: flat when delivery keeps up.
+                lastSample = clock.now
+                peakOutbox = max(peakOutbox, try await parts.store.pendingActionCount())
+            }
         }
         let total = sent
+        let outboxAtEnd = try await parts.store.pendingActionCount()
         await parts.gateway.waitUntil { _, counters in counters.framesReceived >= total }
         await parts.engine.waitUntilIdle()
         let elapsed = clock.now - started
+        // The running delivery empties the outbox; the bench only watches.
         while try await parts.store.pendingActionCount() > 0 {
-            try await parts.delivery.deliverDue()
+            try await clock.sleep(for: .milliseconds(20))
         }
+        let deliveredIn = clock.now - started
         var result = BenchResult(
             parts: parts, framesSent: total, elapsed: elapsed, generating: generating, usageBefore: before, residentAtStart: residentAtStart
+        )
+        result.delivery = DeliveryFigures(
+            delivered: parts.delivery.statistics.delivered, seconds: deliveredIn.timeInterval, peakOutbox: max(peakOutbox, outboxAtEnd),
+            outboxAtEnd: outboxAtEnd
         )
         let actions = emulator.record.appliedActions.map { (path: $0.path, receivedAt: $0.receivedAt) }
         result.assignmentLatency = LatencySummary.openingToAssignment(opened: emulator.chatsOpened, actions: actions)
@@ -167,7 +200,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The runtime's configuration, with the emulator's curators on the roster, as a
     /// real deployment would have them.
-    private static func runtimeYAML(port: Int, store: String, roster: [String]) -> String {
+    private static func runtimeYAML(port: Int, store: String, roster: [String], maxInFlight: Int) -> String {
         """
         server:
           url: ws://127.0.0.1:\(port)
@@ -181,6 +214,8 @@ struct BenchCommand: AsyncParsableCommand {
           path: \(store)
         engine:
           curators: [\(roster.joined(separator: ", "))]
+        delivery:
+          max_in_flight: \(maxInFlight)
         """
     }
 }
@@ -203,6 +238,8 @@ struct BenchResult: Sendable {
     var assignmentLatency: LatencySummary?
     /// The same, for chats opened after the first second: the runtime warmed up.
     var steadyAssignmentLatency: LatencySummary?
+    /// With `--rate`: how delivery kept up.
+    var delivery: DeliveryFigures?
 
     /// What the runtime's parts counted, and the process's usage since `usageBefore`.
     init(
@@ -235,6 +272,23 @@ struct BenchResult: Sendable {
           memory:             \(residentAtStart.map(\.mebibytes) ?? "?") resident at start, \(peakResident.mebibytes) peak (runtime and emulator)
         """ + (assignmentLatency.map { "\n  new_chat → assigned: \($0.report)" } ?? "")
             + (steadyAssignmentLatency.map { "\n    after the first second: \($0.report)" } ?? "")
+            + (delivery.map { "\n  delivery:           \($0.report)" } ?? "")
+    }
+}
+
+/// How delivery kept up in a paced bench run.
+struct DeliveryFigures: Sendable {
+    var delivered: Int
+    /// From the first step to the outbox empty.
+    var seconds: Double
+    /// The most actions pending at a sample (every 250 ms) while traffic ran.
+    var peakOutbox: Int
+    /// Pending when the traffic stopped.
+    var outboxAtEnd: Int
+
+    var report: String {
+        let rate = Double(delivered) / max(seconds, 1e-9)
+        return "\(delivered) actions, \(String(format: "%.0f", rate)) actions/s until the outbox was empty; outbox peak \(peakOutbox), \(outboxAtEnd) when traffic stopped"
     }
 }
 
