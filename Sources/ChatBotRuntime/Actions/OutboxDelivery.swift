@@ -461,12 +461,13 @@ public final class OutboxDelivery: Sendable {
             level: .warning, chatID: chat,
             details: [
                 "reason": "delivery_given_up", "action": .string(entry.action.kind), "bot": .string(entry.bot),
-                "idempotency_key": .string(entry.idempotencyKey), "attempts": .integer(Int64(attempts)),
+                "action_idempotency_key": .string(entry.idempotencyKey), "attempts": .integer(Int64(attempts)),
                 "last_error": .string(reason),
             ]
         )
         return OutboxEntry(
-            idempotencyKey: "\(entry.idempotencyKey)-given-up", bot: entry.bot, action: .alert(alert), createdAt: moment,
+            // Unique per give-up: a dead letter re-queued by hand may be given up on again.
+            idempotencyKey: "\(entry.idempotencyKey)-given-up-\(attempts)", bot: entry.bot, action: .alert(alert), createdAt: moment,
             nextAttemptAt: moment
         )
     }

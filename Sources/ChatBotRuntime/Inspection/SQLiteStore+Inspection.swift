@@ -98,7 +98,12 @@ extension SQLiteStore {
     }
 
     /// Puts dead letters back in the outbox, due now, with their idempotency keys; a
-    /// running runtime delivers them at its next look. Returns the ids re-queued.
+    /// running runtime delivers them at its next look. Returns the ids re-queued (the
+    /// ids they had as dead letters).
+    ///
+    /// Each moves to the end of the outbox (a new, highest id): the delivery reads
+    /// forward from the last id it saw, and would never see a row put back behind it.
+    /// Its maximum age counts from now.
     @discardableResult
     public func requeueDeadLetters(_ ids: [Int64]? = nil, now: Date = Date()) async throws -> [Int64] {
         try await pool.write { db in
@@ -106,8 +111,11 @@ extension SQLiteStore {
             let chosen = ids.map { wanted in dead.filter(wanted.contains) } ?? dead
             for id in chosen {
                 try db.execute(
-                    sql: "UPDATE outbox SET status = 'pending', next_attempt_at = ?, settled_at = NULL, last_error = 'requeued by hand after: ' || COALESCE(last_error, '') WHERE id = ?",
-                    arguments: [now.timeIntervalSince1970, id]
+                    sql: """
+                        UPDATE outbox SET id = (SELECT MAX(id) FROM outbox) + 1, status = 'pending', next_attempt_at = ?, created_at = ?,
+                            settled_at = NULL, last_error = 'requeued by hand after: ' || COALESCE(last_error, '') WHERE id = ?
+                        """,
+                    arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id]
                 )
             }
             return chosen
