@@ -166,4 +166,24 @@ struct DeliveryQueueTests {
         #expect(waiting[.behindChat] == 1)
         #expect(waiting[.capacity] == 1)
     }
+
+    @Test func aRefillAnsweredAfterAForwardReadMovedOnKeepsTheLaneTruncated() throws {
+        var queue = DeliveryQueue(limits: DeliveryLimits(maxInFlight: 10, heldPerLane: 2), now: start)
+        let written = [entry("a", "1"), entry("a", "2"), entry("a", "3")]
+        queue.admit(written, now: start)
+        for _ in 1...2 {
+            let sent = drain(&queue, at: start)
+            queue.finish(sent[0], with: .settled(success: true), at: start)
+        }
+        let refill = try #require(queue.refillsDue().first)
+        #expect(refill.ids == 3...3)
+        // Another pass reads forward before the refill's answer comes: a new row of
+        // chat a is skipped as the truncated lane's.
+        queue.admit([entry("a", "4")], now: start)
+        queue.refill(refill, with: [written[2]], now: start)
+        let third = drain(&queue, at: start)
+        #expect(third.map(\.entry.id) == [3])
+        queue.finish(third[0], with: .settled(success: true), at: start)
+        #expect(queue.refillsDue().map(\.ids) == [4...4], "the row read meanwhile is read back, not lost")
+    }
 }

@@ -222,8 +222,8 @@ struct DeliveryQueue: Sendable {
         }
     }
 
-    /// Takes the store's answer to a refill, asked with ``refillsDue()`` while nothing
-    /// moved the cursor.
+    /// Takes the store's answer to a refill asked with ``refillsDue()``, even if a
+    /// forward read moved the cursor meanwhile.
     mutating func refill(_ refill: Refill, with entries: [OutboxEntry], now: Date) {
         guard var lane = lanes[refill.lane] else { return }
         for entry in entries {
@@ -233,9 +233,14 @@ struct DeliveryQueue: Sendable {
             held += 1
         }
         if entries.count < refill.limit {
-            lane.truncated = false
-            truncatedLanes.remove(refill.lane)
+            // Everything of the lane up to the range's end is held now. Rows past it
+            // that a forward read took meanwhile (another pass reading beside this
+            // one) were skipped as the lane's: it stays truncated for those.
             lane.lastHeldID = max(lane.lastHeldID, refill.ids.upperBound)
+            if cursor == refill.ids.upperBound {
+                lane.truncated = false
+                truncatedLanes.remove(refill.lane)
+            }
         }
         lanes[refill.lane] = lane
         reschedule(refill.lane, now: now)

@@ -199,8 +199,8 @@ public final class OutboxDelivery: Sendable {
     }
 
     /// Delivers what is due now, as ``run()`` would, and returns how many attempts it
-    /// made (expired actions included) once nothing more is due. Not while ``run()``
-    /// runs.
+    /// made (expired actions included) once nothing more is due. It may run beside
+    /// ``run()``: both take from one queue, so no action goes twice or out of order.
     ///
     /// - Parameter deadline: When set, the pass starts no request after it, and until
     ///   it waits for actions held back briefly (a rate limit, a short backoff); what is

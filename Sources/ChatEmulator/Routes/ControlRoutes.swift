@@ -20,6 +20,14 @@ struct ControlRoutes {
         router.get("emulator/record") { _, _ in
             Response.json(core.recorder.snapshot)
         }
+        router.get("emulator/openings") { _, _ in
+            // When each chat's new_chat went out, in seconds since 1970: a script times
+            // from it to the chat's first action, as `chatbots bench` does in process.
+            let openings = core.recorder.chatsOpened
+            return Response.json(JSONValue.object(Dictionary(uniqueKeysWithValues: openings.map { chat, date in
+                (chat.rawValue, JSONValue.double(date.timeIntervalSince1970))
+            })))
+        }
         router.get("emulator/state") { _, _ in
             Response.json(EmulatorStatus(core: core))
         }
