@@ -44,7 +44,7 @@ logging:
   level: error
 {delivery}bots:
   - type: auto_assign
-    options: {{strategy: least_loaded, max_open_chats: 5}}
+    options: {{strategy: least_loaded, max_open_chats: {max_open}}}
   - type: after_hours
     options:
       hours: {{time_zone: UTC, mode: always_closed}}
@@ -98,6 +98,8 @@ def main():
     parser.add_argument("--jitter-ms", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--max-open-chats", type=int, default=50,
+                        help="auto-assign's seats per curator: high, so chats wait on delivery, not on a full desk")
     parser.add_argument("--max-in-flight", type=int, help="delivery.max_in_flight (a build without it must not be given one)")
     args = parser.parse_args()
 
@@ -105,9 +107,11 @@ def main():
     config = os.path.join(work, "bots.yaml")
     roster = ", ".join(f"curator-{n}" for n in range(1, args.curators + 1))
     delivery = f"delivery:\n  max_in_flight: {args.max_in_flight}\n" if args.max_in_flight else ""
-    with open(config, "w") as file:
+    # Owner-only: the runtime refuses a readable file holding a secret.
+    with open(os.open(config, os.O_CREAT | os.O_WRONLY, 0o600), "w") as file:
         file.write(CONFIG.format(
             port=args.port, store=os.path.join(work, "bots.sqlite"), roster=roster, metrics_port=args.metrics_port, delivery=delivery,
+            max_open=args.max_open_chats,
         ))
     emulator = subprocess.Popen(
         [args.emulator_binary or args.binary, "emulator", "--port", str(args.port), "--rate", str(args.rate),

@@ -111,8 +111,14 @@ struct ConcurrentDeliveryTests {
             let store = InMemoryStore()
             try await commit(ScriptBot(alert: true), chats: chats, store: store)
             let token = try await emulatorToken(port: port)
-            // Each alert's one attempt hangs 2 s; its retry would fall past its 3 s age.
-            let delivery = outbox(store: store, port: port, token: token, alertMaxAge: .seconds(3), alertTimeout: .seconds(2))
+            // Each alert attempt hangs 2 s: the first ends at 2 s, a retry at about 4 s,
+            // and the one after would fall past the alert's 3 s age.
+            // Two places in flight each: were alerts and chat actions to share them, the
+            // hung alerts would hold the chat actions.
+            let delivery = outbox(
+                store: store, port: port, token: token, limits: DeliveryLimits(maxInFlight: 2, alertMaxInFlight: 2),
+                alertMaxAge: .seconds(3), alertTimeout: .seconds(2)
+            )
             try await whileDelivering(delivery) {
                 await delivery.waitUntil { $0.delivered == 5 }
                 let early = delivery.statistics
@@ -160,7 +166,7 @@ struct ConcurrentDeliveryTests {
             let limits = DeliveryLimits(maxInFlight: 4, heldLimit: 100, heldPerLane: 8)
             let delivery = outbox(store: store, port: port, token: try await emulatorToken(port: port), limits: limits)
             try await whileDelivering(delivery) {
-                await delivery.waitUntil { $0.delivered == 20 }
+                await delivery.waitUntil { $0.delivered == 20 && $0.retried >= 1 }
                 let waiting = delivery.waitingActions()
                 #expect(waiting["paused"] == 1, "the throttled chat's head waits out its Retry-After")
                 #expect(waiting["behind_chat"] == 7)
@@ -211,6 +217,28 @@ struct ConcurrentDeliveryTests {
                 #expect(details.actions.map(\.status) == ["expired"], "`chatbots state chat` shows it")
                 let listed = try await store.deadLetterList()
                 #expect(listed.map(\.expired) == [true], "the dead-letter listing shows it")
+            }
+        }
+    }
+
+    @Test func aDeadLetterRequeuedWhileTheDeliveryRunsGoesOutWithoutAnotherCommit() async throws {
+        try await Emulator.withRunning { emulator, port in
+            let chat = emulator.openChat(client: "client-1")
+            try await withTemporaryFolder { folder in
+                let store = try SQLiteStore(path: folder.appendingPathComponent("bots.sqlite").path)
+                try await commit(ScriptBot(expiresAfter: .seconds(60)), chats: [chat], store: store)
+                let id = try #require(try await store.pendingActions(after: 0, limit: 1).first?.id)
+                try await store.settle(id, as: .deadLetter(reason: "HTTP 404: chat not found"))
+                // Hours later, with the reply long past its expiry: a person puts it back.
+                let later: @Sendable () -> Date = { Date().addingTimeInterval(2 * 3_600) }
+                let delivery = outbox(store: store, port: port, token: try await emulatorToken(port: port), now: later)
+                try await whileDelivering(delivery) {
+                    let requeued = try await store.requeueDeadLetters()
+                    #expect(requeued == [id])
+                    await delivery.waitUntil { $0.delivered == 1 || $0.expired > 0 }
+                }
+                #expect(delivery.statistics.expired == 0, "a re-queued action no longer expires")
+                #expect(appliedTexts(in: chat, emulator.record) == ["1"])
             }
         }
     }

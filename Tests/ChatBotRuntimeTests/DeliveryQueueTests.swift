@@ -140,7 +140,7 @@ struct DeliveryQueueTests {
         var sent: [Int64] = []
         var store = written.filter { $0.action.chatID == "a" }
         for _ in 0..<20 {
-            for refill in queue.refillsDue() {
+            while let refill = queue.nextRefill() {
                 let answer = store.filter { refill.ids.contains($0.id ?? 0) }.prefix(refill.limit)
                 queue.refill(refill, with: Array(answer), now: start)
             }
@@ -175,7 +175,7 @@ struct DeliveryQueueTests {
             let sent = drain(&queue, at: start)
             queue.finish(sent[0], with: .settled(success: true), at: start)
         }
-        let refill = try #require(queue.refillsDue().first)
+        let refill = try #require(queue.nextRefill())
         #expect(refill.ids == 3...3)
         // Another pass reads forward before the refill's answer comes: a new row of
         // chat a is skipped as the truncated lane's.
@@ -184,6 +184,24 @@ struct DeliveryQueueTests {
         let third = drain(&queue, at: start)
         #expect(third.map(\.entry.id) == [3])
         queue.finish(third[0], with: .settled(success: true), at: start)
-        #expect(queue.refillsDue().map(\.ids) == [4...4], "the row read meanwhile is read back, not lost")
+        #expect(queue.nextRefill()?.ids == 4...4, "the row read meanwhile is read back, not lost")
+    }
+
+    @Test func anExpiredHeadIsRecordedAtOnceEvenBehindAPausedBackend() {
+        var queue = DeliveryQueue(limits: DeliveryLimits(maxInFlight: 4, pauseScope: .backend), now: start)
+        queue.admit([entry("a"), entry("b", "closed", expiresAt: start.addingTimeInterval(60)), entry("b", "next")], now: start)
+        let first = drain(&queue, at: start)
+        #expect(first.map(\.entry.id) == [1, 2])
+        queue.finish(first[0], with: .retry(at: start.addingTimeInterval(600), throttled: true), at: start)
+        queue.finish(first[1], with: .retry(at: start.addingTimeInterval(30), throttled: false), at: start)
+        #expect(queue.nextWake(after: start) == start.addingTimeInterval(30))
+        #expect(drain(&queue, at: start.addingTimeInterval(59)).isEmpty, "the backend is paused for ten minutes")
+        #expect(queue.nextWake(after: start.addingTimeInterval(59)) == start.addingTimeInterval(60), "woken at the expiry")
+        let stale = drain(&queue, at: start.addingTimeInterval(60))
+        #expect(stale.map(\.entry.id) == [2])
+        #expect(stale.first?.expired == true)
+        queue.finish(stale[0], with: .settled(success: false), at: start.addingTimeInterval(60))
+        #expect(drain(&queue, at: start.addingTimeInterval(61)).isEmpty, "chat b's next action waits out the pause as the rest do")
+        #expect(queue.waiting(at: start.addingTimeInterval(61))[.paused] == 1)
     }
 }

@@ -125,10 +125,27 @@ struct DeliveryQueue: Sendable {
         }
     }
 
+    private struct Expiry: Comparable {
+        var at: Date
+        var entry: Int64
+        var lane: LaneKey
+
+        static func < (lhs: Expiry, rhs: Expiry) -> Bool {
+            (lhs.at, lhs.entry) < (rhs.at, rhs.entry)
+        }
+
+        static func == (lhs: Expiry, rhs: Expiry) -> Bool {
+            lhs.at == rhs.at && lhs.entry == rhs.entry
+        }
+    }
+
     private(set) var limits: DeliveryLimits
     private var lanes: [LaneKey: Lane] = [:]
     private var channels: [ChannelState]
     private var sleepers = Heap<Sleeper>()
+    /// Heads with an expiry, by it: an expired head is recorded at once, whatever
+    /// rate, pause or earlier lane holds its channel (`entry` tells a stale one).
+    private var expiries = Heap<Expiry>()
     /// Lanes with more in the store than held: the only ones a refill may be due for.
     private var truncatedLanes = Set<LaneKey>()
     private var sleeperOrder: Int64 = 0
@@ -204,12 +221,12 @@ struct DeliveryQueue: Sendable {
         var limit: Int
     }
 
-    /// The lanes to read back from the store now, each for at most what memory has
-    /// room for.
-    func refillsDue() -> [Refill] {
+    /// A lane to read back from the store now, for at most what memory has room for;
+    /// ask again after taking its answer (the room is less then).
+    func nextRefill() -> Refill? {
         let limit = min(limits.heldPerLane, room)
-        guard limit > 0 else { return [] }
-        return truncatedLanes.compactMap { key in
+        guard limit > 0 else { return nil }
+        return truncatedLanes.lazy.compactMap { key -> Refill? in
             guard let lane = lanes[key], lane.entries.isEmpty, !lane.inFlight, lane.lastHeldID < cursor else { return nil }
             let chat: ChatID
             let alerts: Bool
@@ -219,10 +236,10 @@ struct DeliveryQueue: Sendable {
             case .alert: return nil
             }
             return Refill(lane: key, chat: chat, alerts: alerts, ids: (lane.lastHeldID + 1)...cursor, limit: limit)
-        }
+        }.first
     }
 
-    /// Takes the store's answer to a refill asked with ``refillsDue()``, even if a
+    /// Takes the store's answer to a refill asked with ``nextRefill()``, even if a
     /// forward read moved the cursor meanwhile.
     mutating func refill(_ refill: Refill, with entries: [OutboxEntry], now: Date) {
         guard var lane = lanes[refill.lane] else { return }
@@ -251,6 +268,7 @@ struct DeliveryQueue: Sendable {
     /// The next action to send (or to record as expired) at `now`, marked in flight;
     /// `nil` when nothing may go now.
     mutating func next(at now: Date) -> Dispatch? {
+        if let expired = nextExpired(at: now) { return expired }
         wakeSleepers(at: now)
         for channel in Channel.allCases {
             if let dispatch = next(on: channel, at: now) { return dispatch }
@@ -293,6 +311,7 @@ struct DeliveryQueue: Sendable {
     /// it is waiting on time at all.
     func nextWake(after now: Date) -> Date? {
         var earliest = sleepers.min?.until
+        if let expiry = expiries.min?.at { earliest = min(earliest ?? expiry, expiry) }
         for channel in Channel.allCases {
             let state = channels[channel.rawValue]
             // A full channel is woken by an attempt finishing, not by time.
@@ -364,6 +383,28 @@ struct DeliveryQueue: Sendable {
         return nil
     }
 
+    /// A head whose expiry passed, to record now: it sends nothing, so no rate or pause
+    /// holds it, only the bound on what is in flight (a store write each).
+    private mutating func nextExpired(at now: Date) -> Dispatch? {
+        while let first = expiries.min, first.at <= now {
+            guard var lane = lanes[first.lane], !lane.inFlight, let head = lane.entries.first, head.id == first.entry else {
+                expiries.removeMin()  // settled, or in flight, since
+                continue
+            }
+            let channel = first.lane.channel
+            guard channels[channel.rawValue].inFlight < limits.maxInFlight(channel) else { return nil }
+            expiries.removeMin()
+            channels[channel.rawValue].inFlight += 1
+            // Its places in the ready list or the sleepers go stale: the lane is in
+            // flight, then has another head.
+            lane.scheduled = false
+            lane.inFlight = true
+            lanes[first.lane] = lane
+            return Dispatch(entry: head, lane: first.lane, expired: true, sentAt: now)
+        }
+        return nil
+    }
+
     private func channelAdmits(_ channel: Channel, at now: Date) -> Bool {
         let state = channels[channel.rawValue]
         if let paused = state.pausedUntil, paused > now { return false }
@@ -397,6 +438,9 @@ struct DeliveryQueue: Sendable {
     private mutating func reschedule(_ key: LaneKey, now: Date) {
         guard var lane = lanes[key] else { return }
         guard !lane.inFlight, !lane.scheduled, let head = lane.entries.first else { return }
+        if let expiresAt = head.expiresAt, let id = head.id {
+            expiries.insert(Expiry(at: expiresAt, entry: id, lane: key))
+        }
         var until = head.nextAttemptAt
         if let paused = lane.pausedUntil { until = max(until, paused) }
         if let bucket = lane.bucket { until = max(until, bucket.nextToken(after: now)) }

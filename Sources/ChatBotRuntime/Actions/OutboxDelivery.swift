@@ -101,6 +101,8 @@ public final class OutboxDelivery: Sendable {
     /// New rows may be in the outbox (a commit, a follow-up alert, a full last read).
     private let unread = Mutex(true)
     private let lastPrune: Mutex<Date>
+    /// When the outbox was last read forward.
+    private let lastRead: Mutex<Date>
 
     /// - Parameters:
     ///   - metricsFactory: Where actions are counted by kind and outcome
@@ -121,6 +123,7 @@ public final class OutboxDelivery: Sendable {
         let start = now()
         queue = Mutex(DeliveryQueue(limits: configuration.limits, now: start))
         lastPrune = Mutex(start)
+        lastRead = Mutex(start)
         actionCounters = ActionCounters(factory: metricsFactory)
     }
 
@@ -187,6 +190,8 @@ public final class OutboxDelivery: Sendable {
                 guard await refresh() else { break }
                 startDispatches(in: &group) { !self.isStopping }
                 pruneNowAndThen()
+                // Behind a full read more rows wait: read on before sleeping.
+                if moreToRead { continue }
                 let moment = now()
                 var wait = configuration.pollInterval.timeInterval
                 if let wakeAt = queue.withLock({ $0.nextWake(after: moment) }) {
@@ -258,11 +263,21 @@ public final class OutboxDelivery: Sendable {
     private func refresh() async -> Bool {
         do {
             // Refills first: their rows are older than any the forward read would take.
-            for refill in queue.withLock({ $0.refillsDue() }) {
+            // One at a time: each takes some of the room the next may have.
+            while let refill = queue.withLock({ $0.nextRefill() }) {
                 let rows = try await store.pendingActions(of: refill.chat, alerts: refill.alerts, in: refill.ids, limit: refill.limit)
                 let moment = now()
                 queue.withLock { $0.refill(refill, with: rows, now: moment) }
             }
+            // Now and then, read forward unasked: a dead letter re-queued by hand (by
+            // another process) wakes nobody.
+            let checked = now()
+            let pollDue = lastRead.withLock { last in
+                guard checked.timeIntervalSince(last) >= configuration.pollInterval.timeInterval else { return false }
+                last = checked
+                return true
+            }
+            if pollDue { unread.withLock { $0 = true } }
             guard unread.withLock({ $0 }) else { return true }
             let (room, cursor) = queue.withLock { ($0.room, $0.cursor) }
             guard room > 0 else { return true }
@@ -286,7 +301,7 @@ public final class OutboxDelivery: Sendable {
     /// Whether rows wait in the store that memory has room for now.
     private var moreToRead: Bool {
         let unread = unread.withLock { $0 }
-        return queue.withLock { (unread && $0.room > 0) || !$0.refillsDue().isEmpty }
+        return queue.withLock { (unread && $0.room > 0) || $0.nextRefill() != nil }
     }
 
     /// Starts every dispatch the queue allows now; returns how many.

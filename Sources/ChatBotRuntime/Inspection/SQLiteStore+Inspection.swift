@@ -103,7 +103,8 @@ extension SQLiteStore {
     ///
     /// Each moves to the end of the outbox (a new, highest id): the delivery reads
     /// forward from the last id it saw, and would never see a row put back behind it.
-    /// Its maximum age counts from now.
+    /// Its maximum age and backoff count from now, and it no longer expires: a person
+    /// asked for it to go.
     @discardableResult
     public func requeueDeadLetters(_ ids: [Int64]? = nil, now: Date = Date()) async throws -> [Int64] {
         try await pool.write { db in
@@ -113,7 +114,8 @@ extension SQLiteStore {
                 try db.execute(
                     sql: """
                         UPDATE outbox SET id = (SELECT MAX(id) FROM outbox) + 1, status = 'pending', next_attempt_at = ?, created_at = ?,
-                            settled_at = NULL, last_error = 'requeued by hand after: ' || COALESCE(last_error, '') WHERE id = ?
+                            attempts = 0, expires_at = NULL, settled_at = NULL,
+                            last_error = 'requeued by hand after: ' || COALESCE(last_error, '') WHERE id = ?
                         """,
                     arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id]
                 )

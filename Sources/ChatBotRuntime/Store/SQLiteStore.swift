@@ -265,8 +265,10 @@ public final class SQLiteStore: StateOnDemandStore {
     /// How many actions wait for delivery and how many are dead letters, in one read.
     public func outboxCounts() async throws -> (pending: Int, dead: Int) {
         try await pool.read { db in
+            // Two counts over the partial indexes, not one pass over every row ever sent.
             let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) FILTER (WHERE status = 'pending') AS pending, COUNT(*) FILTER (WHERE status = 'dead') AS dead FROM outbox
+                SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
+                       (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead
                 """)
             return (row?["pending"] ?? 0, row?["dead"] ?? 0)
         }

@@ -114,12 +114,14 @@ enum StoreMigrations {
             // Delivery reads the unsettled rows forward from the last id it saw, and one
             // chat's rows when it refills that chat's queue: partial indexes over the
             // pending rows keep both reads as cheap on a year of delivered rows as on
-            // none. `expired` joins the statuses: stale actions are kept, not sent.
+            // none; and so do the counts `/ready` and `/metrics` take (pending, dead).
+            // `expired` joins the statuses: stale actions are kept, not sent.
             try db.execute(sql: """
                 ALTER TABLE outbox ADD COLUMN expires_at REAL;
                 DROP INDEX outbox_due;
                 CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';
                 CREATE INDEX outbox_pending_chat ON outbox (chat_id, id) WHERE status = 'pending';
+                CREATE INDEX outbox_dead ON outbox (id) WHERE status = 'dead';
                 """)
         }
         return migrator
