@@ -129,6 +129,9 @@ struct MonitoringTests {
                     let metrics = try await scrapeMetrics(port: monitoringPort)
                     #expect(metrics.value("chatbots_outbox_pending") == 1)
                     #expect(metrics.value("chatbots_actions_total", ["kind": "send_message", "outcome": "retried"]) == 1)
+                    #expect(metrics.value("chatbots_outbox_waiting", ["reason": "backoff"]) == 1, "it waits out the Retry-After")
+                    #expect(metrics.value("chatbots_outbox_waiting", ["reason": "in_flight"]) == 0)
+                    #expect(ready.bodyText().contains(#""backoff":1"#))
                 }
             }
         }
