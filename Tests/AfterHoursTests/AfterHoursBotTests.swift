@@ -31,6 +31,20 @@ func utc(_ text: String) throws -> Date {
 }
 
 @Suite struct AfterHoursBotTests {
+    @Test func aReplyExpiresFifteenMinutesAfterItWasDecided() async throws {
+        // "We are closed" sent late, after the desk opened, would be wrong: the outbox
+        // entry carries its expiry, and the delivery records it expired, not sent.
+        let start = try utc("2026-01-14T19:00:00Z")
+        let harness = BotHarness(bots: [try afterHours()], start: start)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1", text: "Hello?"))
+        }
+        let reply = try #require(harness.store.committedActions.first)
+        #expect(reply.action.kind == "send_message")
+        #expect(reply.expiresAt == reply.createdAt.addingTimeInterval(15 * 60))
+    }
+
     @Test func oneReplyPerChatPerClosedPeriod() async throws {
         // Wednesday 2026-01-14, 20:00 in Berlin: closed.
         let harness = BotHarness(bots: [try afterHours()], start: try utc("2026-01-14T19:00:00Z"))
