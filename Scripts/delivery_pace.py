@@ -96,6 +96,7 @@ def main():
     parser.add_argument("--curators", type=int, default=20)
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument("--jitter-ms", type=int, default=0)
+    parser.add_argument("--fail-rate", type=float, default=0, help="share of action requests the emulator fails with 500")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-open-chats", type=int, default=50,
@@ -116,7 +117,8 @@ def main():
     emulator = subprocess.Popen(
         [args.emulator_binary or args.binary, "emulator", "--port", str(args.port), "--rate", str(args.rate),
          "--clients", str(args.clients), "--curators", str(args.curators), "--seed", str(args.seed),
-         "--delay-ms", str(args.delay_ms), "--jitter-ms", str(args.jitter_ms), "--log-level", "error"],
+         "--delay-ms", str(args.delay_ms), "--jitter-ms", str(args.jitter_ms), "--fail-rate", str(args.fail_rate),
+         "--log-level", "error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     log = open(os.path.join(work, "runtime.log"), "w")
@@ -154,6 +156,7 @@ def main():
     unassigned = [chat for chat in opened_in_run if chat not in assigned]
     depth = [pending for _, pending in samples if pending is not None]
     print(f"runtime {args.binary}; {args.rate:g} events/s for {args.seconds:g} s; answers {args.delay_ms} ± {args.jitter_ms} ms"
+          + (f", {args.fail_rate:g} failed with 500" if args.fail_rate else "")
           + (f"; max_in_flight {args.max_in_flight}" if args.max_in_flight else ""))
     print(f"  actions applied:     {len(applied)} ({len(applied) / args.seconds:.1f}/s)")
     print(f"  outbox pending:      at 10 s {depth[9] if len(depth) > 9 else '?'}, at 30 s {depth[29] if len(depth) > 29 else '?'}, "
