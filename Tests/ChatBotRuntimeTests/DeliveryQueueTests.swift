@@ -204,4 +204,16 @@ struct DeliveryQueueTests {
         #expect(drain(&queue, at: start.addingTimeInterval(61)).isEmpty, "chat b's next action waits out the pause as the rest do")
         #expect(queue.waiting(at: start.addingTimeInterval(61))[.paused] == 1)
     }
+
+    @Test func a429FromTheWebhookPausesTheAlertsAloneWhateverTheScope() {
+        var queue = DeliveryQueue(limits: DeliveryLimits(maxInFlight: 4, alertMaxInFlight: 4, pauseScope: .chat), now: start)
+        queue.admit([entry("a", "warn", alert: true), entry("b", "warn", alert: true), entry("a", "reply")], now: start)
+        let first = drain(&queue, at: start)
+        #expect(first.map(\.entry.id) == [3, 1, 2], "the chat channel first, then the alerts")
+        queue.finish(first[1], with: .retry(at: start.addingTimeInterval(30), throttled: true), at: start)
+        queue.finish(first[0], with: .settled(success: true), at: start)
+        queue.admit([entry("c", "warn", alert: true), entry("c", "reply")], now: start)
+        #expect(drain(&queue, at: start.addingTimeInterval(1)).map(\.entry.id) == [5], "chat actions go on; the webhook's alerts wait")
+        #expect(queue.nextWake(after: start.addingTimeInterval(1)) == start.addingTimeInterval(30))
+    }
 }
