@@ -89,8 +89,6 @@ struct DeliveryQueue: Sendable {
 
     private struct Lane {
         var entries = Deque<OutboxEntry>()
-        /// The store holds more of this lane, with ids up to the cursor, than is held.
-        var truncated = false
         /// The highest id this lane has held.
         var lastHeldID: Int64 = 0
         var inFlight = false
@@ -139,14 +137,15 @@ struct DeliveryQueue: Sendable {
         }
     }
 
-    private(set) var limits: DeliveryLimits
+    let limits: DeliveryLimits
     private var lanes: [LaneKey: Lane] = [:]
     private var channels: [ChannelState]
     private var sleepers = Heap<Sleeper>()
     /// Heads with an expiry, by it: an expired head is recorded at once, whatever
     /// rate, pause or earlier lane holds its channel (`entry` tells a stale one).
     private var expiries = Heap<Expiry>()
-    /// Lanes with more in the store than held: the only ones a refill may be due for.
+    /// Lanes of which the store holds more, with ids up to the cursor, than memory does:
+    /// the only ones a refill may be due for.
     private var truncatedLanes = Set<LaneKey>()
     private var sleeperOrder: Int64 = 0
     /// The highest id read from the store's forward scan.
@@ -158,21 +157,6 @@ struct DeliveryQueue: Sendable {
         self.limits = limits
         channels = Channel.allCases.map { _ in ChannelState() }
         channels[Channel.backend.rawValue].bucket = limits.globalRate.map { TokenBucket($0, now: now) }
-    }
-
-    /// Takes new limits (a reload). A rate that changed starts a full bucket; one that
-    /// did not keeps its own, so a reload during a pause sends no burst.
-    mutating func update(_ limits: DeliveryLimits, now: Date) {
-        let old = self.limits
-        self.limits = limits
-        if limits.globalRate != old.globalRate {
-            channels[Channel.backend.rawValue].bucket = limits.globalRate.map { TokenBucket($0, now: now) }
-        }
-        if limits.perChatRate != old.perChatRate {
-            for key in Array(lanes.keys) where key.channel == .backend {
-                lanes[key]?.bucket = limits.perChatRate.map { TokenBucket($0, now: now) }
-            }
-        }
     }
 
     /// How many more actions may be read into memory.
@@ -196,10 +180,9 @@ struct DeliveryQueue: Sendable {
             cursor = id
             let key = LaneKey(entry)
             var lane = lanes[key] ?? Lane(bucket: key.channel == .backend ? limits.perChatRate.map { TokenBucket($0, now: now) } : nil)
-            if lane.truncated || lane.entries.count >= limits.heldPerLane {
+            if truncatedLanes.contains(key) || lane.entries.count >= limits.heldPerLane {
                 // Left in the store: the lane reads it back when it has room. (A lane
                 // of one alert about no chat never holds more than that one.)
-                lane.truncated = true
                 truncatedLanes.insert(key)
                 lanes[key] = lane
                 continue
@@ -255,7 +238,6 @@ struct DeliveryQueue: Sendable {
             // one) were skipped as the lane's: it stays truncated for those.
             lane.lastHeldID = max(lane.lastHeldID, refill.ids.upperBound)
             if cursor == refill.ids.upperBound {
-                lane.truncated = false
                 truncatedLanes.remove(refill.lane)
             }
         }
@@ -337,8 +319,8 @@ struct DeliveryQueue: Sendable {
 
     /// Lets go of lanes that hold nothing and remember nothing (their rate is full).
     mutating func prune(at now: Date) {
-        lanes = lanes.filter { _, lane in
-            !lane.entries.isEmpty || lane.inFlight || lane.truncated || lane.scheduled
+        lanes = lanes.filter { key, lane in
+            !lane.entries.isEmpty || lane.inFlight || truncatedLanes.contains(key) || lane.scheduled
                 || !(lane.bucket?.isFull(at: now) ?? true) || (lane.pausedUntil.map { $0 > now } ?? false)
         }
     }

@@ -132,12 +132,12 @@ public final class OutboxDelivery: Sendable {
         settings.withLock { $0 }
     }
 
-    /// Takes new routes, alert settings and limits (a configuration reload); the next
-    /// attempt uses them. Actions already in the outbox keep their idempotency keys.
+    /// Takes new routes, alert settings, retries and ages (a configuration reload); the
+    /// next attempt uses them. Actions already in the outbox keep their idempotency keys.
+    /// The limits stay as they started: they sized the HTTP connection pool, so the
+    /// runtime's `delivery:` section needs a restart.
     public func reconfigure(_ configuration: Configuration) {
         settings.withLock { $0 = configuration }
-        let moment = now()
-        queue.withLock { $0.update(configuration.limits, now: moment) }
         wake.notify()
     }
 
@@ -271,13 +271,7 @@ public final class OutboxDelivery: Sendable {
             }
             // Now and then, read forward unasked: a dead letter re-queued by hand (by
             // another process) wakes nobody.
-            let checked = now()
-            let pollDue = lastRead.withLock { last in
-                guard checked.timeIntervalSince(last) >= configuration.pollInterval.timeInterval else { return false }
-                last = checked
-                return true
-            }
-            if pollDue { unread.withLock { $0 = true } }
+            if isDue(lastRead, every: configuration.pollInterval.timeInterval, at: now()) { unread.withLock { $0 = true } }
             guard unread.withLock({ $0 }) else { return true }
             let (room, cursor) = queue.withLock { ($0.room, $0.cursor) }
             guard room > 0 else { return true }
@@ -319,12 +313,16 @@ public final class OutboxDelivery: Sendable {
 
     private func pruneNowAndThen() {
         let moment = now()
-        let due = lastPrune.withLock { last in
-            guard moment.timeIntervalSince(last) >= 10 else { return false }
+        if isDue(lastPrune, every: 10, at: moment) { queue.withLock { $0.prune(at: moment) } }
+    }
+
+    /// Whether `interval` seconds have passed since `mark`; if so, `mark` becomes `moment`.
+    private func isDue(_ mark: borrowing Mutex<Date>, every interval: TimeInterval, at moment: Date) -> Bool {
+        mark.withLock { last in
+            guard moment.timeIntervalSince(last) >= interval else { return false }
             last = moment
             return true
         }
-        if due { queue.withLock { $0.prune(at: moment) } }
     }
 
     private func fail(with error: any Error) {
@@ -452,7 +450,7 @@ public final class OutboxDelivery: Sendable {
         let moment = now()
         let delay = configuration.retry.delay(afterAttempt: entry.attempts, retryAfter: retryAfter, now: moment, random: random())
         let next = moment.addingTimeInterval(delay)
-        let isAlert = entry.action.kind == "alert"
+        let isAlert = if case .alert = entry.action { true } else { false }
         let maxAge = isAlert ? configuration.alertMaxAge : configuration.maxAge
         let throttledUntil = throttled ? next : nil
         guard next.timeIntervalSince(entry.createdAt) > maxAge.timeInterval else {
