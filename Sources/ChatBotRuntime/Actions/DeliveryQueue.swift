@@ -356,11 +356,7 @@ struct DeliveryQueue: Sendable {
                 _ = channels[channel.rawValue].bucket?.take(at: now)
             }
             channels[channel.rawValue].ready.removeFirst()
-            channels[channel.rawValue].inFlight += 1
-            lane.scheduled = false
-            lane.inFlight = true
-            lanes[key] = lane
-            return Dispatch(entry: head, lane: key, expired: expired, sentAt: now)
+            return send(head, of: key, lane: &lane, expired: expired, at: now)
         }
         return nil
     }
@@ -376,15 +372,20 @@ struct DeliveryQueue: Sendable {
             let channel = first.lane.channel
             guard channels[channel.rawValue].inFlight < limits.maxInFlight(channel) else { return nil }
             expiries.removeMin()
-            channels[channel.rawValue].inFlight += 1
             // Its places in the ready list or the sleepers go stale: the lane is in
             // flight, then has another head.
-            lane.scheduled = false
-            lane.inFlight = true
-            lanes[first.lane] = lane
-            return Dispatch(entry: head, lane: first.lane, expired: true, sentAt: now)
+            return send(head, of: first.lane, lane: &lane, expired: true, at: now)
         }
         return nil
+    }
+
+    /// Marks a lane's head in flight and hands it out.
+    private mutating func send(_ head: OutboxEntry, of key: LaneKey, lane: inout Lane, expired: Bool, at now: Date) -> Dispatch {
+        channels[key.channel.rawValue].inFlight += 1
+        lane.scheduled = false
+        lane.inFlight = true
+        lanes[key] = lane
+        return Dispatch(entry: head, lane: key, expired: expired, sentAt: now)
     }
 
     private func channelAdmits(_ channel: Channel, at now: Date) -> Bool {
