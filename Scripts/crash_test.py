@@ -21,7 +21,6 @@ Prints the figures, exits 1 if any check fails.
 """
 import argparse
 import collections
-import json
 import os
 import random
 import signal
@@ -30,22 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-CONFIG = """\
-server:
-  url: ws://127.0.0.1:{port}
-  ping_interval_seconds: 5
-auth:
-  keycloak:
-    token_url: http://127.0.0.1:{port}/realms/support/protocol/openid-connect/token
-    client_id: chatbots
-    client_secret: chatbots-secret
-service_account_id: 1000
-alerts:
-  webhook_url: http://127.0.0.1:{port}/hooks/alerts
-store:
-  path: {store}
+from emulator_runs import CONNECTION, get_json, wait_for, write_config
+
+CONFIG = CONNECTION + """\
 engine:
   curators: [curator-1, curator-2, curator-3, curator-4]
 monitoring:
@@ -67,21 +54,6 @@ bots:
 """
 
 
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        return json.load(answer)
-
-
-def wait_for_port(port, deadline=60):
-    end = time.time() + deadline
-    while time.time() < end:
-        try:
-            return get_json(f"http://127.0.0.1:{port}/emulator/state")
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"the emulator did not listen on {port} within {deadline} s")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/debug/chatbots", help="the chatbots executable")
@@ -98,8 +70,7 @@ def main():
     work = tempfile.mkdtemp(prefix="chatbots-crash-")
     store = os.path.join(work, "bots.sqlite")
     config = os.path.join(work, "bots.yaml")
-    with open(os.open(config, os.O_CREAT | os.O_WRONLY, 0o600), "w") as file:
-        file.write(CONFIG.format(port=args.port, store=store))
+    write_config(config, CONFIG.format(port=args.port, store=store))
     log = open(os.path.join(work, "runtime.log"), "w")
 
     emulator = subprocess.Popen(
@@ -110,7 +81,7 @@ def main():
     kills = []
     early_exits = 0
     try:
-        wait_for_port(args.port)
+        wait_for(f"http://127.0.0.1:{args.port}/emulator/state")
         for round_number in range(1, args.kills + 1):
             runtime = subprocess.Popen([args.binary, "run", "--config", config], stdout=log, stderr=log)
             lived = rng.uniform(0.5, 4.0)

@@ -14,27 +14,15 @@ new delivery are compared on the same traffic in one sitting.
 """
 import argparse
 import datetime
-import json
 import os
 import signal
 import subprocess
 import tempfile
 import time
-import urllib.request
 
-CONFIG = """\
-server:
-  url: ws://127.0.0.1:{port}
-auth:
-  keycloak:
-    token_url: http://127.0.0.1:{port}/realms/support/protocol/openid-connect/token
-    client_id: chatbots
-    client_secret: chatbots-secret
-service_account_id: 1000
-alerts:
-  webhook_url: http://127.0.0.1:{port}/hooks/alerts
-store:
-  path: {store}
+from emulator_runs import CONNECTION, get_json, get_text, wait_for, write_config
+
+CONFIG = CONNECTION + """\
 engine:
   curators: [{roster}]
 monitoring:
@@ -54,21 +42,6 @@ logging:
     options:
       policies: [{{kind: first_response, warning: 2m, breach: 5m}}]
 """
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        return answer.read().decode()
-
-
-def wait_for(url, deadline=60):
-    end = time.time() + deadline
-    while time.time() < end:
-        try:
-            return get(url)
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing answered at {url} within {deadline} s")
 
 
 def metric(text, name):
@@ -108,12 +81,10 @@ def main():
     config = os.path.join(work, "bots.yaml")
     roster = ", ".join(f"curator-{n}" for n in range(1, args.curators + 1))
     delivery = f"delivery:\n  max_in_flight: {args.max_in_flight}\n" if args.max_in_flight else ""
-    # Owner-only: the runtime refuses a readable file holding a secret.
-    with open(os.open(config, os.O_CREAT | os.O_WRONLY, 0o600), "w") as file:
-        file.write(CONFIG.format(
-            port=args.port, store=os.path.join(work, "bots.sqlite"), roster=roster, metrics_port=args.metrics_port, delivery=delivery,
-            max_open=args.max_open_chats,
-        ))
+    write_config(config, CONFIG.format(
+        port=args.port, store=os.path.join(work, "bots.sqlite"), roster=roster, metrics_port=args.metrics_port, delivery=delivery,
+        max_open=args.max_open_chats,
+    ))
     emulator = subprocess.Popen(
         [args.emulator_binary or args.binary, "emulator", "--port", str(args.port), "--rate", str(args.rate),
          "--clients", str(args.clients), "--curators", str(args.curators), "--seed", str(args.seed),
@@ -131,10 +102,10 @@ def main():
         started = time.time()
         while time.time() - started < args.seconds:
             time.sleep(1)
-            pending = metric(get(f"http://127.0.0.1:{args.metrics_port}/metrics"), "chatbots_outbox_pending")
+            pending = metric(get_text(f"http://127.0.0.1:{args.metrics_port}/metrics"), "chatbots_outbox_pending")
             samples.append((time.time() - started, pending))
-        record = json.loads(get(f"http://127.0.0.1:{args.port}/emulator/record"))
-        openings = json.loads(get(f"http://127.0.0.1:{args.port}/emulator/openings"))
+        record = get_json(f"http://127.0.0.1:{args.port}/emulator/record")
+        openings = get_json(f"http://127.0.0.1:{args.port}/emulator/openings")
     finally:
         if runtime:
             runtime.send_signal(signal.SIGTERM)
