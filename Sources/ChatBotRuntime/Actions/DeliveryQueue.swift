@@ -109,41 +109,30 @@ struct DeliveryQueue: Sendable {
         var bucket: TokenBucket?
     }
 
-    private struct Sleeper: Comparable {
-        var until: Date
-        var order: Int64
-        var lane: LaneKey
-
-        static func < (lhs: Sleeper, rhs: Sleeper) -> Bool {
-            (lhs.until, lhs.order) < (rhs.until, rhs.order)
-        }
-
-        static func == (lhs: Sleeper, rhs: Sleeper) -> Bool {
-            lhs.until == rhs.until && lhs.order == rhs.order
-        }
-    }
-
-    private struct Expiry: Comparable {
+    /// A lane to look at again at a moment: a sleeper (its head's retry, pause or rate)
+    /// or its head's expiry. `tag` orders equal moments: the order sleepers were put
+    /// down, or the expiring entry's id (which also tells a stale expiry).
+    private struct Alarm: Comparable {
         var at: Date
-        var entry: Int64
+        var tag: Int64
         var lane: LaneKey
 
-        static func < (lhs: Expiry, rhs: Expiry) -> Bool {
-            (lhs.at, lhs.entry) < (rhs.at, rhs.entry)
+        static func < (lhs: Alarm, rhs: Alarm) -> Bool {
+            (lhs.at, lhs.tag) < (rhs.at, rhs.tag)
         }
 
-        static func == (lhs: Expiry, rhs: Expiry) -> Bool {
-            lhs.at == rhs.at && lhs.entry == rhs.entry
+        static func == (lhs: Alarm, rhs: Alarm) -> Bool {
+            lhs.at == rhs.at && lhs.tag == rhs.tag
         }
     }
 
     let limits: DeliveryLimits
     private var lanes: [LaneKey: Lane] = [:]
     private var channels: [ChannelState]
-    private var sleepers = Heap<Sleeper>()
+    private var sleepers = Heap<Alarm>()
     /// Heads with an expiry, by it: an expired head is recorded at once, whatever
     /// rate, pause or earlier lane holds its channel (`entry` tells a stale one).
-    private var expiries = Heap<Expiry>()
+    private var expiries = Heap<Alarm>()
     /// Lanes of which the store holds more, with ids up to the cursor, than memory does:
     /// the only ones a refill may be due for.
     private var truncatedLanes = Set<LaneKey>()
@@ -292,7 +281,7 @@ struct DeliveryQueue: Sendable {
     /// When something held may next become sendable without any attempt finishing, if
     /// it is waiting on time at all.
     func nextWake(after now: Date) -> Date? {
-        var earliest = sleepers.min?.until
+        var earliest = sleepers.min?.at
         if let expiry = expiries.min?.at { earliest = min(earliest ?? expiry, expiry) }
         for channel in Channel.allCases {
             let state = channels[channel.rawValue]
@@ -365,7 +354,7 @@ struct DeliveryQueue: Sendable {
     /// holds it, only the bound on what is in flight (a store write each).
     private mutating func nextExpired(at now: Date) -> Dispatch? {
         while let first = expiries.min, first.at <= now {
-            guard var lane = lanes[first.lane], !lane.inFlight, let head = lane.entries.first, head.id == first.entry else {
+            guard var lane = lanes[first.lane], !lane.inFlight, let head = lane.entries.first, head.id == first.tag else {
                 expiries.removeMin()  // settled, or in flight, since
                 continue
             }
@@ -422,7 +411,7 @@ struct DeliveryQueue: Sendable {
         guard var lane = lanes[key] else { return }
         guard !lane.inFlight, !lane.scheduled, let head = lane.entries.first else { return }
         if let expiresAt = head.expiresAt, let id = head.id {
-            expiries.insert(Expiry(at: expiresAt, entry: id, lane: key))
+            expiries.insert(Alarm(at: expiresAt, tag: id, lane: key))
         }
         var until = head.nextAttemptAt
         if let paused = lane.pausedUntil { until = max(until, paused) }
@@ -432,14 +421,14 @@ struct DeliveryQueue: Sendable {
         lanes[key] = lane
         if until > now {
             sleeperOrder += 1
-            sleepers.insert(Sleeper(until: until, order: sleeperOrder, lane: key))
+            sleepers.insert(Alarm(at: until, tag: sleeperOrder, lane: key))
         } else {
             channels[key.channel.rawValue].ready.append(key)
         }
     }
 
     private mutating func wakeSleepers(at now: Date) {
-        while let first = sleepers.min, first.until <= now {
+        while let first = sleepers.min, first.at <= now {
             sleepers.removeMin()
             guard lanes[first.lane] != nil else { continue }
             lanes[first.lane]?.scheduled = false
