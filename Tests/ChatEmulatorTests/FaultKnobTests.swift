@@ -29,6 +29,22 @@ struct FaultKnobTests {
         }
     }
 
+    @Test func aFailRateJitterOrThrottleOutOfRangeIsRefusedByName() async throws {
+        try await withEmulator { _, endpoints in
+            let http = HTTPProbe(endpoints: endpoints)
+            let refused: [(JSONValue, String)] = [
+                (.object(["fail_rate": .double(1.5)]), "fail_rate must be from 0 to 1"),
+                (.object(["delay_ms": 100, "jitter_ms": -5]), "jitter_ms must be 0 or more"),
+                (.object(["throttle_chats": .object(["chats": ["7"], "retry_after": -1])]), "throttle_chats.retry_after must be 0 or more"),
+            ]
+            for (command, named) in refused {
+                let answer = try await http.json("POST", "/emulator/faults", command, token: nil)
+                #expect(answer.status == 400)
+                #expect(String(decoding: answer.body, as: UTF8.self).contains(named), "\(command)")
+            }
+        }
+    }
+
     @Test func dropSocketsEndsThemWithoutACloseFrame() async throws {
         try await withEmulator { emulator, endpoints in
             let token = try await HTTPProbe(endpoints: endpoints).token()

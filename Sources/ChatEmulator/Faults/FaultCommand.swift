@@ -134,6 +134,9 @@ public struct FaultCommand: Codable, Sendable, Equatable {
         if let jitter = jitterMilliseconds, jitter < 0 {
             return "jitter_ms must be 0 or more, not \(jitter)"
         }
+        if let retryAfter = throttleChats?.retryAfter, retryAfter < 0 {
+            return "throttle_chats.retry_after must be 0 or more seconds, not \(retryAfter)"
+        }
         return nil
     }
 
