@@ -11,7 +11,7 @@ func tableWithPending(_ count: Int, from start: Date) -> TimerTable {
         let name = "clock.\(index)"
         table.schedule(
             TimerKey(bot: "sla", name: name),
-            TimerRequest(name: name, fireAt: start.addingTimeInterval(.random(in: 60..<3_600, using: &random)), chatID: nil, payload: .null)
+            TimerRequest(name: name, kind: "sla", fireAt: start.addingTimeInterval(.random(in: 60..<3_600, using: &random)))
         )
     }
     return table
@@ -26,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("schedule and cancel a timer, 100k pending") { benchmark in
         for index in benchmark.scaledIterations {
             let key = TimerKey(bot: "sla", name: "extra.\(index)")
-            scheduling.schedule(key, TimerRequest(name: key.name, fireAt: start.addingTimeInterval(1_800), chatID: nil, payload: .null))
+            scheduling.schedule(key, TimerRequest(name: key.name, kind: "sla", fireAt: start.addingTimeInterval(1_800)))
             scheduling.cancel(key)
         }
     }
@@ -39,7 +39,7 @@ let benchmarks: @Sendable () -> Void = {
             let name = "clock.\(round % pending)"
             rescheduling.schedule(
                 TimerKey(bot: "sla", name: name),
-                TimerRequest(name: name, fireAt: start.addingTimeInterval(60 + Double(round % 3_540)), chatID: nil, payload: .null)
+                TimerRequest(name: name, kind: "sla", fireAt: start.addingTimeInterval(60 + Double(round % 3_540)))
             )
         }
     }
@@ -51,7 +51,7 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             for index in 0..<1_000 {
                 let name = "due.\(index)"
-                firing.schedule(TimerKey(bot: "sla", name: name), TimerRequest(name: name, fireAt: now, chatID: nil, payload: .null))
+                firing.schedule(TimerKey(bot: "sla", name: name), TimerRequest(name: name, kind: "sla", fireAt: now))
             }
             benchmark.startMeasurement()
             var taken = 0

@@ -35,32 +35,32 @@ public struct AfterHoursBot: Bot {
         languages = ReplyLanguage(available: Set(settings.replies.keys), defaultLanguage: settings.defaultLanguage)
     }
 
-    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    public func handle(_ event: ChatEvent, in context: BotContext) throws {
         switch event {
         case .newChat(let opened):
             guard settings.replyOnNewChat, !settings.hours.isOpen(at: context.now) else { return }
-            context.schedule(Self.newChatTimer(opened.chatID), after: settings.newChatDelay.duration, chat: opened.chatID)
+            context.schedule(Self.newChatTimer, after: settings.newChatDelay.duration, chat: opened.chatID)
         case .newMessage(let message):
             guard isFromClient(message, in: context.world) else { return }
-            context.cancelTimer(Self.newChatTimer(message.chatID))
-            try replyIfClosed(in: message.chatID, language: languages.language(for: message.text), context: context)
+            context.cancel(Self.newChatTimer, chat: message.chatID)
+            replyIfClosed(in: message.chatID, language: languages.language(for: message.text), context: context)
         case .updateChatStatus(let change):
             guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
-            context.cancelTimer(Self.newChatTimer(change.chatID))
-            context.removeState(for: Self.repliedKey(change.chatID))
+            context.cancel(Self.newChatTimer, chat: change.chatID)
+            context.remove(Self.replied(change.chatID))
         default:
             break
         }
     }
 
-    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
-        guard timer.name.hasPrefix(Self.newChatPrefix), let chat = timer.chatID else { return }
-        try replyIfClosed(in: chat, language: settings.defaultLanguage, context: context)
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
+        guard timer.is(Self.newChatTimer), let chat = timer.chatID else { return }
+        replyIfClosed(in: chat, language: settings.defaultLanguage, context: context)
     }
 
     // MARK: - Deciding
 
-    private func replyIfClosed(in chatID: ChatID, language: String, context: BotContext) throws {
+    private func replyIfClosed(in chatID: ChatID, language: String, context: BotContext) {
         let now = context.now
         guard !settings.hours.isOpen(at: now) else { return }
         if let chat = context.world.chat(chatID) {
@@ -73,10 +73,10 @@ public struct AfterHoursBot: Bot {
         // The next opening names the closed period we are in: one reply per chat per period.
         let reopening = settings.hours.openPeriod(atOrAfter: now)?.start
         let period = reopening.map { $0.timeIntervalSince1970 } ?? -1
-        if try context.state(Double.self, for: Self.repliedKey(chatID)) == period { return }
+        if context.state(Self.replied(chatID)) == period { return }
         guard let template = settings.replies[language] ?? settings.replies[settings.defaultLanguage] else { return }
         context.send(template.render(placeholderValues(reopening: reopening, language: language)), to: chatID)
-        try context.setState(period, for: Self.repliedKey(chatID))
+        context.set(Self.replied(chatID), to: period)
         context.logger.info("after-hours reply", metadata: [
             "reply.language": "\(language)", "hours.reopen_at": "\(reopening.map { "\($0)" } ?? "not within a year")",
         ])
@@ -109,13 +109,10 @@ public struct AfterHoursBot: Bot {
         return values
     }
 
-    static let newChatPrefix = "new_chat."
+    /// The reply to a chat opened outside hours, if the client has not written by then.
+    static let newChatTimer = TimerKind<NoPayload>("new_chat")
 
-    static func newChatTimer(_ chat: ChatID) -> String {
-        newChatPrefix + "\(chat)"
-    }
-
-    static func repliedKey(_ chat: ChatID) -> String {
-        "replied.\(chat)"
-    }
+    /// The closed period (its reopening, in seconds since 1970; -1 for none within a
+    /// year) a chat was last answered in.
+    static func replied(_ chat: ChatID) -> StateKey<Double> { .chat(chat, "replied") }
 }

@@ -31,57 +31,56 @@ public struct AutoAssignBot: Bot {
     }
 
     /// The state key under which a chat's decisions are kept, newest last.
-    public static func decisionsKey(_ chat: ChatID) -> String {
-        "decisions.\(chat)"
+    public static func decisionsKey(_ chat: ChatID) -> StateKey<[AssignmentDecision]> {
+        .chat(chat, "decisions")
     }
 
-    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    public func handle(_ event: ChatEvent, in context: BotContext) {
         switch event {
         case .newChat(let opened):
-            var books = try openBooks(context, forDecisions: true)
+            var books = openBooks(context, forDecisions: true)
             // Chats already waiting come first: a seat goes to the oldest.
-            try drainQueue(trigger: "new_chat", books: &books, context: context)
-            try assignOrQueue(opened.chatID, trigger: "new_chat", books: &books, context: context)
-            try books.save(in: context)
+            drainQueue(trigger: "new_chat", books: &books, context: context)
+            assignOrQueue(opened.chatID, trigger: "new_chat", books: &books, context: context)
+            books.save(in: context)
         case .assignCurator(let assignment):
-            try confirmed(assignment, context: context)
+            confirmed(assignment, context: context)
         case .updateChatStatus(let change):
             guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
-            var books = try openBooks(context, forDecisions: true)
+            var books = openBooks(context, forDecisions: true)
             books.state.unqueue(change.chatID)
-            try books.inFlight.remove(change.chatID, in: context)
-            try drainQueue(trigger: "capacity_freed", books: &books, context: context)
-            try books.save(in: context)
+            books.inFlight.remove(change.chatID, in: context)
+            drainQueue(trigger: "capacity_freed", books: &books, context: context)
+            books.save(in: context)
         case .userStatus(let status):
             guard isCurator(status.userID, context.world) else { return }
             if status.status == .online {
-                context.cancelTimer(Self.offlineTimer(status.userID))
-                var books = try openBooks(context, forDecisions: true)
-                try drainQueue(trigger: "curator_online", books: &books, context: context)
-                try books.save(in: context)
+                context.cancel(Self.offlineTimer, instance: "\(status.userID)")
+                var books = openBooks(context, forDecisions: true)
+                drainQueue(trigger: "curator_online", books: &books, context: context)
+                books.save(in: context)
             } else if let delay = settings.reassignDelay {
-                context.schedule(Self.offlineTimer(status.userID), after: delay.duration, payload: .string("\(status.userID)"))
+                context.schedule(Self.offlineTimer, after: delay.duration, instance: "\(status.userID)", payload: status.userID)
             }
         default:
             break
         }
     }
 
-    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
-        guard timer.name.hasPrefix(Self.offlinePrefix), case .string(let id) = timer.payload else { return }
-        let curator = UserID(id)
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
+        guard let curator = try timer.payload(Self.offlineTimer) else { return }
         guard let user = context.world.user(curator), !user.isOnline else { return }
-        var books = try openBooks(context, forDecisions: true)
-        try requeueUnconfirmed(&books, context: context)
+        var books = openBooks(context, forDecisions: true)
+        requeueUnconfirmed(&books, context: context)
         let chats = Set(user.openChats).union(books.inFlight.chats(of: curator)).sorted()
         context.logger.info("curator stayed offline; reassigning their open chats", metadata: [
             "curator.id": "\(curator)", "chats.count": "\(chats.count)",
         ])
         for chat in chats {
-            try books.inFlight.remove(chat, in: context)
-            try assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, books: &books, context: context)
+            books.inFlight.remove(chat, in: context)
+            assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, books: &books, context: context)
         }
-        try books.save(in: context)
+        books.save(in: context)
     }
 
     // MARK: - Deciding
@@ -89,23 +88,23 @@ public struct AutoAssignBot: Bot {
     private func assignOrQueue(
         _ chatID: ChatID, trigger: String, excluding: Set<UserID> = [], awayFrom: UserID? = nil,
         books: inout Books, context: BotContext
-    ) throws {
+    ) {
         guard let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
-        if awayFrom == nil, try chat.curatorID != nil || books.inFlight.contains(chatID, in: context) { return }
-        try requeueUnconfirmed(&books, context: context)
-        var decision = try decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
+        if awayFrom == nil, chat.curatorID != nil || books.inFlight.contains(chatID, in: context) { return }
+        requeueUnconfirmed(&books, context: context)
+        var decision = decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
         if let curator = decision.picked {
-            try assign(curator, to: chatID, books: &books, context: context)
+            assign(curator, to: chatID, books: &books, context: context)
         } else {
             decision.queuePosition = books.state.enqueue(chatID, at: context.now, awayFrom: awayFrom)
         }
-        try record(decision, context: context)
+        record(decision, context: context)
     }
 
     /// Assignments the backend never confirmed (refused for good, say) stop counting
     /// toward a load; their chats, still without a curator, wait in the queue again.
-    private func requeueUnconfirmed(_ books: inout Books, context: BotContext) throws {
-        for chatID in try books.inFlight.removeExpired(at: context.now, in: context) {
+    private func requeueUnconfirmed(_ books: inout Books, context: BotContext) {
+        for chatID in books.inFlight.removeExpired(at: context.now, in: context) {
             guard let chat = context.world.chat(chatID), !context.world.isClosed(chat), chat.curatorID == nil else { continue }
             context.logger.warning("an assignment was never confirmed; the chat waits again", metadata: ["chat.id": "\(chatID)"])
             _ = books.state.enqueue(chatID, at: context.now)
@@ -117,29 +116,29 @@ public struct AutoAssignBot: Bot {
     /// Cheap when it cannot help: it stops as soon as nobody has a free seat, and skips
     /// the kinds of chat (type and topic) nobody could take earlier in the same pass, so
     /// a long queue at night costs one look per chat, not one decision per chat.
-    private func drainQueue(trigger: String, books: inout Books, context: BotContext) throws {
-        try requeueUnconfirmed(&books, context: context)
+    private func drainQueue(trigger: String, books: inout Books, context: BotContext) {
+        requeueUnconfirmed(&books, context: context)
         var unservable: Set<String> = []
         guard planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         for waiting in books.state.queue {
-            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), try !books.inFlight.contains(waiting.chat, in: context),
+            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat, in: context),
                   chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
             else {
                 // Taken by someone, closed, or its curator came back: it waits no more.
                 books.state.unqueue(waiting.chat)
-                try books.inFlight.remove(waiting.chat, in: context)
+                books.inFlight.remove(waiting.chat, in: context)
                 continue
             }
             let excluding = Set([waiting.awayFrom].compactMap { $0 })
             let kind = "\(chat.type?.wireValue ?? "?")|\(chat.topic ?? "")|\(waiting.awayFrom.map { "\($0)" } ?? "")"
             guard !unservable.contains(kind) else { continue }
-            let decision = try decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
+            let decision = decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
             guard let curator = decision.picked else {
                 unservable.insert(kind)
                 continue
             }
-            try assign(curator, to: waiting.chat, books: &books, context: context)
-            try record(decision, context: context)
+            assign(curator, to: waiting.chat, books: &books, context: context)
+            record(decision, context: context)
             // Seats change only when someone is assigned.
             guard planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         }
@@ -147,15 +146,15 @@ public struct AutoAssignBot: Bot {
 
     private func decide(
         _ chat: ChatRecord, trigger: String, excluding: Set<UserID>, books: Books, context: BotContext
-    ) throws -> AssignmentDecision {
-        let previous = try chat.clientID.flatMap { try context.state(UserID.self, for: Self.lastCuratorKey($0)) }
+    ) -> AssignmentDecision {
+        let previous = chat.clientID.flatMap { context.state(Self.lastCuratorKey($0)) }
         let request = AssignmentPlanner.Request(chat: chat, trigger: trigger, excluding: excluding, previousCurator: previous)
         return planner.decide(request, pool: books.pool, world: context.world, state: books.state, inFlight: books.inFlight, now: context.now)
     }
 
-    private func assign(_ curator: UserID, to chat: ChatID, books: inout Books, context: BotContext) throws {
+    private func assign(_ curator: UserID, to chat: ChatID, books: inout Books, context: BotContext) {
         context.assign(curator, to: chat)
-        try books.inFlight.add(chat, to: curator, at: context.now, in: context)
+        books.inFlight.add(chat, to: curator, at: context.now, in: context)
         books.state.unqueue(chat)
         if settings.strategy == .roundRobin || settings.stickyFallback == .roundRobin {
             books.state.lastRoundRobin = curator
@@ -164,21 +163,21 @@ public struct AutoAssignBot: Bot {
 
     /// The backend confirmed an assignment (ours or anyone's): it no longer waits or
     /// counts as in flight, and its client's next chat may go back to that curator.
-    private func confirmed(_ assignment: CuratorAssignment, context: BotContext) throws {
-        var books = try openBooks(context, forDecisions: false)
+    private func confirmed(_ assignment: CuratorAssignment, context: BotContext) {
+        var books = openBooks(context, forDecisions: false)
         books.state.unqueue(assignment.chatID)
-        try books.inFlight.remove(assignment.chatID, in: context)
-        try books.save(in: context)
+        books.inFlight.remove(assignment.chatID, in: context)
+        books.save(in: context)
         if let client = context.world.chat(assignment.chatID)?.clientID {
-            try context.setState(assignment.curatorID, for: Self.lastCuratorKey(client))
+            context.set(Self.lastCuratorKey(client), to: assignment.curatorID)
         }
     }
 
-    private func record(_ decision: AssignmentDecision, context: BotContext) throws {
+    private func record(_ decision: AssignmentDecision, context: BotContext) {
         let key = Self.decisionsKey(decision.chatID)
-        var decisions = try context.state([AssignmentDecision].self, for: key) ?? []
+        var decisions = context.state(key) ?? []
         decisions.append(decision)
-        try context.setState(Array(decisions.suffix(Self.decisionsKept)), for: key)
+        context.set(key, to: Array(decisions.suffix(Self.decisionsKept)))
         // The metadata is built only if the line is logged (the logger's arguments are
         // autoclosures): listing every curator costs as much as deciding.
         if decision.picked != nil {
@@ -214,26 +213,26 @@ public struct AutoAssignBot: Bot {
 
         /// Writes what changed. The shared state only when it did: an unchanged write
         /// would still make every concurrent reader of the key run again.
-        func save(in context: BotContext) throws {
+        func save(in context: BotContext) {
             if state != stored {
-                try context.setState(state, for: AutoAssignState.key)
+                context.set(AutoAssignState.key, to: state)
             }
-            try inFlight.save(in: context)
+            inFlight.save(in: context)
         }
     }
 
     /// Reads the shared state, and the assignments in flight: every curator's when the
     /// handler will decide, otherwise only what it touches.
-    private func openBooks(_ context: BotContext, forDecisions: Bool) throws -> Books {
-        let stored = try context.state(AutoAssignState.self, for: AutoAssignState.key) ?? AutoAssignState()
+    private func openBooks(_ context: BotContext, forDecisions: Bool) -> Books {
+        let stored = context.state(AutoAssignState.key) ?? AutoAssignState()
         let pool = forDecisions ? planner.curatorPool(context.world) : []
         var books = Books(
             state: stored, stored: stored, pool: pool,
-            inFlight: forDecisions ? try InFlightAssignments(loading: pool, from: context) : .none
+            inFlight: forDecisions ? InFlightAssignments(loading: pool, from: context) : .none
         )
         // A store from before in-flight assignments had keys of their own: move them.
         for (chat, pending) in stored.pending.sorted(by: { $0.key < $1.key }) {
-            try books.inFlight.add(chat, to: pending.curator, at: pending.at, in: context)
+            books.inFlight.add(chat, to: pending.curator, at: pending.at, in: context)
         }
         books.state.pending = [:]
         return books
@@ -247,13 +246,11 @@ public struct AutoAssignBot: Bot {
         world.role(of: user) == .curator || settings.curators[user] != nil
     }
 
-    static let offlinePrefix = "offline."
+    /// A curator who went offline, checked again after `reassign_offline_after`; one
+    /// per curator (the instance), carrying the curator.
+    static let offlineTimer = TimerKind<UserID>("offline")
 
-    static func offlineTimer(_ curator: UserID) -> String {
-        offlinePrefix + "\(curator)"
-    }
-
-    static func lastCuratorKey(_ client: UserID) -> String {
-        "client.\(client).curator"
+    static func lastCuratorKey(_ client: UserID) -> StateKey<UserID> {
+        .user(client, "last_curator")
     }
 }

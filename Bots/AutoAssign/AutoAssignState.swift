@@ -28,7 +28,7 @@ struct AutoAssignState: Sendable, Codable, Hashable {
     /// The last curator round-robin picked.
     var lastRoundRobin: UserID?
 
-    static let key = "assignments"
+    static let key = StateKey<AutoAssignState>.bot("assignments")
     /// How long an unconfirmed assignment counts toward a load: an action that was
     /// dead-lettered must not hold a seat forever.
     static let pendingLifetime: TimeInterval = 600

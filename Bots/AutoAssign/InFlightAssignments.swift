@@ -5,8 +5,8 @@ import Foundation
 /// their curator's load until the echo comes (or for
 /// ``AutoAssignState/pendingLifetime``, if it never does).
 ///
-/// Kept per curator (`inflight.curator.<curator>`: chat → when) with a pointer per chat
-/// (`inflight.chat.<chat>`: the curator), not in one shared value: a decision reads one
+/// Kept per curator (the curator's key `inflight`: chat → when) with a pointer per chat
+/// (the chat's key `inflight`: the curator), not in one shared value: a decision reads one
 /// small value per curator, and a confirmation rewrites one curator's, not every
 /// assignment in flight. (In one value, a burst queued ahead of the echoes made every
 /// event re-encode thousands of entries.)
@@ -24,18 +24,18 @@ struct InFlightAssignments {
     /// No assignment in flight, and nothing to load: for decisions made outside the bot.
     static let none = InFlightAssignments()
 
-    static func curatorKey(_ curator: UserID) -> String {
-        "inflight.curator.\(curator)"
+    static func curatorKey(_ curator: UserID) -> StateKey<[ChatID: Date]> {
+        .user(curator, "inflight")
     }
 
-    static func chatKey(_ chat: ChatID) -> String {
-        "inflight.chat.\(chat)"
+    static func chatKey(_ chat: ChatID) -> StateKey<UserID> {
+        .chat(chat, "inflight")
     }
 
     /// Reads the in-flight assignments of `curators` (the curator pool).
-    init(loading curators: [UserID], from context: BotContext) throws {
+    init(loading curators: [UserID], from context: BotContext) {
         for curator in curators {
-            try load(curator, from: context)
+            load(curator, from: context)
         }
     }
 
@@ -60,22 +60,22 @@ struct InFlightAssignments {
     }
 
     /// Whether `chat` is in flight, by its pointer: to any curator, in the pool or not.
-    mutating func contains(_ chat: ChatID, in context: BotContext) throws -> Bool {
-        try curator(of: chat, in: context) != nil
+    mutating func contains(_ chat: ChatID, in context: BotContext) -> Bool {
+        curator(of: chat, in: context) != nil
     }
 
     // MARK: Changes
 
     /// The curator `chat` is in flight to, if it is.
-    mutating func curator(of chat: ChatID, in context: BotContext) throws -> UserID? {
+    mutating func curator(of chat: ChatID, in context: BotContext) -> UserID? {
         if let known = pointers[chat] { return known }
-        let curator = try context.state(UserID.self, for: Self.chatKey(chat))
+        let curator = context.state(Self.chatKey(chat))
         pointers[chat] = .some(curator)
         return curator
     }
 
-    mutating func add(_ chat: ChatID, to curator: UserID, at date: Date, in context: BotContext) throws {
-        try load(curator, from: context)
+    mutating func add(_ chat: ChatID, to curator: UserID, at date: Date, in context: BotContext) {
+        load(curator, from: context)
         byCurator[curator, default: [:]][chat] = date
         changedCurators.insert(curator)
         pointers[chat] = .some(curator)
@@ -84,10 +84,10 @@ struct InFlightAssignments {
 
     /// Takes `chat` out of flight; returns the curator it was in flight to.
     @discardableResult
-    mutating func remove(_ chat: ChatID, in context: BotContext) throws -> UserID? {
-        guard let curator = try curator(of: chat, in: context) else { return nil }
-        try load(curator, from: context)
-        try remove(chat, from: curator, in: context)
+    mutating func remove(_ chat: ChatID, in context: BotContext) -> UserID? {
+        guard let curator = curator(of: chat, in: context) else { return nil }
+        load(curator, from: context)
+        remove(chat, from: curator, in: context)
         return curator
     }
 
@@ -95,10 +95,10 @@ struct InFlightAssignments {
     /// that curator (a stale entry must not unpoint a newer assignment). Returns whether
     /// that took the chat out of flight.
     @discardableResult
-    private mutating func remove(_ chat: ChatID, from curator: UserID, in context: BotContext) throws -> Bool {
+    private mutating func remove(_ chat: ChatID, from curator: UserID, in context: BotContext) -> Bool {
         byCurator[curator]?.removeValue(forKey: chat)
         changedCurators.insert(curator)
-        guard try self.curator(of: chat, in: context) == curator else { return false }
+        guard self.curator(of: chat, in: context) == curator else { return false }
         pointers[chat] = .some(nil)
         changedPointers.insert(chat)
         return true
@@ -107,38 +107,38 @@ struct InFlightAssignments {
     /// Takes assignments older than the lifetime out of flight, among the curators read
     /// so far (the pool, in a handler that decides); returns the chats no longer in
     /// flight to anyone.
-    mutating func removeExpired(at now: Date, in context: BotContext) throws -> [ChatID] {
+    mutating func removeExpired(at now: Date, in context: BotContext) -> [ChatID] {
         let expired = byCurator.flatMap { curator, chats in
             chats.filter { now.timeIntervalSince($0.value) >= AutoAssignState.pendingLifetime }.map { (chat: $0.key, curator: curator) }
         }.sorted { $0.chat < $1.chat }
         var outOfFlight: [ChatID] = []
-        for entry in expired where try remove(entry.chat, from: entry.curator, in: context) {
+        for entry in expired where remove(entry.chat, from: entry.curator, in: context) {
             outOfFlight.append(entry.chat)
         }
         return outOfFlight
     }
 
     /// Writes what changed in this handler.
-    func save(in context: BotContext) throws {
+    func save(in context: BotContext) {
         for curator in changedCurators {
             if let chats = byCurator[curator], !chats.isEmpty {
-                try context.setState(chats, for: Self.curatorKey(curator))
+                context.set(Self.curatorKey(curator), to: chats)
             } else {
-                context.removeState(for: Self.curatorKey(curator))
+                context.remove(Self.curatorKey(curator))
             }
         }
         for chat in changedPointers {
             if let curator = pointers[chat] ?? nil {
-                try context.setState(curator, for: Self.chatKey(chat))
+                context.set(Self.chatKey(chat), to: curator)
             } else {
-                context.removeState(for: Self.chatKey(chat))
+                context.remove(Self.chatKey(chat))
             }
         }
     }
 
-    private mutating func load(_ curator: UserID, from context: BotContext) throws {
+    private mutating func load(_ curator: UserID, from context: BotContext) {
         guard loaded.insert(curator).inserted else { return }
-        if let chats = try context.state([ChatID: Date].self, for: Self.curatorKey(curator)) {
+        if let chats = context.state(Self.curatorKey(curator)) {
             byCurator[curator] = chats
         }
     }

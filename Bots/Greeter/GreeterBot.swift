@@ -57,52 +57,54 @@ public struct GreeterBot: Bot {
         self.settings = settings
     }
 
-    /// The state key of a chat's tags.
-    public static func tagsKey(_ chat: ChatID) -> String {
-        "tags.\(chat)"
-    }
+    /// Whether a chat was greeted.
+    public static func greeted(_ chat: ChatID) -> StateKey<Bool> { .chat(chat, "greeted") }
+    /// A chat's tags.
+    public static func tags(_ chat: ChatID) -> StateKey<Set<String>> { .chat(chat, "tags") }
+    /// The nudge after a quiet spell, one per chat.
+    public static let nudge = TimerKind<NoPayload>("nudge")
 
-    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    public func handle(_ event: ChatEvent, in context: BotContext) throws {
         switch event {
         case .newChat(let chat):
             // Backends can repeat an event after a reconnect: greet once.
-            guard try context.state(Bool.self, for: "greeted.\(chat.chatID)") == nil else { return }
+            guard context.state(Self.greeted(chat.chatID)) == nil else { return }
             context.send(settings.greeting, to: chat.chatID)
-            try context.setState(true, for: "greeted.\(chat.chatID)")
+            context.set(Self.greeted(chat.chatID), to: true)
         case .newMessage(let message):
-            try tag(message, context: context)
+            tag(message, context: context)
             if let quiet = settings.nudgeAfter {
-                // Every message restarts the quiet period: the same name replaces the timer.
-                context.schedule("nudge.\(message.chatID)", after: quiet.duration, chat: message.chatID)
+                // Every message restarts the quiet period: the same timer is replaced.
+                context.schedule(Self.nudge, after: quiet.duration, chat: message.chatID)
             }
         case .updateChatStatus(let change):
             // A closed chat needs nothing more from the greeter: state that only grows is a leak.
             if let chat = context.world.chat(change.chatID), context.world.isClosed(chat) {
-                context.cancelTimer("nudge.\(change.chatID)")
-                context.removeState(for: "greeted.\(change.chatID)")
-                context.removeState(for: Self.tagsKey(change.chatID))
+                context.cancel(Self.nudge, chat: change.chatID)
+                context.remove(Self.greeted(change.chatID))
+                context.remove(Self.tags(change.chatID))
             }
         default:
             break
         }
     }
 
-    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
         guard let chatID = timer.chatID, let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
         // Nudge only when the client wrote last: if a curator answered, the ball is theirs.
         guard chat.messages.last?.senderRole == .client else { return }
         context.send(settings.nudge, to: chatID)
     }
 
-    private func tag(_ message: ChatMessage, context: BotContext) throws {
+    private func tag(_ message: ChatMessage, context: BotContext) {
         guard let text = message.text?.lowercased(), context.world.chat(message.chatID)?.clientID == message.senderID else { return }
         let found = settings.tags.filter { _, keywords in keywords.contains { text.contains($0.lowercased()) } }.keys
         guard !found.isEmpty else { return }
-        var tags = try context.state(Set<String>.self, for: Self.tagsKey(message.chatID)) ?? []
+        var tags = context.state(Self.tags(message.chatID)) ?? []
         let before = tags.count
         tags.formUnion(found)
         guard tags.count > before else { return }
-        try context.setState(tags, for: Self.tagsKey(message.chatID))
+        context.set(Self.tags(message.chatID), to: tags)
         context.logger.info("chat tagged", metadata: ["chat.tags": "\(tags.sorted().joined(separator: ","))"])
     }
 }

@@ -31,37 +31,37 @@ public struct SLAAlertsBot: Bot {
         policies = Dictionary(settings.policies.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    public func handle(_ event: ChatEvent, in context: BotContext) throws {
         switch event {
         case .newMessage(let message):
             guard let chat = context.world.chat(message.chatID), let record = chat.message(message.id) else { return }
             if record.senderRole == .curator || (record.senderRole == nil && context.world.role(of: message.senderID) == .curator) {
-                try stopClocks(in: chat.id, context: context, firstResponseMet: true) { $0.sequence < record.sequence }
+                stopClocks(in: chat.id, context: context, firstResponseMet: true) { $0.sequence < record.sequence }
             } else if record.senderRole == .client || chat.clientID == message.senderID, !context.world.isClosed(chat) {
-                try startClocks(in: chat, for: record, context: context)
+                startClocks(in: chat, for: record, context: context)
             }
         case .readChatMessage(let receipt):
             guard context.world.role(of: receipt.readerID) == .curator,
                   let mark = context.world.chat(receipt.chatID)?.readUpTo[receipt.readerID]
             else { return }
-            try stopClocks(in: receipt.chatID, context: context) { clock in
+            stopClocks(in: receipt.chatID, context: context) { clock in
                 policies[clock.policy]?.kind == .unread && clock.sequence <= mark
             }
         case .deleteMessage(let deletion):
-            try stopClocks(in: deletion.chatID, context: context) { $0.message == deletion.messageID }
+            stopClocks(in: deletion.chatID, context: context) { $0.message == deletion.messageID }
         case .updateChatStatus(let change):
             guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
-            try stopClocks(in: change.chatID, context: context) { _ in true }
-            context.removeState(for: ChatClocks.key(change.chatID))
+            stopClocks(in: change.chatID, context: context) { _ in true }
+            context.remove(ChatClocks.key(change.chatID))
         default:
             break
         }
     }
 
-    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
-        guard let fired = ClockTimer(payload: timer.payload), let policy = policies[fired.policy] else { return }
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
+        guard let fired = try timer.payload(ClockTimer.kind), let policy = policies[fired.policy] else { return }
         let key = ChatClocks.key(fired.chat)
-        guard var clocks = try context.state(ChatClocks.self, for: key),
+        guard var clocks = context.state(key),
               let index = clocks.running.firstIndex(where: { $0.policy == fired.policy && $0.message == fired.message }),
               !clocks.running[index].alerted.contains(fired.level)
         else { return }
@@ -88,7 +88,7 @@ public struct SLAAlertsBot: Bot {
             }
         }
         context.alert(alert)
-        try context.setState(clocks, for: key)
+        context.set(key, to: clocks)
     }
 
     /// Moves a breached chat to another curator by the reassign rules; `nil` if nobody
@@ -105,9 +105,9 @@ public struct SLAAlertsBot: Bot {
 
     // MARK: - Clocks
 
-    private func startClocks(in chat: ChatRecord, for message: MessageRecord, context: BotContext) throws {
+    private func startClocks(in chat: ChatRecord, for message: MessageRecord, context: BotContext) {
         let key = ChatClocks.key(chat.id)
-        var clocks = try context.state(ChatClocks.self, for: key) ?? ChatClocks()
+        var clocks = context.state(key) ?? ChatClocks()
         var started = false
         for policy in settings.policies where policy.applies(to: chat.type) {
             switch policy.kind {
@@ -120,26 +120,27 @@ public struct SLAAlertsBot: Bot {
             for (level, threshold) in policy.levels {
                 guard let due = deadline(from: clock.startedAt, after: threshold) else { continue }
                 let timer = ClockTimer(policy: policy.name, chat: chat.id, message: message.id, level: level)
-                context.schedule(TimerRequest(name: timer.name, fireAt: due, chatID: chat.id, payload: timer.payload))
+                context.schedule(ClockTimer.kind, at: due, chat: chat.id, instance: timer.instance, payload: timer)
             }
             clocks.running.append(clock)
             started = true
         }
-        if started { try context.setState(clocks, for: key) }
+        if started { context.set(key, to: clocks) }
     }
 
     /// Stops the clocks that match, cancelling their timers.
     private func stopClocks(
         in chat: ChatID, context: BotContext, firstResponseMet: Bool = false, where matches: (SLAClock) -> Bool
-    ) throws {
+    ) {
         let key = ChatClocks.key(chat)
-        guard var clocks = try context.state(ChatClocks.self, for: key) else { return }
+        guard var clocks = context.state(key) else { return }
         let stopping = clocks.running.filter(matches)
         let settles = firstResponseMet && (!clocks.firstResponseDone || clocks.escalatedAt != nil)
         guard !stopping.isEmpty || settles else { return }
         for clock in stopping {
             for level in SLAPolicy.Level.allCases {
-                context.cancelTimer(ClockTimer(policy: clock.policy, chat: chat, message: clock.message, level: level).name)
+                let timer = ClockTimer(policy: clock.policy, chat: chat, message: clock.message, level: level)
+                context.cancel(ClockTimer.kind, chat: chat, instance: timer.instance)
             }
         }
         clocks.running.removeAll(where: matches)
@@ -149,7 +150,7 @@ public struct SLAAlertsBot: Bot {
             clocks.firstResponseDone = true
             clocks.escalatedAt = nil
         }
-        try context.setState(clocks, for: key)
+        context.set(key, to: clocks)
     }
 
     /// When `threshold` of (business) time has passed since `start`; `nil` if the desk

@@ -12,7 +12,7 @@ struct SLAClock: Sendable, Hashable, Codable {
     var alerted: Set<SLAPolicy.Level> = []
 }
 
-/// A chat's SLA clocks, kept in the bot's state under `clocks.<chat id>`.
+/// A chat's SLA clocks, kept in the bot's state under the chat's key `clocks`.
 struct ChatClocks: Sendable, Hashable, Codable {
     var running: [SLAClock] = []
     /// The chat's first response is settled for good: a curator answered, or the wait
@@ -22,37 +22,23 @@ struct ChatClocks: Sendable, Hashable, Codable {
     /// curator writes. A chat escalates once per spell of silence, not once per message.
     var escalatedAt: Date?
 
-    static func key(_ chat: ChatID) -> String {
-        "clocks.\(chat)"
-    }
+    /// Where a chat's clocks are kept.
+    static func key(_ chat: ChatID) -> StateKey<ChatClocks> { .chat(chat, "clocks") }
 }
 
-/// What a clock's timer carries, so a fired timer finds its clock.
-struct ClockTimer: Sendable, Hashable {
+/// What a clock's timer carries, so a fired timer finds its clock. (The JSON of stores
+/// written before typed timers has these four fields as strings, as this one does.)
+struct ClockTimer: Sendable, Hashable, Codable {
     var policy: String
     var chat: ChatID
     var message: MessageID
     var level: SLAPolicy.Level
 
-    var name: String {
-        "sla.\(policy).\(level.rawValue).\(chat).\(message)"
-    }
+    /// The SLA bot's one kind of timer: a clock reaching a level.
+    static let kind = TimerKind<ClockTimer>("sla")
 
-    var payload: JSONValue {
-        .object(["policy": .string(policy), "chat": .string("\(chat)"), "message": .string("\(message)"), "level": .string(level.rawValue)])
-    }
-
-    init(policy: String, chat: ChatID, message: MessageID, level: SLAPolicy.Level) {
-        self.policy = policy
-        self.chat = chat
-        self.message = message
-        self.level = level
-    }
-
-    init?(payload: JSONValue) {
-        guard let policy = payload["policy"]?.stringValue, let chat = payload["chat"]?.stringValue,
-              let message = payload["message"]?.stringValue, let level = payload["level"]?.stringValue.flatMap(SLAPolicy.Level.init(rawValue:))
-        else { return nil }
-        self.init(policy: policy, chat: ChatID(chat), message: MessageID(message), level: level)
+    /// Tells apart the clocks' timers within a chat.
+    var instance: String {
+        "\(policy).\(level.rawValue).\(message)"
     }
 }

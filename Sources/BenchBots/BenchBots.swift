@@ -52,17 +52,16 @@ public enum BenchBotKind: String, CaseIterable, Sendable {
 struct NoOpBot: Bot {
     let name = "bench-noop"
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {}
+    func handle(_ event: ChatEvent, in context: BotContext) {}
 }
 
 /// Counts the events of each chat in its state.
 struct ChatCounterBot: Bot {
     let name = "bench-counter"
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    func handle(_ event: ChatEvent, in context: BotContext) {
         guard let chat = event.chatID else { return }
-        let key = "events.\(chat)"
-        let count = try context.state(Int.self, for: key) ?? 0
-        try context.setState(count + 1, for: key)
+        let key = StateKey<Int>.chat(chat, "events")
+        context.set(key, to: (context.state(key) ?? 0) + 1)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Runs bots the way the runtime does — the real engine, with its per-chat order,
+/// Runs bots the way the runtime does — the real engine, with its one ordered sequence,
 /// commits and durable timers — on an in-memory store and a virtual clock, so a bot is
 /// tested with no network and no sleeping.
 ///
@@ -176,10 +176,9 @@ public final class BotHarness: Sendable {
         store.timers.mapValues(\.request)
     }
 
-    /// A bot's stored state value for `key`, decoded; `nil` if there is none.
-    public func state<T: Decodable>(_ type: T.Type, bot: String, key: String) throws -> T? {
-        guard let data = store.state(bot: bot, key: key) else { return nil }
-        return try JSONDecoder().decode(T.self, from: data)
+    /// A bot's stored value for `key`, decoded; `nil` if there is none.
+    public func state<Value>(_ key: StateKey<Value>, bot: String) throws -> Value? {
+        try store.state(key, bot: bot)
     }
 
     /// The world model of the current run, or of the last one once it ended.

@@ -1,8 +1,11 @@
 import ChatBotKit
+import Foundation
 import Synchronization
 
-/// A bot whose handlers wait until the test releases them: for tests of what the
-/// runtime does while bots are slow (queues, backpressure, shutdown).
+/// A bot whose handlers block until the test releases them: for tests of what the
+/// runtime does while a handler is slow (queues, backpressure, the handler budget,
+/// shutdown). A handler holds the thread it runs on, as a slow synchronous handler
+/// would.
 ///
 /// ```swift
 /// let bot = HeldBot()
@@ -22,24 +25,36 @@ public struct HeldBot: Bot {
         gate.open()
     }
 
-    public func handle(_ event: ChatEvent, in context: BotContext) async throws {
-        await gate.pass()
+    /// How many handlers have started (and are held, until released).
+    public var started: Int {
+        gate.started
+    }
+
+    public func handle(_ event: ChatEvent, in context: BotContext) throws {
+        gate.pass()
     }
 
     private final class Gate: Sendable {
-        private let isOpen = Mutex(false)
-        private let changes = ChangeSignal()
+        private let state = Mutex((isOpen: false, started: 0))
+        private let condition = NSCondition()
 
-        func open() {
-            isOpen.withLock { $0 = true }
-            changes.notify()
+        var started: Int {
+            state.withLock { $0.started }
         }
 
-        func pass() async {
-            while !Task.isCancelled {
-                let token = changes.token
-                if isOpen.withLock({ $0 }) { return }
-                await changes.wait(since: token)
+        func open() {
+            condition.lock()
+            state.withLock { $0.isOpen = true }
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func pass() {
+            condition.lock()
+            defer { condition.unlock() }
+            state.withLock { $0.started += 1 }
+            while !state.withLock({ $0.isOpen }) {
+                condition.wait()
             }
         }
     }

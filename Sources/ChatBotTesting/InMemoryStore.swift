@@ -18,14 +18,13 @@ public final class InMemoryStore: StateOnDemandStore {
     private struct Contents {
         var chats: [ChatID: ChatRecord] = [:]
         var users: [UserID: UserRecord] = [:]
-        var botState: [String: [String: StoredBotState]] = [:]
+        var botState: [StoredStateKey: StoredBotState] = [:]
         var timers: [TimerKey: StoredTimer] = [:]
         var outbox: [Int64: OutboxEntry] = [:]
         var delivered: [OutboxEntry] = []
         var deadLetters: [DeadLetter] = []
         var nextOutboxID: Int64 = 1
         var commitCount = 0
-        var stateEpoch: Int64 = 0
     }
 
     private let contents = Mutex(Contents())
@@ -36,31 +35,28 @@ public final class InMemoryStore: StateOnDemandStore {
         contents.withLock { contents in
             StoreSnapshot(
                 chats: Array(contents.chats.values), users: Array(contents.users.values),
-                botState: contents.botState.values.flatMap(\.values), timers: Array(contents.timers.values)
+                botState: Array(contents.botState.values), timers: Array(contents.timers.values)
             )
         }
     }
 
-    /// As the SQLite store does it: the engine reads bot state a key at a time.
-    public func loadWithoutState() async throws -> StoreSnapshot {
+    /// As the SQLite store does it: the engine reads a chat's keys when the chat is active.
+    public func loadWithoutChatState() async throws -> StoreSnapshot {
         var snapshot = try await load()
-        snapshot.botState = []
+        snapshot.botState.removeAll { $0.key.chatID != nil }
         return snapshot
     }
 
-    public func storedState(bot: String, key: String) throws -> StoredBotState? {
-        contents.withLock { $0.botState[bot]?[key] }
+    public func chatState(of chat: ChatID) async throws -> [StoredBotState] {
+        try chatStateNow(of: chat)
+    }
+
+    public func chatStateNow(of chat: ChatID) throws -> [StoredBotState] {
+        contents.withLock { $0.botState.values.filter { $0.key.chatID == chat } }
     }
 
     public func storedStates(bot: String) async throws -> [StoredBotState] {
-        contents.withLock { Array(($0.botState[bot] ?? [:]).values) }
-    }
-
-    public func beginStateEpoch() async throws -> Int64 {
-        contents.withLock { contents in
-            contents.stateEpoch += 1
-            return contents.stateEpoch
-        }
+        contents.withLock { $0.botState.values.filter { $0.key.bot == bot } }
     }
 
     public func commit(_ commits: [Commit]) async throws {
@@ -68,7 +64,9 @@ public final class InMemoryStore: StateOnDemandStore {
             for commit in commits {
                 for chat in commit.chats { contents.chats[chat.id] = chat }
                 for user in commit.users { contents.users[user.id] = user }
-                for write in commit.stateWrites { contents.botState[write.bot, default: [:]][write.key] = write }
+                for write in commit.stateWrites {
+                    contents.botState[write.key] = write.data == nil ? nil : write
+                }
                 for key in commit.timersRemoved { contents.timers.removeValue(forKey: key) }
                 for timer in commit.timersScheduled {
                     contents.timers[TimerKey(bot: timer.bot, name: timer.request.name)] = timer
@@ -153,8 +151,16 @@ public final class InMemoryStore: StateOnDemandStore {
         contents.withLock { $0.commitCount }
     }
 
-    /// A bot's stored state value for a key.
-    public func state(bot: String, key: String) -> Data? {
-        contents.withLock { $0.botState[bot]?[key]?.data }
+    /// A stored state value, as JSON.
+    public func state(_ key: StoredStateKey) -> Data? {
+        contents.withLock { $0.botState[key]?.data }
+    }
+
+    /// A bot's stored value for a typed key, decoded; `nil` if there is none.
+    public func state<Value>(_ key: StateKey<Value>, bot: String) throws -> Value? {
+        guard let data = contents.withLock({ $0.botState[StoredStateKey(bot: bot, scope: key.scope, name: key.name)]?.data }) else {
+            return nil
+        }
+        return try JSONDecoder().decode(Value.self, from: data)
     }
 }

@@ -24,7 +24,8 @@ import Testing
         #expect(Set(decision.excluded.prefix(37).map(\.reason)) == ["presence not known yet"])
         #expect(decision.excluded.suffix(2) == [.init(curator: "curator-3", reason: "offline"), .init(curator: "curator-30", reason: "offline")])
 
-        let stored = try #require(try harness.state(JSONValue.self, bot: AutoAssignBot.type, key: AutoAssignBot.decisionsKey("1")))
+        let bytes = try #require(harness.store.state(AutoAssignBot.decisionsKey("1").stored(by: AutoAssignBot.type)))
+        let stored = try JSONDecoder().decode(JSONValue.self, from: bytes)
         guard case .array(let decisions) = stored, case .object(let last)? = decisions.last,
               case .array(let groups)? = last["excludedBy"] else {
             Issue.record("expected decisions with excludedBy, got \(stored)")

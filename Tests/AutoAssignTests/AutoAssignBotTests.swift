@@ -26,7 +26,7 @@ extension BotHarness {
     }
 
     func decisions(_ chat: ChatID) throws -> [AssignmentDecision] {
-        try state([AssignmentDecision].self, bot: AutoAssignBot.type, key: AutoAssignBot.decisionsKey(chat)) ?? []
+        try state(AutoAssignBot.decisionsKey(chat), bot: AutoAssignBot.type) ?? []
     }
 }
 

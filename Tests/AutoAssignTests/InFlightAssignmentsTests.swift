@@ -13,7 +13,7 @@ import Testing
         legacy.pending = ["1": .init(curator: "a", at: harness.clock.now())]
         try await harness.store.commit([{
             var commit = Commit()
-            commit.stateWrites = [StoredBotState(bot: AutoAssignBot.type, key: AutoAssignState.key, data: try JSONEncoder().encode(legacy), version: 1)]
+            commit.stateWrites = [StoredBotState(key: AutoAssignState.key.stored(by: AutoAssignBot.type), data: try JSONEncoder().encode(legacy))]
             return commit
         }()])
 
@@ -23,17 +23,17 @@ import Testing
             try await harness.send(.chatOpened("2", by: "client-2"))
         }
         #expect(harness.actions == [.assignCurator(chatID: "2", curatorID: "b")])
-        let shared = try #require(try harness.state(AutoAssignState.self, bot: AutoAssignBot.type, key: AutoAssignState.key))
+        let shared = try #require(try harness.state(AutoAssignState.key, bot: AutoAssignBot.type))
         #expect(shared.pending.isEmpty, "moved out of the shared state")
-        #expect(try harness.state([ChatID: Date].self, bot: AutoAssignBot.type, key: InFlightAssignments.curatorKey("a"))?.keys.sorted() == ["1"])
-        #expect(try harness.state(UserID.self, bot: AutoAssignBot.type, key: InFlightAssignments.chatKey("1")) == "a")
+        #expect(try harness.state(InFlightAssignments.curatorKey("a"), bot: AutoAssignBot.type)?.keys.sorted() == ["1"])
+        #expect(try harness.state(InFlightAssignments.chatKey("1"), bot: AutoAssignBot.type) == "a")
 
         // The backend's echo of the old assignment takes it out of flight.
         try await harness.run { harness in
             try await harness.send(.curatorAssigned("a", to: "1"))
         }
-        #expect(try harness.state([ChatID: Date].self, bot: AutoAssignBot.type, key: InFlightAssignments.curatorKey("a")) == nil)
-        #expect(try harness.state(UserID.self, bot: AutoAssignBot.type, key: InFlightAssignments.chatKey("1")) == nil)
+        #expect(try harness.state(InFlightAssignments.curatorKey("a"), bot: AutoAssignBot.type) == nil)
+        #expect(try harness.state(InFlightAssignments.chatKey("1"), bot: AutoAssignBot.type) == nil)
     }
 
     /// A leftover entry under one curator while the chat's pointer names another (a
@@ -42,14 +42,14 @@ import Testing
         let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 5))
         let now = harness.clock.now()
         let bot = AutoAssignBot.type
-        let writes: [(String, Data)] = [
-            (InFlightAssignments.curatorKey("c"), try JSONEncoder().encode([ChatID("9"): now.addingTimeInterval(-1_200)])),
-            (InFlightAssignments.curatorKey("b"), try JSONEncoder().encode([ChatID("9"): now])),
-            (InFlightAssignments.chatKey("9"), try JSONEncoder().encode(UserID("b"))),
+        let writes: [(StoredStateKey, Data)] = [
+            (InFlightAssignments.curatorKey("c").stored(by: bot), try JSONEncoder().encode([ChatID("9"): now.addingTimeInterval(-1_200)])),
+            (InFlightAssignments.curatorKey("b").stored(by: bot), try JSONEncoder().encode([ChatID("9"): now])),
+            (InFlightAssignments.chatKey("9").stored(by: bot), try JSONEncoder().encode(UserID("b"))),
         ]
         try await harness.store.commit([{
             var commit = Commit()
-            commit.stateWrites = writes.map { StoredBotState(bot: bot, key: $0.0, data: $0.1, version: 1) }
+            commit.stateWrites = writes.map { StoredBotState(key: $0.0, data: $0.1) }
             return commit
         }()])
         try await harness.run { harness in
@@ -57,10 +57,10 @@ import Testing
             try await harness.send(.online("a"))   // a decision: expiry is looked at
         }
         #expect(harness.actions.isEmpty, "chat 9 is in flight to b: neither assigned again nor queued")
-        #expect(try harness.state([ChatID: Date].self, bot: bot, key: InFlightAssignments.curatorKey("c")) == nil)
-        #expect(try harness.state(UserID.self, bot: bot, key: InFlightAssignments.chatKey("9")) == "b")
-        #expect(try harness.state([ChatID: Date].self, bot: bot, key: InFlightAssignments.curatorKey("b"))?.keys.sorted() == ["9"])
-        #expect(try harness.state(AutoAssignState.self, bot: bot, key: AutoAssignState.key)?.queue.isEmpty ?? true)
+        #expect(try harness.state(InFlightAssignments.curatorKey("c"), bot: bot) == nil)
+        #expect(try harness.state(InFlightAssignments.chatKey("9"), bot: bot) == "b")
+        #expect(try harness.state(InFlightAssignments.curatorKey("b"), bot: bot)?.keys.sorted() == ["9"])
+        #expect(try harness.state(AutoAssignState.key, bot: bot)?.queue.isEmpty ?? true)
     }
 
     @Test func aConfirmationRewritesOnlyItsCuratorsAssignments() async throws {
@@ -70,7 +70,7 @@ import Testing
             try await harness.send([.chatOpened("1", by: "client-1"), .chatOpened("2", by: "client-2")])
         }
         let inFlight = { (curator: UserID) in
-            try harness.state([ChatID: Date].self, bot: AutoAssignBot.type, key: InFlightAssignments.curatorKey(curator)) ?? [:]
+            try harness.state(InFlightAssignments.curatorKey(curator), bot: AutoAssignBot.type) ?? [:]
         }
         let before = (a: try inFlight("a"), b: try inFlight("b"))
         #expect(Set(before.a.keys).union(before.b.keys) == ["1", "2"])
@@ -80,6 +80,6 @@ import Testing
         }
         #expect(try inFlight("a").isEmpty)
         #expect(try inFlight("b") == before.b)
-        #expect(try harness.state(UserID.self, bot: AutoAssignBot.type, key: InFlightAssignments.chatKey(chatOfB)) == "b")
+        #expect(try harness.state(InFlightAssignments.chatKey(chatOfB), bot: AutoAssignBot.type) == "b")
     }
 }

@@ -15,7 +15,7 @@ struct ParrotBot: Bot {
     let name: String
     let settings: Settings
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    func handle(_ event: ChatEvent, in context: BotContext) throws {
         guard case .newMessage(let message) = event, let text = message.text else { return }
         context.send("\(settings.prefix) \(text)", to: message.chatID)
     }

@@ -14,7 +14,7 @@ private struct ScriptBot: Bot {
     var alert = false
     var expiresAfter: Duration?
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    func handle(_ event: ChatEvent, in context: BotContext) throws {
         guard case .newChat(let chat) = event else { return }
         for number in 1...max(1, messages) {
             context.send("\(number)", to: chat.chatID, expiresAfter: expiresAfter)

@@ -48,7 +48,7 @@ actor FlakyTokens: TokenProvider {
 struct WelcomeBot: Bot {
     let name = "welcome"
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    func handle(_ event: ChatEvent, in context: BotContext) throws {
         guard case .newChat(let chat) = event else { return }
         context.send("Welcome to chat \(chat.chatID)", to: chat.chatID)
     }

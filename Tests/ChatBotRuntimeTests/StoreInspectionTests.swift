@@ -47,7 +47,7 @@ struct StoreInspectionTests {
             #expect(chat.chat.readUpTo["a"] == 1)
             #expect(chat.actions.map(\.action) == [.assignCurator(chatID: "1", curatorID: "a")])
             #expect(chat.actions.first?.status == "pending")
-            let decisions = try #require(chat.state.first { $0.key == "decisions.1" })
+            let decisions = try #require(chat.state.first { $0.key == "chat:1:decisions" })
             #expect(decisions.bot == "auto_assign")
             guard case .array(let list) = decisions.value else {
                 Issue.record("decisions are kept as a list")
@@ -56,7 +56,7 @@ struct StoreInspectionTests {
             #expect(list.first?["picked"] == .string("a"))
             #expect(try await store.inspect(chat: "404") == nil)
             let waiting = try #require(try await store.inspect(chat: "2"))
-            #expect(waiting.state.contains { $0.key == "decisions.2" })
+            #expect(waiting.state.contains { $0.key == "chat:2:decisions" })
             #expect(waiting.actions.isEmpty)
         }
     }
@@ -80,14 +80,23 @@ struct StoreInspectionTests {
         }
     }
 
-    @Test func aChatShowsOnlyItsOwnKeysEvenWhenIdsLookAlike() {
-        var chat = ChatRecord(id: "77")
-        chat.clientID = "5"
-        for (key, mine) in [
-            ("decisions.77", true), ("clocks.77", true), ("client.5.curator", true),
-            ("decisions.5", false), ("client.77.curator", false), ("decisions.177", false), ("a.b.77", false), (".77", false),
-        ] {
-            #expect(SQLiteStore.key(key, concerns: chat) == mine, "\(key)")
+    /// A chat's keys are its own by scope: ids that look alike (7, 77, 177, a client
+    /// whose id is another chat's) cannot mix them up.
+    @Test func aChatShowsOnlyItsOwnKeysAndItsClientsEvenWhenIdsLookAlike() async throws {
+        try await withTemporaryFolder { folder in
+            let store = try SQLiteStore(path: folder.appendingPathComponent("bots.sqlite").path)
+            var world = WorldModel(serviceAccountID: "1000")
+            let change = world.apply(.chatOpened("77", by: "5"), at: Date())
+            var commit = world.commit(for: change)
+            let keys: [StoredStateKey] = [
+                .init(bot: "b", scope: .chat("77"), name: "decisions"), .init(bot: "b", scope: .user("5"), name: "last_curator"),
+                .init(bot: "b", scope: .chat("5"), name: "decisions"), .init(bot: "b", scope: .user("77"), name: "last_curator"),
+                .init(bot: "b", scope: .chat("177"), name: "decisions"), .init(bot: "b", scope: .bot, name: "77"),
+            ]
+            commit.stateWrites = keys.map { StoredBotState(key: $0, data: Data("1".utf8)) }
+            try await store.commit([commit])
+            let inspection = try #require(try await store.inspect(chat: "77"))
+            #expect(inspection.state.map(\.key) == ["chat:77:decisions", "user:5:last_curator"])
         }
     }
 

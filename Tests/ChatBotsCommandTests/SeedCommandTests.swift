@@ -24,9 +24,11 @@ struct SeedCommandTests {
         let snapshot = try await store.load()
         #expect(snapshot.chats.map(\.id).sorted() == ["1000001", "1000002", "1000003"])
         #expect(snapshot.timers.count == 4)
-        #expect(Set(snapshot.botState.map(\.key)) == ["decisions.1000001", "decisions.1000002", "decisions.1000003",
-                                                      "clocks.1000001", "clocks.1000002", "clocks.1000003"])
-        let decisionBytes = try #require(snapshot.botState.first { $0.key == "decisions.1000001" }?.data)
+        #expect(Set(snapshot.botState.map(\.key.description)) == [
+            "chat:1000001:decisions", "chat:1000002:decisions", "chat:1000003:decisions",
+            "chat:1000001:clocks", "chat:1000002:clocks", "chat:1000003:clocks",
+        ])
+        let decisionBytes = try #require(snapshot.botState.first { $0.key.description == "chat:1000001:decisions" }?.data)
         let decision = try #require(try JSONDecoder().decode([AssignmentDecision].self, from: decisionBytes).first)
         #expect(decision.picked == "curator-2")
         #expect(decision.candidates.map(\.curator) == ["curator-1", "curator-2"])
@@ -44,11 +46,11 @@ struct SeedCommandTests {
         }
         #expect(failures.isEmpty)
         let after = try await store.load()
-        let clocks = try #require(after.botState.first { $0.key == "clocks.1000001" }?.data)
+        let clocks = try #require(after.botState.first { $0.key.description == "chat:1000001:clocks" }?.data)
         let read = try JSONDecoder().decode(JSONValue.self, from: clocks)
         #expect(read["running"] == .array([]))
         #expect(read["firstResponseDone"] == .bool(true))
-        #expect(!after.timers.contains { $0.request.name == "sla.unread.warning.1000001.10000003" })
+        #expect(!after.timers.contains { $0.request.name == "sla.unread.warning.10000003.1000001" })
         #expect(after.timers.count == 3)
     }
 }

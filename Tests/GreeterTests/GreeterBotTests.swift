@@ -32,7 +32,7 @@ import Testing
             try await harness.send(.message("m2", in: "7", from: "anna", text: "Parcel is on its way"))   // a curator's words do not tag
             try await harness.send(.message("m3", in: "7", from: "client-1", text: "and where is my parcel?"))
         }
-        #expect(try harness.state(Set<String>.self, bot: "greeter", key: GreeterBot.tagsKey("7")) == ["refund", "delivery"])
+        #expect(try harness.state(GreeterBot.tags("7"), bot: "greeter") == ["refund", "delivery"])
     }
 
     @Test func aClosedChatLeavesNothingBehind() async throws {
@@ -42,8 +42,8 @@ import Testing
             try await harness.send(.message("m1", in: "7", from: "client-1", text: "refund please"))
             try await harness.send(.statusChanged(of: "7", to: "closed"))
         }
-        #expect(try harness.state(Bool.self, bot: "greeter", key: "greeted.7") == nil)
-        #expect(try harness.state(Set<String>.self, bot: "greeter", key: GreeterBot.tagsKey("7")) == nil)
+        #expect(try harness.state(GreeterBot.greeted("7"), bot: "greeter") == nil)
+        #expect(try harness.state(GreeterBot.tags("7"), bot: "greeter") == nil)
         #expect(harness.timers.isEmpty)
     }
 

@@ -2,35 +2,38 @@
 ///
 /// A handler looks at the event, the world model and its own state, and records what
 /// it wants on its ``BotContext``: messages to send, curators to assign, timers, new
-/// state. When it returns, the runtime commits all of that atomically with the world
-/// update the event caused, and only then delivers the actions. A handler that throws
-/// or runs past its timeout loses its own effects for that event and nothing else.
+/// state. Handlers are synchronous: they decide on what the engine holds in memory and
+/// never wait on the outside world. When a handler returns, the engine applies its
+/// effects in the order events arrived, commits them with the world update the event
+/// caused, and delivers the actions once that commit is durable. A handler that throws
+/// loses its own effects for that event and nothing else.
 ///
 /// ```swift
 /// struct Greeter: Bot {
 ///     let name = "greeter"
+///     static func greeted(_ chat: ChatID) -> StateKey<Bool> { .chat(chat, "greeted") }
 ///
-///     func handle(_ event: ChatEvent, in context: BotContext) async throws {
-///         guard case .newChat(let chat) = event else { return }
+///     func handle(_ event: ChatEvent, in context: BotContext) throws {
+///         guard case .newChat(let chat) = event, context.state(Self.greeted(chat.chatID)) == nil else { return }
 ///         context.send("Hello! A curator will be with you shortly.", to: chat.chatID)
-///         try context.setState(true, for: "greeted.\(chat.chatID)")
+///         context.set(Self.greeted(chat.chatID), to: true)
 ///     }
 /// }
 /// ```
 ///
-/// A handler may run more than once for one event, when it raced a handler of another
-/// chat on the same state key; only the last run's effects count. So keep handlers free
-/// of side effects outside the context.
+/// Every event and every fired timer passes through one ordered sequence, so a handler
+/// sees the effects of every earlier event, of every bot, and none of a later one: the
+/// same inputs give the same decisions, live or replayed.
 public protocol Bot: Sendable {
     /// A stable name: it keys the bot's state and timers in the store, so renaming a
     /// bot starts it afresh.
     var name: String { get }
 
     /// Handles one event from the backend. The runtime's own messages never arrive here.
-    func handle(_ event: ChatEvent, in context: BotContext) async throws
+    func handle(_ event: ChatEvent, in context: BotContext) throws
 
     /// Handles a timer this bot scheduled, when it comes due.
-    func timerFired(_ timer: FiredTimer, in context: BotContext) async throws
+    func timerFired(_ timer: FiredTimer, in context: BotContext) throws
 
     /// How long the bot's actions stay worth sending when a handler gives them no
     /// expiry of their own: past it, a delivery held up (by retries, a rate limit, the
@@ -45,5 +48,5 @@ extension Bot {
     public var actionExpiry: Duration? { nil }
 
     /// Bots without timers need not implement this.
-    public func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {}
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {}
 }

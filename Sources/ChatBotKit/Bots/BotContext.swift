@@ -5,47 +5,68 @@ import Synchronization
 /// What a bot's handler works with: the world model, its own state, a clock, a logger,
 /// and the effects it records.
 ///
-/// Effects are recorded, not performed. The engine commits them when the handler
-/// returns; if it throws or times out, they are dropped.
+/// Effects are recorded, not performed. The engine applies them when the handler
+/// returns, in the order the events arrived, and delivers the actions once they are
+/// durable; if the handler throws, they are dropped.
 ///
 /// ```swift
-/// func handle(_ event: ChatEvent, in context: BotContext) async throws {
+/// static func count(_ chat: ChatID) -> StateKey<Int> { .chat(chat, "messages") }
+/// static let nudge = TimerKind<NoPayload>("nudge")
+///
+/// func handle(_ event: ChatEvent, in context: BotContext) throws {
 ///     guard case .newMessage(let message) = event,
 ///           context.world.role(of: message.senderID) == .client else { return }
-///     let count = (try context.state(Int.self, for: "messages.\(message.chatID)") ?? 0) + 1
-///     try context.setState(count, for: "messages.\(message.chatID)")
+///     let count = (context.state(Self.count(message.chatID)) ?? 0) + 1
+///     context.set(Self.count(message.chatID), to: count)
 ///     if count == 1 {
-///         context.schedule("nudge.\(message.chatID)", after: .seconds(300), chat: message.chatID)
+///         context.schedule(Self.nudge, after: .seconds(300), chat: message.chatID)
 ///     }
 /// }
 /// ```
 public final class BotContext: Sendable {
     /// The bot this context belongs to.
     public let botName: String
-    /// The engine clock's time when the handler started.
+    /// The time of the event (as received) or of the timer (as fired) being handled.
     public let now: Date
-    /// A logger carrying the bot's name, the event type and the chat id.
-    public let logger: Logger
     /// The world model, as of this event.
     public let world: WorldView
+    /// A logger carrying the bot's name, the event type and the chat id.
+    public var logger: Logger {
+        madeLogger.withLock { made in
+            if let made { return made }
+            var logger = baseLogger
+            for (key, value) in metadata { logger[metadataKey: key] = value }
+            logger[metadataKey: "bot.name"] = "\(botName)"
+            made = logger
+            return logger
+        }
+    }
 
-    private let cache: BotStateCache
+    private let baseLogger: Logger
+    private let metadata: Logger.Metadata
+    private let madeLogger = Mutex<Logger?>(nil)
+    private let table: StateTable
+    private let chatState: (@Sendable (ChatID) throws -> [StoredBotState])?
     private let effects = Mutex(BotEffects())
-    /// Set when a state value could not be read back from the store: the handler's
-    /// effects are then dropped even if it caught the error, since they rest on a read
-    /// that never happened (a counter reset to 0 by `try?` would overwrite the count).
-    private let unreadable = Mutex<(any Error)?>(nil)
-
+    /// Why the run's effects cannot stand, though the handler returned: a state value
+    /// that could not be read or written (its effects would rest on a read that never
+    /// happened, or leave out a write).
+    private let failure = Mutex<(any Error)?>(nil)
     /// The expiry of actions recorded without one: the bot's ``Bot/actionExpiry``.
     private let actionExpiry: Duration?
 
-    init(botName: String, now: Date, logger: Logger, world: WorldView, cache: BotStateCache, actionExpiry: Duration? = nil) {
+    init(
+        botName: String, now: Date, world: WorldView, state: StateTable, logger: Logger, metadata: Logger.Metadata,
+        actionExpiry: Duration?, chatState: (@Sendable (ChatID) throws -> [StoredBotState])?
+    ) {
         self.botName = botName
-        self.actionExpiry = actionExpiry
         self.now = now
-        self.logger = logger
         self.world = world
-        self.cache = cache
+        self.table = state
+        self.baseLogger = logger
+        self.metadata = metadata
+        self.actionExpiry = actionExpiry
+        self.chatState = chatState
     }
 
     // MARK: Actions
@@ -91,18 +112,36 @@ public final class BotContext: Sendable {
 
     // MARK: Timers
 
-    /// Schedules a timer; a timer of the same name is replaced.
-    public func schedule(_ timer: TimerRequest) {
-        effects.withLock { $0.timers[timer.name] = .some(timer) }
+    /// Schedules a timer of `kind` at `date`; one of the same kind, chat and instance is
+    /// replaced.
+    ///
+    /// - Parameters:
+    ///   - chat: The chat it is about: forgetting the chat forgets the timer.
+    ///   - instance: Tells apart several timers of one kind in one chat (or in none).
+    public func schedule<Payload>(_ kind: TimerKind<Payload>, at date: Date, chat: ChatID? = nil, instance: String? = nil, payload: Payload) {
+        do {
+            let json = try JSONEncoder().encode(payload)
+            let name = TimerRequest.name(kind: kind.name, chat: chat, instance: instance)
+            let request = TimerRequest(name: name, kind: kind.name, fireAt: date, chatID: chat, payload: Array(json))
+            effects.withLock { $0.timers[name] = .some(request) }
+        } catch {
+            fail(EngineError.stateUnwritable(bot: botName, key: "timer \(kind.name)", reason: "\(error)"))
+        }
     }
 
-    /// Schedules a timer `delay` from now.
-    public func schedule(_ name: String, after delay: Duration, chat: ChatID? = nil, payload: JSONValue = .null) {
-        schedule(TimerRequest(name: name, fireAt: now.addingTimeInterval(delay.timeInterval), chatID: chat, payload: payload))
+    /// Schedules a timer of `kind` `delay` from ``now`` (see ``schedule(_:at:chat:instance:payload:)``).
+    public func schedule<Payload>(_ kind: TimerKind<Payload>, after delay: Duration, chat: ChatID? = nil, instance: String? = nil, payload: Payload) {
+        schedule(kind, at: now.addingTimeInterval(delay.timeInterval), chat: chat, instance: instance, payload: payload)
     }
 
-    /// Cancels a timer by name; nothing happens if there is none.
-    public func cancelTimer(_ name: String) {
+    /// Schedules a timer that carries no payload.
+    public func schedule(_ kind: TimerKind<NoPayload>, after delay: Duration, chat: ChatID? = nil, instance: String? = nil) {
+        schedule(kind, after: delay, chat: chat, instance: instance, payload: NoPayload())
+    }
+
+    /// Cancels a timer; nothing happens if there is none.
+    public func cancel<Payload>(_ kind: TimerKind<Payload>, chat: ChatID? = nil, instance: String? = nil) {
+        let name = TimerRequest.name(kind: kind.name, chat: chat, instance: instance)
         effects.withLock { $0.timers[name] = .some(nil) }
     }
 
@@ -110,65 +149,77 @@ public final class BotContext: Sendable {
 
     /// The bot's value for `key`, including what this handler wrote; `nil` if none.
     ///
-    /// Throws if the stored value does not decode as `T`. A `Sendable` type reads from
-    /// the engine's decoded values (see the other overload); this one decodes every time.
-    public func state<T: Decodable>(_ type: T.Type, for key: String) throws -> T? {
-        guard let data = try stateRead(for: key).data else { return nil }
-        return try JSONDecoder().decode(T.self, from: data)
+    /// A value that cannot be read as `Value` (stored by an older version of the bot in
+    /// another shape, say) reads as `nil`, and the handler's effects for this event are
+    /// then dropped with the reason in the log: they would rest on a read that failed.
+    public func state<Value>(_ key: StateKey<Value>) -> Value? {
+        let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
+        if let written = effects.withLock({ $0.stateWrites[stored] }) {
+            guard let written else { return nil }
+            if let value = written.value as? Value { return value }
+            return decode(Value.self, from: .success(written.data), key: stored)
+        }
+        guard let entry = entry(stored) else { return nil }
+        switch entry {
+        case .value(let value, _):
+            if let value = value as? Value { return value }
+            // Read as another type than it was written as: as its JSON decodes, as it
+            // would read after a restart.
+            return decode(Value.self, from: Result { try JSONEncoder().encode(value) }, key: stored)
+        case .stored(let data):
+            return decode(Value.self, from: .success(data), key: stored)
+        }
     }
 
-    /// The bot's value for `key`, including what this handler wrote; `nil` if none.
-    ///
-    /// The engine keeps a value as last decoded from its stored bytes, so reading a key
-    /// no one changed since costs a lookup, not a decode. (The value a handler reads is
-    /// always what the stored bytes decode to; a state type's `Codable` should round-trip
-    /// and the type be a value, as every `Sendable` struct is.) Throws if the stored value
-    /// does not decode as `T`.
-    public func state<T: Decodable & Sendable>(_ type: T.Type, for key: String) throws -> T? {
-        let read = try stateRead(for: key)
-        guard let data = read.data else { return nil }
-        if let decoded = read.decoded, Swift.type(of: decoded) == T.self, let value = decoded as? T {
+    private func decode<Value: Codable & Sendable>(_ type: Value.Type, from data: Result<Data, any Error>, key: StoredStateKey) -> Value? {
+        do {
+            let value = try JSONDecoder().decode(Value.self, from: data.get())
+            effects.withLock { $0.decoded[key] = value }
             return value
+        } catch {
+            fail(EngineError.stateUnreadable(bot: botName, key: "\(key)", reason: "\(error)"))
+            return nil
         }
-        let value = try JSONDecoder().decode(T.self, from: data)
-        if let version = read.version {
-            cache.remember(value, for: BotStateCache.Key(bot: botName, key: key), at: version)
-        }
-        return value
     }
 
-    /// Writes the bot's value for `key`; committed with the handler's other effects.
-    public func setState<T: Encodable>(_ value: T, for key: String) throws {
-        let data = try JSONEncoder().encode(value)
-        effects.withLock { $0.stateWrites[key] = .some(data) }
+    /// Writes the bot's value for `key`; applied and committed with the handler's other
+    /// effects. A value that cannot be encoded as JSON drops the handler's effects, with
+    /// the reason in the log.
+    public func set<Value>(_ key: StateKey<Value>, to value: Value) {
+        let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
+        do {
+            let data = try JSONEncoder().encode(value)
+            effects.withLock { $0.stateWrites[stored] = .some(StateWrite(value: value, data: data)) }
+        } catch {
+            fail(EngineError.stateUnwritable(bot: botName, key: "\(stored)", reason: "\(error)"))
+        }
     }
 
     /// Removes the bot's value for `key`.
-    public func removeState(for key: String) {
-        effects.withLock { $0.stateWrites[key] = .some(nil) }
+    public func remove<Value>(_ key: StateKey<Value>) {
+        let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
+        effects.withLock { $0.stateWrites[stored] = .some(nil) }
     }
 
-    /// A key's bytes and decoded value as this handler sees them: its own write if it
-    /// made one (to decode; no version), else the engine's, whose version is noted as read.
-    /// Throws if the value had to be read back from the store and could not be.
-    private func stateRead(for key: String) throws -> (data: Data?, decoded: (any Sendable)?, version: Int64?) {
-        if let written = effects.withLock({ $0.stateWrites[key] }) {
-            return (written, nil, nil)
+    /// A key's entry as the engine holds it; for a chat whose keys are not in memory
+    /// (another chat than the one handled, gone quiet), read from the store now.
+    private func entry(_ key: StoredStateKey) -> StateTable.Entry? {
+        guard let chat = key.chatID, !table.isResident(chat) else { return table.entry(key) }
+        if let loaded = effects.withLock({ $0.loadedChats[chat] }) {
+            return loaded.first { $0.key == key }?.data.map { .stored($0) }
         }
-        let (data, version, decoded): (Data?, Int64, (any Sendable)?)
         do {
-            (data, version, decoded) = try cache.read(BotStateCache.Key(bot: botName, key: key))
+            let loaded = try chatState?(chat) ?? []
+            effects.withLock { $0.loadedChats[chat] = loaded }
+            return loaded.first { $0.key == key }?.data.map { .stored($0) }
         } catch {
-            let failure = EngineError.stateUnreadable(bot: botName, key: key, reason: "\(error)")
-            unreadable.withLock { $0 = $0 ?? failure }
-            throw failure
+            fail(EngineError.stateUnreadable(bot: botName, key: "\(key)", reason: "\(error)"))
+            return nil
         }
-        effects.withLock { effects in
-            if effects.stateReads[key] == nil {
-                effects.stateReads[key] = version
-            }
-        }
-        return (data, decoded, version)
+    }
+
+    private func fail(_ error: any Error) {
+        failure.withLock { $0 = $0 ?? error }
     }
 
     /// What the handler recorded.
@@ -176,8 +227,8 @@ public final class BotContext: Sendable {
         effects.withLock { $0 }
     }
 
-    /// Why the handler's effects cannot stand, if a state read failed.
-    var stateReadFailure: (any Error)? {
-        unreadable.withLock { $0 }
+    /// Why the handler's effects cannot stand, though it returned.
+    var recordedFailure: (any Error)? {
+        failure.withLock { $0 }
     }
 }

@@ -1,17 +1,24 @@
 import Foundation
 
-/// What one handler run recorded: the effects the engine commits if the run counts.
+/// What one handler run recorded: the effects the engine applies and commits if the run
+/// counts.
 struct BotEffects: Sendable {
     var actions: [PlannedAction] = []
     /// Timers scheduled (a request) or cancelled (`nil`), by name; the last word wins.
     var timers: [String: TimerRequest?] = [:]
-    /// State written (data) or removed (`nil`), by key; the last write wins.
-    var stateWrites: [String: Data?] = [:]
-    /// The version of every state key read, as first read: if one changed before the
-    /// commit, the run is stale and the handler runs again.
-    var stateReads: [String: Int64] = [:]
+    /// State written (a value) or removed (`nil`), by key; the last write wins.
+    var stateWrites: [StoredStateKey: StateWrite?] = [:]
+    /// Values decoded from stored JSON while reading: kept, so the next read is a lookup.
+    var decoded: [StoredStateKey: any Codable & Sendable] = [:]
+    /// Chats whose keys were not in memory and were read from the store for this run.
+    var loadedChats: [ChatID: [StoredBotState]] = [:]
 }
 
+/// A value written to a state key: as the handler gave it, and as JSON for the store.
+struct StateWrite: Sendable {
+    var value: any Codable & Sendable
+    var data: Data
+}
 
 /// An action as a handler recorded it, with how long it stays worth sending.
 struct PlannedAction: Sendable {

@@ -20,8 +20,10 @@ package final class TimerTable: Sendable {
         let key: TimerKey
         let generation: Int64
 
+        /// By due time, then by when they were scheduled: timers due at one moment fire
+        /// in a fixed order, the same live and replayed.
         static func < (lhs: Self, rhs: Self) -> Bool {
-            lhs.fireAt < rhs.fireAt
+            (lhs.fireAt, lhs.generation) < (rhs.fireAt, rhs.generation)
         }
 
         static func == (lhs: Self, rhs: Self) -> Bool {

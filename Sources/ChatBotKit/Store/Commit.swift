@@ -19,6 +19,12 @@ public struct Commit: Sendable {
     public var actions: [OutboxEntry] = []
 
     public init() {}
+
+    /// Whether the commit stores nothing.
+    public var isEmpty: Bool {
+        chats.isEmpty && users.isEmpty && messages.isEmpty && messagesRemoved.isEmpty && stateWrites.isEmpty
+            && timersScheduled.isEmpty && timersRemoved.isEmpty && actions.isEmpty
+    }
 }
 
 /// A timer's identity: its bot and its name.

@@ -39,31 +39,27 @@ extension Store {
     }
 }
 
-/// A store that reads bot state one key at a time, so the engine need not keep it all
-/// in memory: it loads none at start, reads a key when a handler asks for it, and keeps
-/// what handlers use (up to ``EngineConfiguration/stateBytesInMemory``). A desk's state
-/// grows with every chat it has seen; its working set does not.
+/// A store that reads a chat's bot state when the chat is active, so the engine need not
+/// hold every chat's state in memory: a desk's state grows with every chat it has seen;
+/// its working set does not. The engine loads the bot- and user-scoped keys at start,
+/// reads a chat's keys before that chat's event enters its sequence, and lets the keys
+/// of chats gone quiet leave memory (past ``EngineConfiguration/stateBytesInMemory``).
 ///
 /// The engine finds this by a dynamic cast: a store wrapping one of these must conform
 /// itself to keep the benefit, or the engine loads all state at start.
 public protocol StateOnDemandStore: Store {
-    /// What ``Store/load()`` returns, without the bot state.
-    func loadWithoutState() async throws -> StoreSnapshot
+    /// What ``Store/load()`` returns, without the chat-scoped bot state.
+    func loadWithoutChatState() async throws -> StoreSnapshot
 
-    /// One key's stored value and version; `nil` if the key was never written, a
-    /// record with `nil` data if it was removed.
-    ///
-    /// Called from handlers' threads, synchronously and concurrently: it must be safe
-    /// to call from any thread, and quick (a point query). It must see every commit
+    /// Every stored key of one chat, of every bot. It must see every commit
     /// ``Store/commit(_:)`` has returned from.
-    func storedState(bot: String, key: String) throws -> StoredBotState?
+    func chatState(of chat: ChatID) async throws -> [StoredBotState]
+
+    /// The same, synchronously: for a handler that reads another chat's keys while that
+    /// chat is not in memory (rare: a chat gone quiet). Called from the engine's
+    /// sequence; it must be a quick point query.
+    func chatStateNow(of chat: ChatID) throws -> [StoredBotState]
 
     /// Every stored key of one bot, for inspection (``Engine/state(of:)``).
     func storedStates(bot: String) async throws -> [StoredBotState]
-
-    /// Starts a new run's state versions: returns a number larger than any this store
-    /// returned before, durably, from 1 (the engine accepts up to 2^22 − 1). The engine
-    /// numbers its writes from it, so a version never repeats one an earlier run
-    /// stored, without knowing what is stored.
-    func beginStateEpoch() async throws -> Int64
 }

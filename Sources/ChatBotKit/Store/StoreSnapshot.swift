@@ -4,6 +4,8 @@ import Foundation
 public struct StoreSnapshot: Sendable {
     public var chats: [ChatRecord]
     public var users: [UserRecord]
+    /// The bots' state: all of it from ``Store/load()``; from a ``StateOnDemandStore``,
+    /// the bot- and user-scoped keys only (chats' keys are read when a chat is active).
     public var botState: [StoredBotState]
     public var timers: [StoredTimer]
 
@@ -15,19 +17,42 @@ public struct StoreSnapshot: Sendable {
     }
 }
 
-/// One key of one bot's state.
-public struct StoredBotState: Hashable, Sendable {
+/// Where one value of bot state lives: its bot, scope and name.
+public struct StoredStateKey: Hashable, Sendable, CustomStringConvertible {
     public var bot: String
-    public var key: String
-    /// The JSON value; `nil` when the key was removed.
-    public var data: Data?
-    public var version: Int64
+    public var scope: StateScope
+    public var name: String
 
-    public init(bot: String, key: String, data: Data?, version: Int64) {
+    public init(bot: String, scope: StateScope, name: String) {
         self.bot = bot
+        self.scope = scope
+        self.name = name
+    }
+
+    /// The chat whose key this is, for a chat-scoped key.
+    public var chatID: ChatID? {
+        if case .chat(let chat) = scope { chat } else { nil }
+    }
+
+    /// `name` (bot scope), `chat:ID:name` or `user:ID:name`: for logs and listings.
+    public var description: String {
+        switch scope {
+        case .bot: name
+        case .chat(let chat): "chat:\(chat):\(name)"
+        case .user(let user): "user:\(user):\(name)"
+        }
+    }
+}
+
+/// One value of one bot's state.
+public struct StoredBotState: Hashable, Sendable {
+    public var key: StoredStateKey
+    /// The JSON value; `nil` when the key is removed (in a ``Commit``).
+    public var data: Data?
+
+    public init(key: StoredStateKey, data: Data?) {
         self.key = key
         self.data = data
-        self.version = version
     }
 }
 
@@ -39,5 +64,12 @@ public struct StoredTimer: Hashable, Sendable {
     public init(bot: String, request: TimerRequest) {
         self.bot = bot
         self.request = request
+    }
+}
+
+extension StateKey {
+    /// Where this key of `bot` is stored.
+    public func stored(by bot: String) -> StoredStateKey {
+        StoredStateKey(bot: bot, scope: scope, name: name)
     }
 }

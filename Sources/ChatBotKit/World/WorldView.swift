@@ -1,53 +1,49 @@
-/// What a bot sees of the world model during a handler: the current records, read
-/// under the engine's lock.
-///
-/// Records of the event's own chat are exactly as of this event (its chat's events are
-/// handled in order). Records shared between chats (a curator's load) may already
-/// include events of other chats handled at the same time.
+/// What a bot sees of the world model during a handler: the records as of the event
+/// being handled, every earlier event applied and no later one.
 public struct WorldView: Sendable {
-    private let world: SharedWorld
+    private let model: WorldModel
 
-    init(_ world: SharedWorld) {
-        self.world = world
+    init(_ model: WorldModel) {
+        self.model = model
     }
 
     /// Everything the runtime knows about a chat.
     public func chat(_ id: ChatID) -> ChatRecord? {
-        world.read { $0.chats[id] }
+        model.chats[id]
     }
 
     /// Everything the runtime knows about a user.
     public func user(_ id: UserID) -> UserRecord? {
-        world.read { $0.users[id] }
+        model.users[id]
     }
 
     /// A user's role, if known.
     public func role(of id: UserID) -> UserRole? {
-        world.read { $0.role(of: id) }
+        model.role(of: id)
     }
 
     /// Known curators, online or not.
     public var curators: [UserRecord] {
-        world.read(\.curators)
+        model.curators
     }
 
     /// Known curators' ids, online or not, in id order.
     public var curatorIDs: [UserID] {
-        world.read(\.curatorIDs)
+        model.curatorIDs
     }
 
     /// Whether a chat's status closes it.
     public func isClosed(_ chat: ChatRecord) -> Bool {
-        world.read { $0.isClosed(chat) }
+        model.isClosed(chat)
     }
 
     /// The runtime's own account.
     public var serviceAccountID: UserID {
-        world.read(\.serviceAccountID)
+        model.serviceAccountID
     }
 
     /// Chats matching a condition (a scan: use sparingly on large worlds).
     public func chats(where condition: (ChatRecord) -> Bool) -> [ChatRecord] {
-        world.read { $0.chats.values.filter(condition) }
+        model.chats.values.filter(condition)
     }
 }

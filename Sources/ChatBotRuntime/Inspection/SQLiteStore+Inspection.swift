@@ -54,11 +54,12 @@ extension SQLiteStore {
     public func inspect(chat id: ChatID) async throws -> ChatInspection? {
         try await pool.read { db in
             guard let chat = try WorldTables.chat(id, in: db) else { return nil }
-            let state = try Row.fetchAll(db, sql: "SELECT bot, key, value FROM bot_state ORDER BY bot, key").compactMap { row -> ChatInspection.StateEntry? in
-                let key: String = row["key"]
-                guard Self.key(key, concerns: chat), let value = row["value"] as Data? else { return nil }
-                return .init(bot: row["bot"], key: key, value: (try? self.decoder.decode(JSONValue.self, from: value)) ?? .string(String(decoding: value, as: UTF8.self)))
-            }
+            // The chat's own keys, and its client's (their last curator, say).
+            let clientKeys = try chat.clientID.map { try BotStateRows.user($0, in: db) } ?? []
+            let state = (try BotStateRows.chat(id, in: db) + clientKeys).compactMap { state -> ChatInspection.StateEntry? in
+                guard let value = state.data else { return nil }
+                return .init(bot: state.key.bot, key: "\(state.key)", value: (try? self.decoder.decode(JSONValue.self, from: value)) ?? .string(String(decoding: value, as: UTF8.self)))
+            }.sorted { ($0.bot, $0.key) < ($1.bot, $1.key) }
             let timers = try Row.fetchAll(db, sql: "SELECT bot, name, fire_at, payload FROM timer WHERE chat_id = ? ORDER BY fire_at", arguments: [id.rawValue]).map { row in
                 ChatInspection.TimerEntry(
                     bot: row["bot"], name: row["name"], fireAt: Date(timeIntervalSince1970: row["fire_at"]),
@@ -122,14 +123,5 @@ extension SQLiteStore {
             }
             return chosen
         }
-    }
-
-    /// Whether a bot's state key concerns a chat, by the shapes the bots use:
-    /// `<what>.<chat id>` (`decisions.7`, `clocks.7`, `replied.7`) and
-    /// `client.<client id>.curator`. Ids may contain dots; `<what>` may not.
-    static func key(_ key: String, concerns chat: ChatRecord) -> Bool {
-        let suffix = "." + chat.id.rawValue
-        if key.hasSuffix(suffix), !key.dropLast(suffix.count).contains("."), key.count > suffix.count { return true }
-        return chat.clientID.map { key == "client.\($0.rawValue).curator" } ?? false
     }
 }

@@ -88,11 +88,11 @@ struct ExpiryConfiguredBot: Bot {
         base.name
     }
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
-        try await base.handle(event, in: context)
+    func handle(_ event: ChatEvent, in context: BotContext) throws {
+        try base.handle(event, in: context)
     }
 
-    func timerFired(_ timer: FiredTimer, in context: BotContext) async throws {
-        try await base.timerFired(timer, in: context)
+    func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
+        try base.timerFired(timer, in: context)
     }
 }

@@ -84,38 +84,22 @@ public final class SQLiteStore: StateOnDemandStore {
         try await load(withState: true)
     }
 
-    /// Everything ``load()`` reads but the bot state: the engine reads that a key at a
-    /// time (``storedState(bot:key:)``).
-    public func loadWithoutState() async throws -> StoreSnapshot {
+    /// Everything ``load()`` reads but the chats' bot state: the engine reads a chat's
+    /// keys when the chat is active (``chatState(of:)``).
+    public func loadWithoutChatState() async throws -> StoreSnapshot {
         try await load(withState: false)
     }
 
-    public func storedState(bot: String, key: String) throws -> StoredBotState? {
-        try pool.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT value, version FROM bot_state WHERE bot = ? AND key = ?")
-            return try Row.fetchOne(statement, arguments: [bot, key]).map { row in
-                StoredBotState(bot: bot, key: key, data: row[0], version: row[1])
-            }
-        }
+    public func chatState(of chat: ChatID) async throws -> [StoredBotState] {
+        try await pool.read { db in try BotStateRows.chat(chat, in: db) }
+    }
+
+    public func chatStateNow(of chat: ChatID) throws -> [StoredBotState] {
+        try pool.read { db in try BotStateRows.chat(chat, in: db) }
     }
 
     public func storedStates(bot: String) async throws -> [StoredBotState] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT key, value, version FROM bot_state WHERE bot = ?", arguments: [bot]).map { row in
-                StoredBotState(bot: bot, key: row[0], data: row[1], version: row[2])
-            }
-        }
-    }
-
-    public func beginStateEpoch() async throws -> Int64 {
-        try await pool.write { db in
-            // (Not UPDATE ... RETURNING: that needs SQLite 3.35, and some systems ship older.)
-            try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE name = 'state_epoch'")
-            guard let epoch = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'state_epoch'") else {
-                throw StoreError.cannotOpen(path: self.path, reason: "its meta table has no state_epoch row")
-            }
-            return epoch
-        }
+        try await pool.read { db in try BotStateRows.all(of: bot, in: db) }
     }
 
     private func load(withState: Bool) async throws -> StoreSnapshot {
@@ -123,17 +107,13 @@ public final class SQLiteStore: StateOnDemandStore {
             var snapshot = StoreSnapshot()
             snapshot.chats = try WorldTables.chats(in: db)
             snapshot.users = try WorldTables.users(in: db)
-            if withState {
-                let states = try Row.fetchCursor(db, sql: "SELECT bot, key, value, version FROM bot_state")
-                while let row = try states.next() {
-                    snapshot.botState.append(StoredBotState(bot: row[0], key: row[1], data: row[2], version: row[3]))
-                }
-            }
-            let timers = try Row.fetchCursor(db, sql: "SELECT bot, name, fire_at, chat_id, payload FROM timer")
+            snapshot.botState = try BotStateRows.loaded(withChats: withState, in: db)
+            let timers = try Row.fetchCursor(db, sql: "SELECT bot, name, kind, fire_at, chat_id, payload FROM timer")
             while let row = try timers.next() {
-                let chat: String? = row[3]
+                let chat: String? = row[4]
+                let payload: Data = row[5]
                 let request = TimerRequest(
-                    name: row[1], fireAt: Date(timeIntervalSince1970: row[2]), chatID: chat.map { ChatID($0) }, payloadJSON: row[4]
+                    name: row[1], kind: row[2], fireAt: Date(timeIntervalSince1970: row[3]), chatID: chat.map { ChatID($0) }, payload: Array(payload)
                 )
                 snapshot.timers.append(StoredTimer(bot: row[0], request: request))
             }
@@ -167,18 +147,16 @@ public final class SQLiteStore: StateOnDemandStore {
             try WorldTables.write(message, in: db)
         }
         for write in commit.stateWrites {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO bot_state (bot, key, value, version) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [write.bot, write.key, write.data, write.version])
+            try BotStateRows.write(write, in: db)
         }
         for key in commit.timersRemoved {
             try db.cachedStatement(sql: "DELETE FROM timer WHERE bot = ? AND name = ?").execute(arguments: [key.bot, key.name])
         }
         for timer in commit.timersScheduled {
             let request = timer.request
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO timer (bot, name, fire_at, chat_id, payload) VALUES (?, ?, ?, ?, ?)")
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO timer (bot, name, kind, fire_at, chat_id, payload) VALUES (?, ?, ?, ?, ?, ?)")
                 .execute(arguments: [
-                    timer.bot, request.name, request.fireAt.timeIntervalSince1970, request.chatID?.rawValue,
-                    try request.payloadJSON ?? encoder.encode(request.payload),
+                    timer.bot, request.name, request.kind, request.fireAt.timeIntervalSince1970, request.chatID?.rawValue, Data(request.payload),
                 ])
         }
         try insert(commit.actions, in: db)

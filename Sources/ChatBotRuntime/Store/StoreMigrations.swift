@@ -124,6 +124,46 @@ enum StoreMigrations {
                 CREATE INDEX outbox_dead ON outbox (id) WHERE status = 'dead';
                 """)
         }
+        migrator.registerMigration("v5: bot state by scope, timers by kind") { db in
+            // The ordered engine keeps each chat's state together, so it can read a chat's
+            // keys when the chat is active, and forget them with it; and bots name keys
+            // and timers without formatting strings. Versions and their epochs are gone:
+            // one sequence writes, nothing to check. The built-in bots' keys move to their
+            // scopes; any other key stays with its bot, under its old name.
+            try db.execute(sql: """
+                ALTER TABLE bot_state RENAME TO bot_state_v4;
+                CREATE TABLE bot_state (
+                    scope TEXT NOT NULL, owner TEXT NOT NULL, bot TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,
+                    PRIMARY KEY (scope, owner, bot, name)
+                ) WITHOUT ROWID;
+                CREATE INDEX bot_state_bot ON bot_state (bot);
+                DELETE FROM meta WHERE name = 'state_epoch';
+                ALTER TABLE timer ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+                UPDATE timer SET kind = CASE WHEN instr(name, '.') > 0 THEN substr(name, 1, instr(name, '.') - 1) ELSE name END;
+                """)
+            // (prefix, scope, suffix, new name): `prefix<owner>suffix` becomes `name` of that owner.
+            let legacy: [(prefix: String, scope: String, suffix: String, name: String)] = [
+                ("decisions.", "chat", "", "decisions"), ("inflight.chat.", "chat", "", "inflight"),
+                ("inflight.curator.", "user", "", "inflight"), ("client.", "user", ".curator", "last_curator"),
+                ("clocks.", "chat", "", "clocks"), ("replied.", "chat", "", "replied"), ("greeted.", "chat", "", "greeted"),
+                ("tags.", "chat", "", "tags"),
+            ]
+            let rows = try Row.fetchCursor(db, sql: "SELECT bot, key, value FROM bot_state_v4 WHERE value IS NOT NULL")
+            while let row = try rows.next() {
+                let key: String = row["key"]
+                var (scope, owner, name) = ("bot", "", key)
+                if let match = legacy.first(where: { key.hasPrefix($0.prefix) && key.hasSuffix($0.suffix) && key.count > $0.prefix.count + $0.suffix.count }) {
+                    scope = match.scope
+                    owner = String(key.dropFirst(match.prefix.count).dropLast(match.suffix.count))
+                    name = match.name
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO bot_state (scope, owner, bot, name, value) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [scope, owner, row["bot"] as String, name, row["value"] as Data]
+                )
+            }
+            try db.execute(sql: "DROP TABLE bot_state_v4")
+        }
         return migrator
     }
 }

@@ -224,8 +224,8 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchResult: Sendable {
     var framesSent: Int
     var eventsHandled: Int
-    /// Handler runs repeated because another chat's commit changed state they had read.
-    var conflictReruns: Int
+    /// Handlers that threw, failed a state read or write, or ran past their budget.
+    var handlerFailures: Int
     var framesRejected: Int
     var seconds: Double
     /// Time spent inside the emulator's generator (same process, same cores).
@@ -249,7 +249,7 @@ struct BenchResult: Sendable {
         let after = ProcessUsage.now()
         self.framesSent = framesSent
         eventsHandled = parts.engine.statistics.eventsHandled
-        conflictReruns = parts.engine.statistics.conflictReruns
+        handlerFailures = parts.engine.statistics.handlerFailures.values.reduce(0, +)
         framesRejected = parts.gateway.statistics.framesRejected
         seconds = elapsed.timeInterval
         emulatorSeconds = generating.timeInterval
@@ -265,7 +265,7 @@ struct BenchResult: Sendable {
         return """
         chatbots bench — bot: \(bot.rawValue), \(pacing), store: \(store)
           frames sent:        \(framesSent) (\(framesRejected) rejected)
-          events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known, \(conflictReruns) handler reruns
+          events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known, \(handlerFailures) handler failures
           throughput:         \(String(format: "%.0f", rate)) events/s
           emulator share:     \(String(format: "%.2f", emulatorSeconds)) s generating traffic in this process
           CPU:                \(String(format: "%.2f", cpuSeconds)) s user+system, \(String(format: "%.1f", cpuPerThousand * 1_000)) ms per 1k events (runtime and emulator)

@@ -113,8 +113,8 @@ struct SeedCommand: AsyncParsableCommand {
         ]
         let encoder = JSONEncoder()
         return [
-            StoredBotState(bot: assignBot, key: AutoAssignBot.decisionsKey(chat), data: try encoder.encode([decision]), version: 1),
-            StoredBotState(bot: timerBot, key: "clocks.\(chat)", data: try encoder.encode(clocks), version: 1),
+            StoredBotState(key: StoredStateKey(bot: assignBot, scope: .chat(chat), name: "decisions"), data: try encoder.encode([decision])),
+            StoredBotState(key: StoredStateKey(bot: timerBot, scope: .chat(chat), name: "clocks"), data: try encoder.encode(clocks)),
         ]
     }
 
@@ -130,9 +130,10 @@ struct SeedCommand: AsyncParsableCommand {
     /// the payload it reads back (the `index`th timer; past the chats, a later message).
     private func timer(for chat: ChatID, index: Int, now: Date) -> StoredTimer {
         let message = Self.message(index, 1)
+        let payload = #"{"policy":"unread","chat":"\#(chat)","message":"\#(message)","level":"warning"}"#
         let request = TimerRequest(
-            name: "sla.unread.warning.\(chat).\(message)", fireAt: now.addingTimeInterval(3_600 + Double(index % 3_600)), chatID: chat,
-            payload: ["policy": "unread", "chat": .string("\(chat)"), "message": .string("\(message)"), "level": "warning"]
+            name: "sla.unread.warning.\(message).\(chat)", kind: "sla", fireAt: now.addingTimeInterval(3_600 + Double(index % 3_600)),
+            chatID: chat, payload: Array(payload.utf8)
         )
         return StoredTimer(bot: timerBot, request: request)
     }

@@ -34,12 +34,13 @@ enum StateText {
                     + (readers.isEmpty ? "" : "  read by \(readers.joined(separator: ", "))")
             )
         }
-        let decisions = inspection.state.filter { $0.key.hasPrefix("decisions.") }.flatMap { assignmentDecisions($0.value) }
+        let isDecisions = { (entry: ChatInspection.StateEntry) in entry.key == "chat:\(chat.id):decisions" }
+        let decisions = inspection.state.filter(isDecisions).flatMap { assignmentDecisions($0.value) }
         if !decisions.isEmpty {
             lines.append("  assignment decisions:")
             lines += decisions.map { "    \(time($0.decidedAt))  \($0.summary)" }
         }
-        let other = inspection.state.filter { !$0.key.hasPrefix("decisions.") }
+        let other = inspection.state.filter { !isDecisions($0) }
         if !other.isEmpty {
             lines.append("  bot state:")
             lines += other.map { "    \($0.bot) \($0.key) = \(compact($0.value))" }

@@ -19,10 +19,11 @@ struct EngineBackpressureTests {
                     admitted.withLock { $0 += 1 }
                 }
             }
-            // Every handler is held: the queue fills to its bound and the flood waits.
-            try await eventuallyTrue { engine.queuedWork == 5 && admitted.withLock { $0 } == 5 }
-            #expect(engine.queuedWork == 5)
-            #expect(admitted.withLock { $0 } == 5, "the sixth event waits for room")
+            // The first handler is held: five wait behind it, at the bound, and the flood
+            // waits too.
+            try await eventuallyTrue { bot.started == 1 && admitted.withLock { $0 } == 6 }
+            #expect(engine.queuedWork == 6, "the event in hand and five waiting")
+            #expect(admitted.withLock { $0 } == 6, "the seventh event waits for room")
 
             bot.release()
             await flood.value

@@ -3,47 +3,79 @@ import ChatBotTesting
 import Foundation
 import Testing
 
-/// Counts messages in one shared key; the handler for chat "slow" says when it has
-/// read the count, then waits at a gate before writing it.
-private struct HoldingCounter: Bot {
-    let name = "held"
-    let read: Gate
-    let gate: Gate
+/// Counts each chat's messages in the chat's key; on a message in chat "peek", reads
+/// chat "a"'s count, another chat's key; every message schedules a check in its chat.
+private struct ChatCounter: Bot {
+    let name = "counter"
+    static func count(_ chat: ChatID) -> StateKey<Int> { .chat(chat, "count") }
+    static let check = TimerKind<NoPayload>("check")
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
+    func handle(_ event: ChatEvent, in context: BotContext) {
         guard case .newMessage(let message) = event else { return }
-        let count = try context.state(Int.self, for: "count") ?? 0
-        if message.chatID == "slow" {
-            read.open()
-            await gate.wait()
+        let count = (context.state(Self.count(message.chatID)) ?? 0) + 1
+        context.set(Self.count(message.chatID), to: count)
+        context.schedule(Self.check, after: .seconds(60), chat: message.chatID)
+        if message.chatID == "peek" {
+            context.send("a has \(context.state(Self.count("a")) ?? 0)", to: message.chatID)
         }
-        try context.setState(count + 1, for: "count")
+    }
+
+    func timerFired(_ timer: FiredTimer, in context: BotContext) {
+        guard let chat = timer.chatID else { return }
+        context.send("\(chat) has \(context.state(Self.count(chat)) ?? 0)", to: chat)
     }
 }
 
-@Suite("The engine: bot state let go of while a handler holds a read", .timeLimit(.minutes(1)))
+private func count(_ chat: ChatID) -> StoredStateKey {
+    StoredStateKey(bot: "counter", scope: .chat(chat), name: "count")
+}
+
+/// With a store that reads a chat's state on demand, a quiet chat's keys leave memory
+/// once durable, and come back from the store before anything reads them: the event's
+/// own chat before the event enters the sequence, a timer's chat before it fires,
+/// another chat's keys when a handler reads them.
+@Suite("The engine: chats' state read on demand", .timeLimit(.minutes(1)))
 struct EngineStateOnDemandTests {
-    @Test func aReadOfAKeyLetGoOfAndRewrittenSinceIsStaleAtTheCommit() async throws {
+    @Test func aQuietChatsKeysLeaveMemoryAndComeBackWhenNeeded() async throws {
         let store = InMemoryStore()
-        let (read, gate) = (Gate(), Gate())
-        // With a budget of 0 every durable key leaves memory after its batch.
+        let clock = VirtualClock()
+        // With a budget of 0 every durable chat's keys leave memory between inputs.
         let configuration = EngineConfiguration(serviceAccountID: "1000", stateBytesInMemory: 0)
-        try await withEngine([HoldingCounter(read: read, gate: gate)], store: store, configuration: configuration) { engine in
-            // Should an expectation below throw, the held handler must still end, or the
-            // engine could not stop and the test would hang instead of failing.
-            defer { gate.open() }
-            engine.submit(Events.message("1", in: "slow", from: "client-1"), receivedAt: Date())
-            await read.wait()
-            // Another chat counts, commits, and its key leaves memory, while "slow" holds
-            // its read of the count before.
-            engine.submit(Events.message("2", in: "fast", from: "client-2"), receivedAt: Date())
-            try await eventuallyTrue { store.state(bot: "held", key: "count") == Data("1".utf8) && engine.stateBytesInMemory == 0 }
-            gate.open()
+        try await withEngine([ChatCounter()], store: store, clock: clock, configuration: configuration) { engine in
+            for round in 1...3 {
+                for chat in ["a", "b"] as [ChatID] {
+                    engine.submit(Events.message(MessageID("\(chat)\(round)"), in: chat, from: UserID("client-\(chat)")), receivedAt: clock.now())
+                }
+                await engine.waitUntilIdle()
+            }
+            #expect(store.state(count("a")) == Data("3".utf8))
+            #expect(store.state(count("b")) == Data("3".utf8))
+            // Something else comes and goes: the counted chats' keys leave memory.
+            engine.submit(Events.message("z1", in: "z", from: "client-z"), receivedAt: clock.now())
             await engine.waitUntilIdle()
-            #expect(store.state(bot: "held", key: "count") == Data("2".utf8), "the slow handler ran again on the new count")
-            #expect(engine.statistics.conflictReruns == 1)
+            engine.submit(Events.message("z2", in: "z", from: "client-z"), receivedAt: clock.now())
+            await engine.waitUntilIdle()
+            #expect(engine.stateBytesInMemory < 2 * (1 + StateTableBytes.perKey), "only chat z's key is held")
+
+            // Another chat's key, read from the store by a handler.
+            engine.submit(Events.message("p1", in: "peek", from: "client-p"), receivedAt: clock.now())
+            await engine.waitUntilIdle()
+            // The timers of chats whose keys left memory read them first.
+            clock.advance(by: .seconds(60))
+            await engine.fireDueTimers()
+            let said = store.committedActions.compactMap { entry -> String? in
+                guard case .sendMessage(_, let text) = entry.action else { return nil }
+                return text
+            }
+            // Timers due at one moment fire in the order they were (last) scheduled.
+            #expect(said == ["a has 3", "a has 3", "b has 3", "z has 2", "peek has 1"])
         }
     }
+}
+
+/// The bytes a key costs in memory besides its value (what the budget counts).
+enum StateTableBytes {
+    static let perKey = 128
 }
 
 /// A store that can only be loaded whole: the engine holds all its state from the start.
@@ -67,16 +99,16 @@ struct EngineLoadWholeStoreTests {
         let store = LoadWholeStore()
         let configuration = EngineConfiguration(serviceAccountID: "1000", stateBytesInMemory: 0)   // no budget applies
         for round in 0..<2 {
-            try await withRunningEngine(bots: [CountingBot()], store: store, configuration: configuration) { engine in
+            try await withRunningEngine(bots: [ChatCounter()], store: store, configuration: configuration) { engine in
                 #expect((engine.stateBytesInMemory > 0) == (round > 0), "loaded at start")
                 for index in 0..<3 {
-                    engine.submit(Events.chat(ChatID("r\(round)-\(index)"), client: UserID("client-\(round)-\(index)")), receivedAt: Date())
+                    engine.submit(Events.message(MessageID("r\(round)-\(index)"), in: "c", from: "client-1"), receivedAt: Date())
                 }
                 await engine.waitUntilIdle()
                 let state = try await engine.state(of: "counter")
-                #expect(state["chats"] == Data("\(3 * (round + 1))".utf8))
+                #expect(state[count("c")] == Data("\(3 * (round + 1))".utf8))
             }
         }
-        #expect(store.inner.state(bot: "counter", key: "chats") == Data("6".utf8))
+        #expect(store.inner.state(count("c")) == Data("6".utf8))
     }
 }

@@ -4,15 +4,14 @@ import Foundation
 import Synchronization
 import Testing
 
-/// An in-memory store whose on-demand state reads fail while the test says so.
+/// An in-memory store whose reads of chats' state fail while the test says so.
 final class FlakyStateStore: StateOnDemandStore {
     struct ReadFailed: Error {}
     let inner = InMemoryStore()
     let failing = Mutex(false)
 
     func load() async throws -> StoreSnapshot { try await inner.load() }
-    func loadWithoutState() async throws -> StoreSnapshot { try await inner.loadWithoutState() }
-    func beginStateEpoch() async throws -> Int64 { try await inner.beginStateEpoch() }
+    func loadWithoutChatState() async throws -> StoreSnapshot { try await inner.loadWithoutChatState() }
     func storedStates(bot: String) async throws -> [StoredBotState] { try await inner.storedStates(bot: bot) }
     func commit(_ commits: [Commit]) async throws { try await inner.commit(commits) }
     func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] { try await inner.pendingActions(after: id, limit: limit) }
@@ -23,44 +22,71 @@ final class FlakyStateStore: StateOnDemandStore {
         try await inner.settle(id, as: outcome, followUp: followUp)
     }
 
-    func storedState(bot: String, key: String) throws -> StoredBotState? {
+    func chatState(of chat: ChatID) async throws -> [StoredBotState] {
+        try chatStateNow(of: chat)
+    }
+
+    func chatStateNow(of chat: ChatID) throws -> [StoredBotState] {
         if failing.withLock({ $0 }) { throw ReadFailed() }
-        return try inner.storedState(bot: bot, key: key)
+        return try inner.chatStateNow(of: chat)
     }
 }
 
-/// Counts messages, and treats any trouble reading the count as no count yet: the
-/// careless pattern that must not reset a stored count when the store cannot be read.
-struct ForgivingCounter: Bot {
-    let name = "forgiving"
+/// Counts messages saying "count" in chat "a"'s key, whatever chat they arrive in: a
+/// read of another chat's key when the message is not in "a".
+struct CountInChatA: Bot {
+    let name = "counter"
+    static let count = StateKey<Int>.chat("a", "count")
 
-    func handle(_ event: ChatEvent, in context: BotContext) async throws {
-        guard case .newMessage = event else { return }
-        let count = (try? context.state(Int.self, for: "count")) ?? 0
-        try context.setState(count + 1, for: "count")
+    func handle(_ event: ChatEvent, in context: BotContext) {
+        guard case .newMessage(let message) = event, message.text == "count" else { return }
+        context.set(Self.count, to: (context.state(Self.count) ?? 0) + 1)
     }
 }
 
-@Suite("The engine: a state value the store cannot give back", .timeLimit(.minutes(2)))
+@Suite("The engine: a chat's state the store cannot give back", .timeLimit(.minutes(2)))
 struct EngineStateReadFailureTests {
-    @Test func aHandlerThatCaughtTheFailedReadStillLosesItsEffects() async throws {
+    private static let stored = StoredStateKey(bot: "counter", scope: .chat("a"), name: "count")
+
+    /// A handler that read another chat's key and got nothing back must not commit on
+    /// that read: a count of 5 would become 1.
+    @Test func aFailedReadOfAnotherChatsKeyDropsTheHandlersEffects() async throws {
         let store = FlakyStateStore()
-        // Five messages counted, then a restart: the count stays in the store.
-        try await withRunningEngine(bots: [ForgivingCounter()], store: store) { engine in
-            for id in 1...5 { engine.submit(Events.message(MessageID(Int64(id)), in: "c", from: "client-1"), receivedAt: Date()) }
+        try await withRunningEngine(bots: [CountInChatA()], store: store) { engine in
+            for id in 1...5 { engine.submit(Events.message(MessageID(Int64(id)), in: "a", from: "client-1", "count"), receivedAt: Date()) }
             await engine.waitUntilIdle()
         }
-        try await withRunningEngine(bots: [ForgivingCounter()], store: store) { engine in
-            store.failing.withLock { $0 = true }
-            engine.submit(Events.message("6", in: "c", from: "client-1"), receivedAt: Date())
+        try await withRunningEngine(bots: [CountInChatA()], store: store) { engine in
+            // Chat b's own keys are read while the store answers; chat a's are not.
+            engine.submit(Events.message("b1", in: "b", from: "client-2"), receivedAt: Date())
             await engine.waitUntilIdle()
-            #expect(engine.statistics.handlerFailures == ["forgiving": 1])
-            #expect(store.inner.state(bot: "forgiving", key: "count") == Data("5".utf8), "not reset to 1")
+            store.failing.withLock { $0 = true }
+            engine.submit(Events.message("6", in: "b", from: "client-2", "count"), receivedAt: Date())
+            await engine.waitUntilIdle()
+            #expect(engine.statistics.handlerFailures == ["counter": 1])
+            #expect(store.inner.state(Self.stored) == Data("5".utf8), "not reset to 1")
 
             store.failing.withLock { $0 = false }
-            engine.submit(Events.message("7", in: "c", from: "client-1"), receivedAt: Date())
+            engine.submit(Events.message("7", in: "b", from: "client-2", "count"), receivedAt: Date())
             await engine.waitUntilIdle()
-            #expect(store.inner.state(bot: "forgiving", key: "count") == Data("6".utf8))
+            #expect(store.inner.state(Self.stored) == Data("6".utf8))
         }
+    }
+
+    /// The chat an event is about cannot be read: nothing can be decided for it, and a
+    /// store that cannot be read is a store that cannot be trusted. The engine stops.
+    @Test func aFailedReadOfTheEventsOwnChatStopsTheEngine() async throws {
+        let store = FlakyStateStore()
+        let engine = try await Engine(bots: [CountInChatA()], store: store, configuration: .init(serviceAccountID: "1000"), logger: quietLogger)
+        let running = Task { try await engine.run() }
+        store.failing.withLock { $0 = true }
+        engine.submit(Events.message("1", in: "a", from: "client-1", "count"), receivedAt: Date())
+        let result = await running.result
+        guard case .failure(let error) = result else {
+            Issue.record("the engine went on without the chat's state")
+            return
+        }
+        #expect(error is FlakyStateStore.ReadFailed)
+        #expect(store.inner.committedActions.isEmpty)
     }
 }

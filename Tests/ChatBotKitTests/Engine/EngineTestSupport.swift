@@ -56,28 +56,25 @@ final class Journal: Sendable {
     }
 }
 
-/// A gate a handler waits at until the test opens it.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+/// A latch a synchronous handler blocks at until the test opens it, as a handler stuck
+/// in slow work would. It holds the thread; it gives up after a minute, so a test that
+/// fails before opening it cannot leave a thread held for good.
+final class Latch: Sendable {
+    private let state = Mutex(false)
+    private let condition = NSCondition()
 
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLock { state in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if open { continuation.resume() }
-        }
+    func wait() {
+        let giveUp = Date().addingTimeInterval(60)
+        condition.lock()
+        defer { condition.unlock() }
+        while !state.withLock({ $0 }), condition.wait(until: giveUp) {}
     }
 
     func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume() }
+        condition.lock()
+        state.withLock { $0 = true }
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

@@ -7,7 +7,7 @@ struct TimerTableTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     private func request(_ name: String, dueIn seconds: TimeInterval) -> TimerRequest {
-        TimerRequest(name: name, fireAt: start.addingTimeInterval(seconds), chatID: nil, payload: .null)
+        TimerRequest(name: name, kind: "test", fireAt: start.addingTimeInterval(seconds))
     }
 
     /// An SLA timer is rescheduled on every message: the stale entries that leaves in

@@ -1,0 +1,263 @@
+import DequeModule
+import Foundation
+import Logging
+
+/// Everything the engine's sequence owns, behind the engine's one lock: the inputs
+/// waiting, the world model, the bots' state, the unit being handled and the commits
+/// not yet written.
+///
+/// Its methods are the sequence's steps, each quick and never waiting: the engine calls
+/// them under the lock, and runs the handlers between them without it.
+struct EngineCore: Sendable {
+    init(world: WorldModel, state: StateTable, lineup: BotLineup, timers: TimerTable) {
+        self.world = world
+        self.state = state
+        self.lineup = lineup
+        self.latestLineup = lineup
+        self.timers = timers
+    }
+
+    var slots: Deque<InputSlot> = []
+    /// Units of the input taken from `slots`: its timers come due, then the input.
+    var units: Deque<SequenceUnit> = []
+    var work: Work?
+    var world: WorldModel
+    var state: StateTable
+    var lineup: BotLineup
+    /// The lineup last handed over (a reload's bots before their turn comes).
+    var latestLineup: BotLineup
+    /// The pending timers (a lock of its own: the engine's timer loop reads it too).
+    let timers: TimerTable
+    /// A chat's keys read from the store ahead of its event (see ``Engine``).
+    var staged: [ChatID: [StoredBotState]] = [:]
+    var loading: Set<ChatID> = []
+
+    /// Which sequence task is the current one: a task whose handler ran past its
+    /// budget is left behind, and a new one takes over.
+    var generation = 0
+    var running: Running?
+
+    var submitted: Int64 = 0
+    var handledThrough: Int64 = 0
+    /// Handled, not yet taken by the committer: each commit with its input's number.
+    var batch: [(input: Int64, commit: Commit)] = []
+    var batchThrough: Int64 = 0
+    var durableThrough: Int64 = 0
+    var closed = false
+    var sequenceEnded = false
+    var failure: (any Error)?
+    var counters = EngineCounters()
+
+    /// The unit whose handlers are running.
+    struct Work: Sendable {
+        let unit: SequenceUnit
+        let now: Date
+        let metadata: Logger.Metadata
+        let call: Call
+        let members: [BotLineup.Member]
+        var change: WorldModel.Change
+        var next = 0
+        var effects: [(bot: String, effects: BotEffects)] = []
+    }
+
+    enum Call: Sendable {
+        case event(ChatEvent)
+        case timer(FiredTimer)
+    }
+
+    /// The handler running now, for the watchdog.
+    struct Running: Sendable {
+        let generation: Int
+        let bot: String
+        let metadata: Logger.Metadata
+        let started: ContinuousClock.Instant
+    }
+
+    /// One handler to run: its bot and what it sees.
+    struct HandlerCall: Sendable {
+        let member: BotLineup.Member
+        let call: Call
+        let now: Date
+        let metadata: Logger.Metadata
+        let world: WorldModel
+        let state: StateTable
+    }
+
+    // MARK: - Taking inputs
+
+    /// The next unit, if one is ready: first the rest of the input in hand, then the
+    /// next input, its timers due by its time first.
+    mutating func nextUnit(startedAt: Date) -> SequenceUnit? {
+        if let unit = units.popFirst() { return unit }
+        guard let slot = slots.first, slot.isReady else { return nil }
+        slots.removeFirst()
+        if let time = slot.input.time {
+            timers.takeDue(at: time) { key, pending in
+                units.append(.timer(key, pending, firedAt: time, isLate: pending.request.fireAt < startedAt, input: slot.number))
+            }
+        }
+        units.append(.input(slot))
+        return units.popFirst()
+    }
+
+    /// Index of input `number` among the slots waiting.
+    func slotIndex(_ number: Int64) -> Int? {
+        guard let first = slots.first?.number, number >= first, number - first < slots.count else { return nil }
+        return Int(number - first)
+    }
+
+    // MARK: - Handling a unit
+
+    /// Starts a unit: applies its world change, and picks the bots to run. Returns
+    /// `false` when no handler runs (the unit is then finished already).
+    mutating func begin(_ unit: SequenceUnit, serviceAccount: UserID, chatDetails: Bool, logger: Logger) -> Bool {
+        switch unit {
+        case .timer(let key, let pending, let firedAt, let isLate, _):
+            counters.timersFired += 1
+            let request = pending.request
+            guard let member = lineup.member(named: key.bot) else {
+                // Its bot is gone (a reload removed it): the timer is dropped.
+                finish(unit, world: .init(), effects: [], at: firedAt)
+                return false
+            }
+            let fired = FiredTimer(
+                kind: request.kind, name: request.name, chatID: request.chatID, payloadJSON: Data(request.payload),
+                dueAt: request.fireAt, firedAt: firedAt, isLate: isLate
+            )
+            var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
+            metadata["chat.id"] = request.chatID.map { "\($0)" }
+            work = Work(unit: unit, now: firedAt, metadata: metadata, call: .timer(fired), members: [member], change: .init())
+            return true
+        case .input(let slot):
+            switch slot.input {
+            case .event(let event, let receivedAt):
+                counters.eventsHandled += 1
+                var change = world.apply(event, at: receivedAt)
+                if case .newChat(let opened) = event, chatDetails {
+                    change.formUnion(world.setTopic(slot.topic, of: opened.chatID))
+                }
+                if let chat = event.chatID { state.touch(chat, at: slot.number) }
+                logger.debug("event", metadata: Self.metadata(of: event).merging(["event.summary": "\(event.summary)"]) { $1 })
+                if Self.isOwnMessage(event, serviceAccount: serviceAccount) {
+                    counters.ownMessagesSkipped += 1
+                    finish(unit, world: change, effects: [], at: receivedAt)
+                    return false
+                }
+                work = Work(unit: unit, now: receivedAt, metadata: Self.metadata(of: event), call: .event(event), members: lineup.members, change: change)
+                return true
+            case .tick(let date):
+                finish(unit, world: .init(), effects: [], at: date)
+            case .directory(let entries):
+                let change = world.learnDirectory(entries)
+                finish(unit, world: change, effects: [], at: .distantPast)
+            case .curators(let curators):
+                let change = world.learnCurators(curators)
+                finish(unit, world: change, effects: [], at: .distantPast)
+            case .lineup(let new):
+                lineup = new
+                finish(unit, world: .init(), effects: [], at: .distantPast)
+            }
+            return false
+        }
+    }
+
+    /// The next handler of the unit in hand, for the task of `generation`; `nil` when
+    /// all have run (or the task has been left behind).
+    mutating func nextCall(generation: Int) -> HandlerCall? {
+        guard generation == self.generation, var work, work.next < work.members.count else { return nil }
+        let member = work.members[work.next]
+        work.next += 1
+        self.work = work
+        running = Running(generation: generation, bot: member.bot.name, metadata: work.metadata, started: .now)
+        return HandlerCall(member: member, call: work.call, now: work.now, metadata: work.metadata, world: world, state: state)
+    }
+
+    /// Records a handler's effects (`nil`: it failed); `false` if the task of
+    /// `generation` was left behind meanwhile, and must stop.
+    mutating func record(_ effects: BotEffects?, of bot: String, generation: Int) -> Bool {
+        guard generation == self.generation else { return false }
+        running = nil
+        if let effects {
+            work?.effects.append((bot, effects))
+        } else {
+            counters.handlerFailures[bot, default: 0] += 1
+        }
+        return true
+    }
+
+    /// Ends the unit in hand: applies its bots' effects and queues its commit.
+    mutating func finishWork() {
+        guard let work else { return }
+        self.work = nil
+        finish(work.unit, world: work.change, effects: work.effects, at: work.now)
+    }
+
+    /// Applies a unit's world change and effects, in memory, and queues what to store.
+    private mutating func finish(_ unit: SequenceUnit, world change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], at now: Date) {
+        let number: Int64
+        var commit = world.commit(for: change)
+        switch unit {
+        case .timer(let key, _, _, _, let input):
+            number = input
+            // Fired and not rescheduled by its own handler: it is done.
+            if !effects.contains(where: { $0.bot == key.bot && $0.effects.timers[key.name] != nil }) {
+                commit.timersRemoved.append(key)
+            }
+        case .input(let slot):
+            number = slot.number
+            handledThrough = number
+        }
+        for (bot, recorded) in effects {
+            apply(recorded, of: bot, input: number, now: now, into: &commit)
+        }
+        if !commit.isEmpty { batch.append((number, commit)) }
+        batchThrough = max(batchThrough, number)
+    }
+
+    private mutating func apply(_ effects: BotEffects, of bot: String, input: Int64, now: Date, into commit: inout Commit) {
+        for (chat, loaded) in effects.loadedChats where !state.isResident(chat) {
+            state.install(chat, loaded)
+        }
+        for (key, value) in effects.decoded where effects.stateWrites[key] == nil {
+            state.keepDecoded(key, value)
+        }
+        for (key, write) in effects.stateWrites {
+            state.write(key, write.map { .value($0.value, bytes: $0.data.count) }, at: input)
+            commit.stateWrites.append(StoredBotState(key: key, data: write?.data))
+        }
+        for (name, request) in effects.timers {
+            let key = TimerKey(bot: bot, name: name)
+            if let request {
+                timers.schedule(key, request)
+                commit.timersScheduled.append(StoredTimer(bot: bot, request: request))
+            } else {
+                timers.cancel(key)
+                commit.timersRemoved.append(key)
+            }
+        }
+        for planned in effects.actions {
+            commit.actions.append(OutboxEntry(
+                idempotencyKey: "chatbots-\(UUID().uuidString.lowercased())", bot: bot, action: planned.action,
+                createdAt: now, nextAttemptAt: now,
+                expiresAt: planned.expiresAfter.map { now.addingTimeInterval($0.timeInterval) }
+            ))
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func metadata(of event: ChatEvent) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["event.type": "\(event.type)"]
+        metadata["chat.id"] = event.chatID.map { "\($0)" }
+        return metadata
+    }
+
+    static func isOwnMessage(_ event: ChatEvent, serviceAccount: UserID) -> Bool {
+        switch event {
+        case .newMessage(let message), .updateMessage(let message):
+            message.senderID == serviceAccount
+        default:
+            false
+        }
+    }
+}
