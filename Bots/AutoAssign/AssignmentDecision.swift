@@ -1,8 +1,8 @@
 import ChatBotKit
 import Foundation
 
-/// Why a chat went to a curator, or waits: kept with the chat (bot state
-/// `decisions.<chat id>`) and logged, so "why did this chat go to Anna?" has an answer.
+/// Why a chat went to a curator, or waits: kept with the chat (the chat's state key
+/// `decisions`) and logged, so "why did this chat go to Anna?" has an answer.
 public struct AssignmentDecision: Sendable, Hashable, Codable {
     /// A curator who could take the chat, with their load when it was decided.
     public struct Candidate: Sendable, Hashable, Codable {
