@@ -156,8 +156,8 @@ public final class BotContext: Sendable {
         let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
         if let written = effects.withLock({ $0.stateWrites[stored] }) {
             guard let written else { return nil }
-            if let value = written.value as? Value { return value }
-            return decode(Value.self, from: .success(written.data), key: stored)
+            if let value = written as? Value { return value }
+            return decode(Value.self, from: Result { try JSONEncoder().encode(written) }, key: stored)
         }
         guard let entry = entry(stored) else { return nil }
         switch entry {
@@ -183,16 +183,12 @@ public final class BotContext: Sendable {
     }
 
     /// Writes the bot's value for `key`; applied and committed with the handler's other
-    /// effects. A value that cannot be encoded as JSON drops the handler's effects, with
-    /// the reason in the log.
+    /// effects. (The committer encodes it as JSON, off the sequence, once per batch
+    /// however often it was written; a value JSON cannot hold, such as a NaN, is not
+    /// stored, and the log says so.)
     public func set<Value>(_ key: StateKey<Value>, to value: Value) {
         let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
-        do {
-            let data = try JSONEncoder().encode(value)
-            effects.withLock { $0.stateWrites[stored] = .some(StateWrite(value: value, data: data)) }
-        } catch {
-            fail(EngineError.stateUnwritable(bot: botName, key: "\(stored)", reason: "\(error)"))
-        }
+        effects.withLock { $0.stateWrites[stored] = .some(value) }
     }
 
     /// Removes the bot's value for `key`.

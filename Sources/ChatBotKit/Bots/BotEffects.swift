@@ -6,18 +6,13 @@ struct BotEffects: Sendable {
     var actions: [PlannedAction] = []
     /// Timers scheduled (a request) or cancelled (`nil`), by name; the last word wins.
     var timers: [String: TimerRequest?] = [:]
-    /// State written (a value) or removed (`nil`), by key; the last write wins.
-    var stateWrites: [StoredStateKey: StateWrite?] = [:]
+    /// State written (a value) or removed (`nil`), by key; the last write wins. Values
+    /// are encoded as JSON by the committer, off the sequence.
+    var stateWrites: [StoredStateKey: (any Codable & Sendable)?] = [:]
     /// Values decoded from stored JSON while reading: kept, so the next read is a lookup.
     var decoded: [StoredStateKey: any Codable & Sendable] = [:]
     /// Chats whose keys were not in memory and were read from the store for this run.
     var loadedChats: [ChatID: [StoredBotState]] = [:]
-}
-
-/// A value written to a state key: as the handler gave it, and as JSON for the store.
-struct StateWrite: Sendable {
-    var value: any Codable & Sendable
-    var data: Data
 }
 
 /// An action as a handler recorded it, with how long it stays worth sending.

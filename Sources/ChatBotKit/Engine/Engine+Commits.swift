@@ -10,20 +10,21 @@ extension Engine {
         let limit = max(1, configuration.maxCommitBatch)
         while !Task.isCancelled {
             let token = unitsHandled.token
-            let (commits, through) = core.withLock { core -> ([Commit], Int64) in
+            let (taken, through) = core.withLock { core -> ([EngineCore.PendingCommit], Int64) in
                 guard core.batchThrough > core.durableThrough else { return ([], 0) }
                 let count = min(limit, core.batch.count)
-                let taken = core.batch.prefix(count)
+                let taken = Array(core.batch.prefix(count))
                 core.batch.removeFirst(count)
                 // All taken: durable through the last input handled; some left: through
                 // the last input taken (inputs are handled whole, in order).
                 let through = core.batch.isEmpty ? core.batchThrough : (taken.last?.input ?? core.durableThrough)
-                return (taken.map(\.commit), through)
+                return (taken, through)
             }
             guard through > 0 else {
                 await unitsHandled.wait(since: token)
                 continue
             }
+            let commits = encodeState(of: taken)
             if !commits.isEmpty {
                 do {
                     try await store.commit(commits)
@@ -39,6 +40,43 @@ extension Engine {
             let actions = commits.reduce(0) { $0 + $1.actions.count }
             if actions > 0 { onActionsCommitted(actions) }
         }
+    }
+
+    /// The batch's commits, with its state writes encoded as JSON, here rather than in
+    /// the sequence: each key once, as the batch's last write left it (one transaction,
+    /// so nothing in between is ever seen). A value JSON cannot hold is not stored and
+    /// is logged; the sequence goes on with it in memory.
+    private func encodeState(of batch: [EngineCore.PendingCommit]) -> [Commit] {
+        var commits = batch.map(\.commit)
+        guard !commits.isEmpty else { return [] }
+        var latest: [StoredStateKey: (any Codable & Sendable)?] = [:]
+        var order: [StoredStateKey] = []
+        for pending in batch {
+            for (key, value) in pending.stateWrites {
+                if latest.updateValue(value, forKey: key) == nil { order.append(key) }
+            }
+        }
+        let encoder = JSONEncoder()
+        var sizes: [(StoredStateKey, Int)] = []
+        for key in order {
+            guard let value = latest[key] ?? nil else {
+                commits[commits.count - 1].stateWrites.append(StoredBotState(key: key, data: nil))
+                continue
+            }
+            do {
+                let data = try encoder.encode(value)
+                commits[commits.count - 1].stateWrites.append(StoredBotState(key: key, data: data))
+                sizes.append((key, data.count))
+            } catch {
+                logger.error("a state value could not be encoded as JSON and is not stored", metadata: [
+                    "bot.name": "\(key.bot)", "state.key": "\(key)", "error": "\(error)",
+                ])
+            }
+        }
+        core.withLock { core in
+            for (key, bytes) in sizes { core.state.resize(key, to: bytes) }
+        }
+        return commits
     }
 
     /// Hands the sequence a tick when a timer comes due, and waits for it to be handled

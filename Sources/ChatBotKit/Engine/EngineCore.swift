@@ -40,13 +40,20 @@ struct EngineCore: Sendable {
     var submitted: Int64 = 0
     var handledThrough: Int64 = 0
     /// Handled, not yet taken by the committer: each commit with its input's number.
-    var batch: [(input: Int64, commit: Commit)] = []
+    var batch: [PendingCommit] = []
     var batchThrough: Int64 = 0
     var durableThrough: Int64 = 0
     var closed = false
     var sequenceEnded = false
     var failure: (any Error)?
     var counters = EngineCounters()
+
+    /// A unit's commit, its state writes still values: the committer encodes them.
+    struct PendingCommit: Sendable {
+        let input: Int64
+        var commit: Commit
+        var stateWrites: [(key: StoredStateKey, value: (any Codable & Sendable)?)] = []
+    }
 
     /// The unit whose handlers are running.
     struct Work: Sendable {
@@ -195,48 +202,52 @@ struct EngineCore: Sendable {
     /// Applies a unit's world change and effects, in memory, and queues what to store.
     private mutating func finish(_ unit: SequenceUnit, world change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], at now: Date) {
         let number: Int64
-        var commit = world.commit(for: change)
+        var pending = PendingCommit(input: 0, commit: world.commit(for: change))
         switch unit {
         case .timer(let key, _, _, _, let input):
             number = input
             // Fired and not rescheduled by its own handler: it is done.
             if !effects.contains(where: { $0.bot == key.bot && $0.effects.timers[key.name] != nil }) {
-                commit.timersRemoved.append(key)
+                pending.commit.timersRemoved.append(key)
             }
         case .input(let slot):
             number = slot.number
             handledThrough = number
         }
         for (bot, recorded) in effects {
-            apply(recorded, of: bot, input: number, now: now, into: &commit)
+            apply(recorded, of: bot, input: number, now: now, into: &pending)
         }
-        if !commit.isEmpty { batch.append((number, commit)) }
+        if !pending.commit.isEmpty || !pending.stateWrites.isEmpty {
+            batch.append(PendingCommit(input: number, commit: pending.commit, stateWrites: pending.stateWrites))
+        }
         batchThrough = max(batchThrough, number)
     }
 
-    private mutating func apply(_ effects: BotEffects, of bot: String, input: Int64, now: Date, into commit: inout Commit) {
+    private mutating func apply(_ effects: BotEffects, of bot: String, input: Int64, now: Date, into pending: inout PendingCommit) {
         for (chat, loaded) in effects.loadedChats where !state.isResident(chat) {
             state.install(chat, loaded)
         }
         for (key, value) in effects.decoded where effects.stateWrites[key] == nil {
             state.keepDecoded(key, value)
         }
-        for (key, write) in effects.stateWrites {
-            state.write(key, write.map { .value($0.value, bytes: $0.data.count) }, at: input)
-            commit.stateWrites.append(StoredBotState(key: key, data: write?.data))
+        for (key, value) in effects.stateWrites {
+            // Counted at its last known size until the committer has encoded it.
+            let bytes = max(0, (state.entry(key)?.bytes ?? 2 * StateTable.Entry.overhead) - StateTable.Entry.overhead)
+            state.write(key, value.map { .value($0, bytes: bytes) }, at: input)
+            pending.stateWrites.append((key, value))
         }
         for (name, request) in effects.timers {
             let key = TimerKey(bot: bot, name: name)
             if let request {
                 timers.schedule(key, request)
-                commit.timersScheduled.append(StoredTimer(bot: bot, request: request))
+                pending.commit.timersScheduled.append(StoredTimer(bot: bot, request: request))
             } else {
                 timers.cancel(key)
-                commit.timersRemoved.append(key)
+                pending.commit.timersRemoved.append(key)
             }
         }
         for planned in effects.actions {
-            commit.actions.append(OutboxEntry(
+            pending.commit.actions.append(OutboxEntry(
                 idempotencyKey: "chatbots-\(UUID().uuidString.lowercased())", bot: bot, action: planned.action,
                 createdAt: now, nextAttemptAt: now,
                 expiresAt: planned.expiresAfter.map { now.addingTimeInterval($0.timeInterval) }

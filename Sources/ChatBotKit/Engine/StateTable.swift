@@ -105,6 +105,14 @@ struct StateTable: Sendable {
         return delta
     }
 
+    /// Counts a written value at its encoded size, once the committer knows it.
+    mutating func resize(_ key: StoredStateKey, to bytes: Int) {
+        guard let chat = key.chatID, case .value(let value, let counted)? = chats[chat]?.entries[key], counted != bytes else { return }
+        chats[chat]?.entries[key] = .value(value, bytes: bytes)
+        chats[chat]?.bytes += bytes - counted
+        chatBytes += bytes - counted
+    }
+
     /// Keeps the value a handler decoded from a stored entry, so the next read is a
     /// lookup; nothing if the entry changed since.
     mutating func keepDecoded(_ key: StoredStateKey, _ value: any Codable & Sendable) {

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import Synchronization
 
 /// The pending timers, in memory: the engine's authority while it runs. (Package
@@ -33,12 +34,12 @@ package final class TimerTable: Sendable {
 
     private struct State {
         var pending: [TimerKey: Pending] = [:]
-        var heap = BinaryHeap<HeapEntry>()
+        var heap = Heap<HeapEntry>()
         var nextGeneration: Int64 = 1
 
         /// The heap again from the pending timers alone, without stale entries.
         mutating func rebuildHeap() {
-            heap = BinaryHeap(pending.map { key, pending in
+            heap = Heap(pending.map { key, pending in
                 HeapEntry(fireAt: pending.request.fireAt, key: key, generation: pending.generation)
             })
         }
@@ -114,7 +115,7 @@ package final class TimerTable: Sendable {
     /// without being handed on, so whoever waits for the engine to go idle sees it.
     package func takeDue(at now: Date, _ fire: (TimerKey, Pending) -> Void) {
         state.withLock { state in
-            while let top = state.heap.peek, top.fireAt <= now {
+            while let top = state.heap.min, top.fireAt <= now {
                 state.heap.removeMin()
                 guard let current = state.pending[top.key], current.generation == top.generation else { continue }
                 state.pending.removeValue(forKey: top.key)
@@ -126,65 +127,13 @@ package final class TimerTable: Sendable {
     /// When the next pending timer is due.
     package func nextDue() -> Date? {
         state.withLock { state in
-            while let top = state.heap.peek {
+            while let top = state.heap.min {
                 if let current = state.pending[top.key], current.generation == top.generation {
                     return top.fireAt
                 }
                 state.heap.removeMin()
             }
             return nil
-        }
-    }
-}
-
-/// A min-heap.
-struct BinaryHeap<Element: Comparable>: Sendable where Element: Sendable {
-    private var items: [Element] = []
-
-    init() {}
-
-    /// A heap of `elements`, built in linear time.
-    init(_ elements: [Element]) {
-        items = elements
-        for index in stride(from: items.count / 2 - 1, through: 0, by: -1) {
-            siftDown(from: index)
-        }
-    }
-
-    var peek: Element? { items.first }
-    var count: Int { items.count }
-
-    mutating func insert(_ element: Element) {
-        items.append(element)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child] < items[parent] else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    @discardableResult
-    mutating func removeMin() -> Element? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let min = items.removeLast()
-        siftDown(from: 0)
-        return min
-    }
-
-    private mutating func siftDown(from index: Int) {
-        var parent = index
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < items.count, items[left] < items[smallest] { smallest = left }
-            if right < items.count, items[right] < items[smallest] { smallest = right }
-            guard smallest != parent else { return }
-            items.swapAt(parent, smallest)
-            parent = smallest
         }
     }
 }

@@ -133,4 +133,30 @@ struct DecodedStateTests {
         #expect(journal.entries == ["42 42.0", "42 42.0", "nil"])
         #expect(store.committedActions.isEmpty)
     }
+
+    /// JSON holds no NaN: such a value is not stored, and the log names the bot and the
+    /// key; the other writes of the batch are stored, and the engine goes on.
+    @Test func aValueJSONCannotHoldIsNotStoredAndSaysSo() async throws {
+        struct Averager: Bot {
+            let name = "averager"
+            func handle(_ event: ChatEvent, in context: BotContext) {
+                guard case .newMessage(let message) = event else { return }
+                context.set(StateKey<Double>.chat(message.chatID, "average"), to: message.text == "nan" ? .nan : 1.5)
+                context.set(StateKey<String>.chat(message.chatID, "last"), to: message.id.rawValue)
+            }
+        }
+        let store = InMemoryStore()
+        let logs = LogCapture()
+        try await withRunningEngine(bots: [Averager()], store: store, logger: logs.logger) { engine in
+            engine.submit(Events.message("1", in: "a", from: "client-1", "nan"), receivedAt: Date())
+            engine.submit(Events.message("2", in: "b", from: "client-2", "fine"), receivedAt: Date())
+            await engine.waitUntilIdle()
+        }
+        #expect(store.state(StoredStateKey(bot: "averager", scope: .chat("a"), name: "average")) == nil)
+        #expect(store.state(StoredStateKey(bot: "averager", scope: .chat("a"), name: "last")) == Data(#""1""#.utf8))
+        #expect(store.state(StoredStateKey(bot: "averager", scope: .chat("b"), name: "average")) == Data("1.5".utf8))
+        let line = try #require(logs.lines.first { $0.message.contains("could not be encoded") })
+        #expect(line.metadata["bot.name"] == "averager")
+        #expect(line.metadata["state.key"] == "chat:a:average")
+    }
 }
