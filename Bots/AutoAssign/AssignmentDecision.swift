@@ -46,6 +46,10 @@ public struct AssignmentDecision: Sendable, Hashable, Codable {
     public var picked: UserID?
     /// The chat's place in the queue (1 = next), when it waits.
     public var queuePosition: Int?
+    /// Candidates a kept decision leaves out (a large pool's), beyond those listed.
+    public var candidatesLeftOut = 0
+    /// Curators a kept decision leaves out of ``excluded``, by reason.
+    public var excludedLeftOut: [String: Int] = [:]
 
     /// A decision as the bot records it; for tools and tests that write or compare
     /// decisions (`chatbots seed` writes one per chat).
@@ -64,10 +68,13 @@ public struct AssignmentDecision: Sendable, Hashable, Codable {
         self.queuePosition = queuePosition
     }
 
-    /// Who was excluded, grouped by reason: `offline: a, b; at capacity (5/5): c`.
+    /// Who was excluded, grouped by reason: `offline: a, b and 12 more; at capacity (5/5): c`.
     public var exclusionSummary: String {
         Self.runs(of: Self.groupedByReason(excluded))
-            .map { "\($0.reason): \($0.curators.map { "\($0)" }.joined(separator: ", "))" }
+            .map { group in
+                let more = excludedLeftOut[group.reason].map { " and \($0) more" } ?? ""
+                return "\(group.reason): \(group.curators.map { "\($0)" }.joined(separator: ", "))\(more)"
+            }
             .joined(separator: "; ")
     }
 
@@ -77,6 +84,7 @@ public struct AssignmentDecision: Sendable, Hashable, Codable {
         let exclusions = exclusionSummary
         return "\(pick) (\(trigger), \(strategy)\(tieBreak.map { ", \($0)" } ?? "")); "
             + "candidates: \(candidates.map { "\($0.curator) \($0.openChats)/\($0.capacity)" }.joined(separator: ", "))"
+            + (candidatesLeftOut > 0 ? " and \(candidatesLeftOut) more" : "")
             + (exclusions.isEmpty ? "" : "; excluded: \(exclusions)")
     }
 }
@@ -92,6 +100,7 @@ public struct AssignmentDecision: Sendable, Hashable, Codable {
 extension AssignmentDecision {
     private enum CodingKeys: String, CodingKey {
         case chatID, decidedAt, trigger, strategy, candidateColumns, candidates, excludedBy, excluded, tieBreak, picked, queuePosition
+        case candidatesLeftOut, excludedLeftOut
     }
 
     /// The candidates as one array per field, in the same order.
@@ -151,6 +160,8 @@ extension AssignmentDecision {
         tieBreak = try container.decodeIfPresent(String.self, forKey: .tieBreak)
         picked = try container.decodeIfPresent(UserID.self, forKey: .picked)
         queuePosition = try container.decodeIfPresent(Int.self, forKey: .queuePosition)
+        candidatesLeftOut = try container.decodeIfPresent(Int.self, forKey: .candidatesLeftOut) ?? 0
+        excludedLeftOut = try container.decodeIfPresent([String: Int].self, forKey: .excludedLeftOut) ?? [:]
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -164,6 +175,8 @@ extension AssignmentDecision {
         try container.encodeIfPresent(tieBreak, forKey: .tieBreak)
         try container.encodeIfPresent(picked, forKey: .picked)
         try container.encodeIfPresent(queuePosition, forKey: .queuePosition)
+        if candidatesLeftOut > 0 { try container.encode(candidatesLeftOut, forKey: .candidatesLeftOut) }
+        if !excludedLeftOut.isEmpty { try container.encode(excludedLeftOut, forKey: .excludedLeftOut) }
     }
 
     /// Each run of consecutive exclusions for the same reason, as one group.

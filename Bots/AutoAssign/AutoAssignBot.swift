@@ -173,7 +173,8 @@ public struct AutoAssignBot: Bot {
         }
     }
 
-    private func record(_ decision: AssignmentDecision, context: BotContext) {
+    private func record(_ full: AssignmentDecision, context: BotContext) {
+        let decision = full.kept()
         let key = Self.decisionsKey(decision.chatID)
         var decisions = context.state(key) ?? []
         decisions.append(decision)
@@ -193,6 +194,7 @@ public struct AutoAssignBot: Bot {
             "assign.candidates": "\(decision.candidates.map { "\($0.curator)" })",
             "assign.excluded": "\(decision.exclusionSummary)",
         ]
+        if decision.candidatesLeftOut > 0 { metadata["assign.candidates_left_out"] = "\(decision.candidatesLeftOut)" }
         if let tieBreak = decision.tieBreak { metadata["assign.tie_break"] = "\(tieBreak)" }
         if let picked = decision.picked {
             metadata["curator.id"] = "\(picked)"

@@ -97,7 +97,7 @@ public struct SLAAlertsBot: Bot {
         let decision = settings.reassignRules.pickCurator(
             for: chat, excluding: Set([chat.curatorID].compactMap { $0 }), trigger: "sla_breach", world: context.world, now: context.now
         )
-        context.logger.notice("SLA breach escalation: \(decision.summary)", metadata: ["chat.id": "\(chat.id)"])
+        context.logger.notice("SLA breach escalation: \(decision.kept().summary)", metadata: ["chat.id": "\(chat.id)"])
         guard let curator = decision.picked else { return nil }
         context.assign(curator, to: chat.id)
         return curator

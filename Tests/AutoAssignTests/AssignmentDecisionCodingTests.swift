@@ -4,9 +4,10 @@ import ChatBotTesting
 import Foundation
 import Testing
 
-/// How a decision is kept: every exclusion kept, in order, in fewer bytes.
+/// How a decision is kept: the best candidates and a few curators per exclusion reason,
+/// the rest counted, each reason's together, in few bytes.
 @Suite struct AssignmentDecisionCodingTests {
-    @Test func aStoredDecisionKeepsEachReasonsCuratorsTogether() async throws {
+    @Test func aStoredDecisionKeepsEachReasonsFirstCuratorsTogetherAndCountsTheRest() async throws {
         let roster = (1...40).map { UserID("curator-\($0)") }
         let harness = BotHarness(
             bots: [AutoAssignBot(settings: AutoAssignSettings(strategy: .leastLoaded))],
@@ -18,11 +19,14 @@ import Testing
         }
         let decision = try #require(try harness.decisions("1").last)
         #expect(decision.picked == "curator-7")
-        #expect(decision.excluded.count == 39)
         // Reasons in the order they first apply (curator-1 is not known yet), each
-        // reason's curators together.
-        #expect(Set(decision.excluded.prefix(37).map(\.reason)) == ["presence not known yet"])
+        // reason's first curators together, the rest counted.
+        #expect(decision.excluded.count == 7)
+        #expect(decision.excluded.prefix(5).map(\.curator) == ["curator-1", "curator-10", "curator-11", "curator-12", "curator-13"])
+        #expect(Set(decision.excluded.prefix(5).map(\.reason)) == ["presence not known yet"])
         #expect(decision.excluded.suffix(2) == [.init(curator: "curator-3", reason: "offline"), .init(curator: "curator-30", reason: "offline")])
+        #expect(decision.excludedLeftOut == ["presence not known yet": 32])
+        #expect(decision.exclusionSummary.hasPrefix("presence not known yet: curator-1, curator-10, curator-11, curator-12, curator-13 and 32 more; "))
 
         let bytes = try #require(harness.store.state(AutoAssignBot.decisionsKey("1").stored(by: AutoAssignBot.type)))
         let stored = try JSONDecoder().decode(JSONValue.self, from: bytes)
@@ -40,6 +44,19 @@ import Testing
         #expect(columns["curator"] == .array([.string("curator-7")]))
         #expect(columns["openChats"] == .array([.integer(0)]))
         #expect(last["candidates"] == nil)
+    }
+
+    /// Of a large pool, the pick and the least loaded are kept, the rest counted.
+    @Test func aKeptDecisionListsThePickAndTheBestCandidates() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let candidates = (1...40).map { AssignmentDecision.Candidate(curator: UserID("c\($0)"), openChats: 40 - $0, capacity: 50, lastAssignedAt: now) }
+        let full = AssignmentDecision(
+            chatID: "1", decidedAt: now, trigger: "new_chat", strategy: "round_robin", candidates: candidates, excluded: [], picked: "c3"
+        )
+        let kept = full.kept()
+        #expect(kept.candidates.map(\.curator) == ["c3", "c40", "c39", "c38", "c37"])
+        #expect(kept.candidatesLeftOut == 35)
+        #expect(kept.summary.contains("and 35 more"))
     }
 
     @Test func aDecisionReadsBackExactlyEvenWithReasonsInterleaved() throws {
