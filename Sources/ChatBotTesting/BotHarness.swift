@@ -43,6 +43,7 @@ public final class BotHarness: Sendable {
     public let configuration: EngineConfiguration
     private let bots: [any Bot]
     private let logger: Logger
+    private let outside: (any OutsideCaller)?
     private let engine = Mutex<Engine?>(nil)
     private let lastEngine = Mutex<Engine?>(nil)
     private let cursor = Mutex(0)
@@ -51,15 +52,19 @@ public final class BotHarness: Sendable {
     ///   - bots: The bots under test, in the order their handlers run.
     ///   - start: Where the virtual clock starts (2026-01-01 00:00 UTC by default).
     ///   - configuration: The engine's settings; the service account is `"1000"` by default.
+    ///   - outside: Answers the bots' outside calls (a ``ScriptedOutside``, say); without
+    ///     one, every call fails at once.
     ///   - logger: Quiet by default; pass one at `.debug` to watch a test.
     public init(
         bots: [any Bot],
         start: Date = Date(timeIntervalSince1970: 1_767_225_600),
         configuration: EngineConfiguration = EngineConfiguration(serviceAccountID: "1000"),
         store: InMemoryStore = InMemoryStore(),
+        outside: (any OutsideCaller)? = nil,
         logger: Logger = quietLogger
     ) {
         self.bots = bots
+        self.outside = outside
         self.clock = VirtualClock(start: start)
         self.store = store
         self.configuration = configuration
@@ -73,7 +78,7 @@ public final class BotHarness: Sendable {
     /// event finish and commit.
     public func run<Result: Sendable>(_ body: @Sendable (BotHarness) async throws -> Result) async throws -> Result {
         guard engine.withLock({ $0 == nil }) else { throw BotHarnessError.alreadyRunning }
-        let started = try await Engine(bots: bots, store: store, clock: clock, configuration: configuration, logger: logger)
+        let started = try await Engine(bots: bots, store: store, clock: clock, configuration: configuration, logger: logger, outsideCaller: outside)
         engine.withLock { $0 = started }
         lastEngine.withLock { $0 = started }
         defer { engine.withLock { $0 = nil } }
@@ -100,6 +105,13 @@ public final class BotHarness: Sendable {
         let engine = try running()
         for event in events { engine.submit(event, receivedAt: clock.now()) }
         await engine.waitUntilIdle()
+    }
+
+    /// Returns once every outside call the bots asked has been answered and the answers
+    /// handled and committed. (``send(_:)`` does not wait for them: a test may hold an
+    /// answer back to see what happens meanwhile.)
+    public func waitForAnswers() async throws {
+        try await running().waitUntilCallsAnswered()
     }
 
     /// Tells the bots' world what the backend's curator directory lists (curators and

@@ -35,6 +35,10 @@ public protocol Bot: Sendable {
     /// Handles a timer this bot scheduled, when it comes due.
     func timerFired(_ timer: FiredTimer, in context: BotContext) throws
 
+    /// Handles the answer to a question the bot asked
+    /// (``BotContext/ask(_:as:chat:payload:)``), or the news that none came.
+    func answerArrived(_ answer: OutsideAnswer, in context: BotContext) throws
+
     /// How long the bot's actions stay worth sending when a handler gives them no
     /// expiry of their own: past it, a delivery held up (by retries, a rate limit, the
     /// chat's earlier actions) records the action as expired instead of sending it late.
@@ -49,4 +53,7 @@ extension Bot {
 
     /// Bots without timers need not implement this.
     public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {}
+
+    /// Bots that ask nobody need not implement this.
+    public func answerArrived(_ answer: OutsideAnswer, in context: BotContext) throws {}
 }

@@ -145,6 +145,22 @@ public final class BotContext: Sendable {
         effects.withLock { $0.timers[name] = .some(nil) }
     }
 
+    // MARK: Outside calls
+
+    /// Asks a service outside the backend, without waiting: the request is sent once
+    /// this handler's effects are durable, and its answer (or the reason there is none:
+    /// a failure, its timeout, a restart) arrives later at ``Bot/answerArrived(_:in:)``,
+    /// in its turn among the other inputs, with `payload` to act on it.
+    public func ask<Payload>(_ request: OutsideRequest, as kind: CallKind<Payload>, chat: ChatID? = nil, payload: Payload) {
+        do {
+            let json = try JSONEncoder().encode(payload)
+            let call = CallRecord(kind: kind.name, chatID: chat, payload: json, request: request, askedAt: now)
+            effects.withLock { $0.calls.append(call) }
+        } catch {
+            fail(EngineError.stateUnwritable(bot: botName, key: "call \(kind.name)", reason: "\(error)"))
+        }
+    }
+
     // MARK: State
 
     /// The bot's value for `key`, including what this handler wrote; `nil` if none.

@@ -11,6 +11,8 @@ struct BotEffects: Sendable {
     var stateWrites: [StoredStateKey: (any Codable & Sendable)?] = [:]
     /// Values decoded from stored JSON while reading: kept, so the next read is a lookup.
     var decoded: [StoredStateKey: any Codable & Sendable] = [:]
+    /// Questions for outside services, in the order asked.
+    var calls: [CallRecord] = []
     /// Chats whose keys were not in memory and were read from the store for this run.
     var loadedChats: [ChatID: [StoredBotState]] = [:]
 }

@@ -39,6 +39,12 @@ extension Engine {
             inputsChanged.notify()
             let actions = commits.reduce(0) { $0 + $1.actions.count }
             if actions > 0 { onActionsCommitted(actions) }
+            // Durable now: the outside calls they asked for may go.
+            let asked = taken.flatMap(\.calls)
+            if !asked.isEmpty {
+                core.withLock { $0.callsInFlight += asked.count }
+                for call in asked { calls.yield(call) }
+            }
         }
     }
 
@@ -77,6 +83,42 @@ extension Engine {
             for (key, bytes) in sizes { core.state.resize(key, to: bytes) }
         }
         return commits
+    }
+
+    /// Makes each outside call as it comes, in a task of its own, bounded by its
+    /// timeout, and hands its answer to the sequence.
+    func makeCalls(_ requests: AsyncStream<(bot: String, name: String, record: CallRecord)>) async {
+        await withDiscardingTaskGroup { group in
+            for await call in requests {
+                group.addTask {
+                    let outcome = await self.outcome(of: call.record.request)
+                    self.enqueue(.answer(bot: call.bot, call: call.name, chat: call.record.chatID, outcome: outcome, at: self.clock.now()))
+                    self.core.withLock { $0.callsInFlight -= 1 }
+                    self.durable.notify()
+                }
+            }
+        }
+    }
+
+    private func outcome(of request: OutsideRequest) async -> OutsideAnswer.Outcome {
+        guard let outsideCaller else { return .failed(reason: "no outside caller is configured") }
+        return await withTaskGroup(of: OutsideAnswer.Outcome?.self) { group in
+            group.addTask {
+                do {
+                    let (status, body) = try await outsideCaller.call(request)
+                    return .answered(status: status, body: body)
+                } catch {
+                    return Task.isCancelled ? nil : .failed(reason: "\(error)")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: request.timeout)
+                return Task.isCancelled ? nil : .failed(reason: "no answer within \(request.timeout)")
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failed(reason: "stopped before the answer came")
+        }
     }
 
     /// Hands the sequence a tick when a timer comes due, and waits for it to be handled

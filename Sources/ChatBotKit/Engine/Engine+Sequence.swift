@@ -126,6 +126,7 @@ extension Engine {
             switch call.call {
             case .event(let event): try bot.handle(event, in: context)
             case .timer(let timer): try bot.timerFired(timer, in: context)
+            case .answer(let answer): try bot.answerArrived(answer, in: context)
             }
             if let failure = context.recordedFailure { throw failure }
             return context.recorded

@@ -45,6 +45,10 @@ public final class Engine: Sendable {
     let room = ChangeSignal()
     let preparations: AsyncStream<InputPreparation>.Continuation
     private let preparationRequests: AsyncStream<InputPreparation>
+    /// Sends the bots' outside calls; without one, every call fails at once.
+    let outsideCaller: (any OutsideCaller)?
+    let calls: AsyncStream<(bot: String, name: String, record: CallRecord)>.Continuation
+    private let callRequests: AsyncStream<(bot: String, name: String, record: CallRecord)>
 
     /// Creates an engine over what `store` holds.
     ///
@@ -52,6 +56,8 @@ public final class Engine: Sendable {
     ///   - bots: The bots, in the order their handlers run for each event. Names must be unique.
     ///   - metricsFactory: Where the engine's metrics go (events handled by type,
     ///     handler duration and failures by bot); swift-metrics' global factory by default.
+    ///   - outsideCaller: What sends the bots' outside calls (``BotContext/ask(_:as:chat:payload:)``);
+    ///     without one, each call is answered at once as failed.
     ///   - onActionsCommitted: Called after each transaction that stored actions, with
     ///     their number: the delivery side's cue to look at the outbox.
     public init(
@@ -61,6 +67,7 @@ public final class Engine: Sendable {
         configuration: EngineConfiguration,
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        outsideCaller: (any OutsideCaller)? = nil,
         onActionsCommitted: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         let metrics = EngineMetrics(factory: metricsFactory)
@@ -85,6 +92,8 @@ public final class Engine: Sendable {
         self.logger = logger
         self.onActionsCommitted = onActionsCommitted
         (preparationRequests, preparations) = AsyncStream.makeStream(of: InputPreparation.self)
+        self.outsideCaller = outsideCaller
+        (callRequests, calls) = AsyncStream.makeStream(of: (bot: String, name: String, record: CallRecord).self)
         startedAt = clock.now()
     }
 
@@ -97,6 +106,7 @@ public final class Engine: Sendable {
             group.addTask { await self.fireTimersWhenDue() }
             group.addTask { await self.watchHandlers() }
             group.addTask { await self.prepareInputs(self.preparationRequests) }
+            group.addTask { await self.makeCalls(self.callRequests) }
             startSequence(generation: 0)
             await withTaskCancellationHandler {
                 await waitUntil(durable) { $0.failure != nil || ($0.sequenceEnded && $0.durableThrough >= $0.batchThrough) }
@@ -141,6 +151,14 @@ public final class Engine: Sendable {
     public func waitUntilIdle() async {
         let target = core.withLock { $0.submitted }
         await waitUntilDurable(target)
+    }
+
+    /// Returns once every outside call asked so far has been answered (or failed) and
+    /// every input handed over, answers included, is handled and committed.
+    public func waitUntilCallsAnswered() async {
+        await waitUntil(durable) { core in
+            (core.callsInFlight == 0 && core.durableThrough >= core.submitted && core.batch.isEmpty) || core.failure != nil || core.sequenceEnded
+        }
     }
 
     /// Stops: lets handed-over inputs be handled and committed, then ends ``run()``.

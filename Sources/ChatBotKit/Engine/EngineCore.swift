@@ -45,6 +45,8 @@ struct EngineCore: Sendable {
     var durableThrough: Int64 = 0
     var closed = false
     var sequenceEnded = false
+    /// Outside calls sent and not yet answered.
+    var callsInFlight = 0
     var failure: (any Error)?
     var counters = EngineCounters()
 
@@ -53,6 +55,8 @@ struct EngineCore: Sendable {
         let input: Int64
         var commit: Commit
         var stateWrites: [(key: StoredStateKey, value: (any Codable & Sendable)?)] = []
+        /// Outside calls to make once this is durable: each with its bot and timer name.
+        var calls: [(bot: String, name: String, record: CallRecord)] = []
     }
 
     /// The unit whose handlers are running.
@@ -70,6 +74,7 @@ struct EngineCore: Sendable {
     enum Call: Sendable {
         case event(ChatEvent)
         case timer(FiredTimer)
+        case answer(OutsideAnswer)
     }
 
     /// The handler running now, for the watchdog.
@@ -127,12 +132,22 @@ struct EngineCore: Sendable {
                 finish(unit, world: .init(), effects: [], at: firedAt)
                 return false
             }
+            var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
+            metadata["chat.id"] = request.chatID.map { "\($0)" }
+            if request.kind == CallRecord.timerKind {
+                // An outside call whose answer never came: its bot is told so.
+                guard let record = try? JSONDecoder().decode(CallRecord.self, from: Data(request.payload)) else {
+                    finish(unit, world: .init(), effects: [], at: firedAt)
+                    return false
+                }
+                let reason = isLate ? "the runtime stopped before the answer came" : "no answer within \(record.request.timeout)"
+                work = Work(unit: unit, now: firedAt, metadata: metadata, call: .answer(record.answer(.failed(reason: reason))), members: [member], change: .init())
+                return true
+            }
             let fired = FiredTimer(
                 kind: request.kind, name: request.name, chatID: request.chatID, payloadJSON: Data(request.payload),
                 dueAt: request.fireAt, firedAt: firedAt, isLate: isLate
             )
-            var metadata: Logger.Metadata = ["timer.name": "\(request.name)", "timer.late": "\(isLate)"]
-            metadata["chat.id"] = request.chatID.map { "\($0)" }
             work = Work(unit: unit, now: firedAt, metadata: metadata, call: .timer(fired), members: [member], change: .init())
             return true
         case .input(let slot):
@@ -163,6 +178,20 @@ struct EngineCore: Sendable {
             case .lineup(let new):
                 lineup = new
                 finish(unit, world: .init(), effects: [], at: .distantPast)
+            case .answer(let bot, let call, _, let outcome, let at):
+                // Only the first word counts: an answer after its timeout fired is dropped.
+                let key = TimerKey(bot: bot, name: call)
+                guard let request = timers.request(of: key), let member = lineup.member(named: bot),
+                      let record = try? JSONDecoder().decode(CallRecord.self, from: Data(request.payload))
+                else {
+                    finish(unit, world: .init(), effects: [], at: at)
+                    return false
+                }
+                timers.cancel(key)
+                var metadata: Logger.Metadata = ["call.kind": "\(record.kind)"]
+                metadata["chat.id"] = record.chatID.map { "\($0)" }
+                work = Work(unit: unit, now: at, metadata: metadata, call: .answer(record.answer(outcome)), members: [member], change: .init())
+                return true
             }
             return false
         }
@@ -213,12 +242,13 @@ struct EngineCore: Sendable {
         case .input(let slot):
             number = slot.number
             handledThrough = number
+            if case .answer(let bot, let call, _, _, _) = slot.input { pending.commit.timersRemoved.append(TimerKey(bot: bot, name: call)) }
         }
         for (bot, recorded) in effects {
             apply(recorded, of: bot, input: number, now: now, into: &pending)
         }
         if !pending.commit.isEmpty || !pending.stateWrites.isEmpty {
-            batch.append(PendingCommit(input: number, commit: pending.commit, stateWrites: pending.stateWrites))
+            batch.append(PendingCommit(input: number, commit: pending.commit, stateWrites: pending.stateWrites, calls: pending.calls))
         }
         batchThrough = max(batchThrough, number)
     }
@@ -245,6 +275,17 @@ struct EngineCore: Sendable {
                 timers.cancel(key)
                 pending.commit.timersRemoved.append(key)
             }
+        }
+        for call in effects.calls {
+            // Kept as a durable timer, due once the call has timed out (with a margin
+            // for the answer to enter the sequence): see ``CallRecord``.
+            let name = "\(CallRecord.timerKind).\(UUID().uuidString.lowercased())"
+            let due = now.addingTimeInterval(call.request.timeout.timeInterval + 5)
+            let request = TimerRequest(name: name, kind: CallRecord.timerKind, fireAt: due, chatID: call.chatID, payload: Array((try? JSONEncoder().encode(call)) ?? Data()))
+            let key = TimerKey(bot: bot, name: name)
+            timers.schedule(key, request)
+            pending.commit.timersScheduled.append(StoredTimer(bot: bot, request: request))
+            pending.calls.append((bot, name, call))
         }
         for planned in effects.actions {
             pending.commit.actions.append(OutboxEntry(

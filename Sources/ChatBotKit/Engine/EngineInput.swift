@@ -13,12 +13,14 @@ enum EngineInput: Sendable {
     case curators([UserID])
     /// New bots, for a configuration reload.
     case lineup(BotLineup)
+    /// What became of a bot's outside call (named by its timer), at that time.
+    case answer(bot: String, call: String, chat: ChatID?, outcome: OutsideAnswer.Outcome, at: Date)
 
     /// The input's time, when it has one: timers due by then fire before it.
     var time: Date? {
         switch self {
         case .event(_, let receivedAt): receivedAt
-        case .tick(let date): date
+        case .tick(let date), .answer(_, _, _, _, let date): date
         case .directory, .curators, .lineup: nil
         }
     }
@@ -45,7 +47,11 @@ enum SequenceUnit: Sendable {
         switch self {
         case .timer(_, let pending, _, _, _): pending.request.chatID
         case .input(let slot):
-            if case .event(let event, _) = slot.input { event.chatID } else { nil }
+            switch slot.input {
+            case .event(let event, _): event.chatID
+            case .answer(_, _, let chat, _, _): chat
+            default: nil
+            }
         }
     }
 }

@@ -91,6 +91,11 @@ package final class TimerTable: Sendable {
         }
     }
 
+    /// The pending timer of `key`, if any.
+    func request(of key: TimerKey) -> TimerRequest? {
+        state.withLock { $0.pending[key]?.request }
+    }
+
     /// Whether a timer of this key and generation is still the pending one.
     func generation(of key: TimerKey) -> Int64? {
         state.withLock { $0.pending[key]?.generation }

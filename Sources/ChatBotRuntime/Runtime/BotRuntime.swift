@@ -278,6 +278,7 @@ public final class BotRuntime: Service, Sendable {
             bots: bots, store: store,
             configuration: configuration.engineConfiguration(chatDetails: directorySection.chatDetailsPath == nil ? nil : directory),
             logger: logger, metricsFactory: metrics.factory,
+            outsideCaller: HTTPOutsideCaller(transport: AsyncHTTPTransport(client: deliveryClient), dryRun: dryRun),
             onActionsCommitted: { _ in delivery.notify() }
         )
         returnFreedMemory()

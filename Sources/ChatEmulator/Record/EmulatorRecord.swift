@@ -10,6 +10,8 @@ public struct EmulatorRecord: Codable, Sendable {
     public var actions: [RecordedAction]
     /// Alerts posted to the webhook sink, in the order they arrived.
     public var alerts: [RecordedAlert]
+    /// Calls to the outside service (`POST /outside/echo`).
+    public var outsideCalls = 0
 
     public init(actions: [RecordedAction] = [], alerts: [RecordedAlert] = []) {
         self.actions = actions

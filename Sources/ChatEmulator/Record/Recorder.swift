@@ -38,6 +38,10 @@ final class Recorder: Sendable {
         }
     }
 
+    func recordOutsideCall() {
+        record.withLock { $0.outsideCalls += 1 }
+    }
+
     var snapshot: EmulatorRecord {
         record.withLock { $0 }
     }

@@ -17,6 +17,15 @@ struct ControlRoutes {
             core.recorder.recordAlert(path: request.uri.path, body: body)
             return Response.json(["ok": true])
         }
+        router.post("outside/echo") { request, _ in
+            // A service outside the backend, for bots' outside calls: it answers the body
+            // it was sent, `delay_ms` late (a classifier that thinks), and counts the call.
+            let delay = request.uri.queryParameters["delay_ms"].flatMap { Int64(String($0)) } ?? 0
+            let body = try await request.collectBody(limit: 64 * 1024)
+            core.recorder.recordOutsideCall()
+            if delay > 0 { try await Task.sleep(for: .milliseconds(min(delay, 60_000))) }
+            return Response(status: .ok, body: ResponseBody(byteBuffer: body))
+        }
         router.get("emulator/record") { _, _ in
             Response.json(core.recorder.snapshot)
         }
