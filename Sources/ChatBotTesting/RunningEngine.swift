@@ -18,9 +18,10 @@ public func withRunningEngine<Result: Sendable>(
     clock: any EngineClock = VirtualClock(),
     configuration: EngineConfiguration = EngineConfiguration(serviceAccountID: "1000"),
     logger: Logger = quietLogger,
+    replaying: Bool = false,
     _ body: @Sendable (Engine) async throws -> Result
 ) async throws -> Result {
-    let engine = try await Engine(bots: bots, store: store, clock: clock, configuration: configuration, logger: logger)
+    let engine = try await Engine(bots: bots, store: store, clock: clock, configuration: configuration, logger: logger, replaying: replaying)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await engine.run() }
         let result = try await body(engine)

@@ -204,13 +204,22 @@ public final class BotContext: Sendable {
     /// stored, and the log says so.)
     public func set<Value>(_ key: StateKey<Value>, to value: Value) {
         let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
+        loadIfAway(stored)
         effects.withLock { $0.stateWrites[stored] = .some(value) }
     }
 
     /// Removes the bot's value for `key`.
     public func remove<Value>(_ key: StateKey<Value>) {
         let stored = StoredStateKey(bot: botName, scope: key.scope, name: key.name)
+        loadIfAway(stored)
         effects.withLock { $0.stateWrites[stored] = .some(nil) }
+    }
+
+    /// A write to a chat whose keys are not in memory reads them first: the chat comes
+    /// back whole, never as the one key written (its other keys would read as absent).
+    private func loadIfAway(_ key: StoredStateKey) {
+        guard let chat = key.chatID, !table.isResident(chat) else { return }
+        _ = entry(key)
     }
 
     /// A key's entry as the engine holds it; for a chat whose keys are not in memory

@@ -35,7 +35,7 @@ public struct CallKind<Payload: Codable & Sendable>: Hashable, Sendable {
 /// The answer to an ``OutsideRequest``, or why there is none.
 public struct OutsideAnswer: Hashable, Sendable {
     /// What became of the call.
-    public enum Outcome: Hashable, Sendable {
+    public enum Outcome: Hashable, Sendable, Codable {
         /// The service answered (any status: a 500 is an answer too).
         case answered(status: Int, body: Data)
         /// No answer: the request failed, timed out, or the runtime stopped before it came.

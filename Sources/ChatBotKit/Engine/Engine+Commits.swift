@@ -15,9 +15,9 @@ extension Engine {
                 let count = min(limit, core.batch.count)
                 let taken = Array(core.batch.prefix(count))
                 core.batch.removeFirst(count)
-                // All taken: durable through the last input handled; some left: through
-                // the last input taken (inputs are handled whole, in order).
-                let through = core.batch.isEmpty ? core.batchThrough : (taken.last?.input ?? core.durableThrough)
+                // Durable, once written, through the last input handled whose commits are
+                // all taken: every input before the first commit left behind.
+                let through = min(core.batchThrough, (core.batch.first?.input).map { $0 - 1 } ?? core.batchThrough)
                 return (taken, through)
             }
             guard through > 0 else {
@@ -41,7 +41,7 @@ extension Engine {
             if actions > 0 { onActionsCommitted(actions) }
             // Durable now: the outside calls they asked for may go.
             let asked = taken.flatMap(\.calls)
-            if !asked.isEmpty {
+            if !asked.isEmpty, !replaying {
                 core.withLock { $0.callsInFlight += asked.count }
                 for call in asked { calls.yield(call) }
             }

@@ -77,7 +77,10 @@ extension Engine {
             }
             core.state.install(chat, staged)
         }
-        if case .input(let slot) = unit, case .event(let event, _) = slot.input { metrics.handled(event.type) }
+        if case .input(let slot) = unit {
+            if case .event(let event, _) = slot.input { metrics.handled(event.type) }
+            inputObserver?(RecordedInput(slot))
+        }
         let runs = core.begin(unit, serviceAccount: configuration.serviceAccountID, chatDetails: configuration.chatDetails != nil, logger: logger)
         return runs ? .runHandlers : .handled
     }

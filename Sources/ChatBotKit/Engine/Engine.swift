@@ -47,6 +47,10 @@ public final class Engine: Sendable {
     private let preparationRequests: AsyncStream<InputPreparation>
     /// Sends the bots' outside calls; without one, every call fails at once.
     let outsideCaller: (any OutsideCaller)?
+    /// Inputs come from a recording (``replay(_:bots:)``): no ticks of its own, no calls.
+    let replaying: Bool
+    /// Told every input as it is handled, in order: what a recording keeps.
+    let inputObserver: (@Sendable (RecordedInput) -> Void)?
     let calls: AsyncStream<(bot: String, name: String, record: CallRecord)>.Continuation
     private let callRequests: AsyncStream<(bot: String, name: String, record: CallRecord)>
 
@@ -58,6 +62,9 @@ public final class Engine: Sendable {
     ///     handler duration and failures by bot); swift-metrics' global factory by default.
     ///   - outsideCaller: What sends the bots' outside calls (``BotContext/ask(_:as:chat:payload:)``);
     ///     without one, each call is answered at once as failed.
+    ///   - replaying: The inputs will come from a recording (``replay(_:bots:)``): the
+    ///     engine fires timers only at the recorded ticks and makes no outside calls.
+    ///   - inputObserver: Told every input as it is handled, in order (a recording).
     ///   - onActionsCommitted: Called after each transaction that stored actions, with
     ///     their number: the delivery side's cue to look at the outbox.
     public init(
@@ -68,6 +75,8 @@ public final class Engine: Sendable {
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         outsideCaller: (any OutsideCaller)? = nil,
+        replaying: Bool = false,
+        inputObserver: (@Sendable (RecordedInput) -> Void)? = nil,
         onActionsCommitted: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         let metrics = EngineMetrics(factory: metricsFactory)
@@ -93,6 +102,8 @@ public final class Engine: Sendable {
         self.onActionsCommitted = onActionsCommitted
         (preparationRequests, preparations) = AsyncStream.makeStream(of: InputPreparation.self)
         self.outsideCaller = outsideCaller
+        self.replaying = replaying
+        self.inputObserver = inputObserver
         (callRequests, calls) = AsyncStream.makeStream(of: (bot: String, name: String, record: CallRecord).self)
         startedAt = clock.now()
     }
@@ -103,7 +114,7 @@ public final class Engine: Sendable {
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.commitBatches() }
-            group.addTask { await self.fireTimersWhenDue() }
+            if !replaying { group.addTask { await self.fireTimersWhenDue() } }
             group.addTask { await self.watchHandlers() }
             group.addTask { await self.prepareInputs(self.preparationRequests) }
             group.addTask { await self.makeCalls(self.callRequests) }
@@ -267,12 +278,15 @@ public final class Engine: Sendable {
     /// Numbers an input and queues it; it waits for what it needs from outside first.
     /// `nil` once the engine is closed.
     @discardableResult
-    func enqueue(_ input: EngineInput) -> Int64? {
+    func enqueue(_ input: EngineInput, topic: String?? = nil) -> Int64? {
         let (number, preparation) = core.withLock { core -> (Int64?, InputPreparation?) in
             guard !core.closed else { return (nil, nil) }
             core.submitted += 1
             var slot = InputSlot(number: core.submitted, input: input, isReady: true)
-            let preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self)
+            // A replayed event brings its topic: only the chat's state is read.
+            var preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askTopic: topic == nil)
+            if let topic { slot.topic = topic }
+            if preparation?.topicOf == nil, preparation?.stateOf == nil { preparation = nil }
             slot.isReady = preparation == nil
             core.slots.append(slot)
             return (slot.number, preparation)
@@ -347,6 +361,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     /// A state value or timer payload could not be encoded as JSON; the handler's
     /// effects for the event are dropped.
     case stateUnwritable(bot: String, key: String, reason: String)
+    /// A recording's reload names a bot the replay was not given.
+    case unknownBotInRecording(String)
 
     public var description: String {
         switch self {
@@ -354,6 +370,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .handlerTimedOut(let bot, let timeout): "the handler of \(bot) ran past its budget of \(timeout)"
         case .stateUnreadable(let bot, let key, let reason): "the state \"\(key)\" of \(bot) could not be read: \(reason)"
         case .stateUnwritable(let bot, let key, let reason): "the state \"\(key)\" of \(bot) could not be written: \(reason)"
+        case .unknownBotInRecording(let name): "the recording reloads a bot named \"\(name)\", which the replay does not have"
         }
     }
 }

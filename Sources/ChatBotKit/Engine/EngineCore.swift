@@ -47,6 +47,8 @@ struct EngineCore: Sendable {
     var sequenceEnded = false
     /// Outside calls sent and not yet answered.
     var callsInFlight = 0
+    /// Outside calls named so far: each call's timer is named by its input and this.
+    var callsNamed = 0
     var failure: (any Error)?
     var counters = EngineCounters()
 
@@ -250,7 +252,9 @@ struct EngineCore: Sendable {
         if !pending.commit.isEmpty || !pending.stateWrites.isEmpty {
             batch.append(PendingCommit(input: number, commit: pending.commit, stateWrites: pending.stateWrites, calls: pending.calls))
         }
-        batchThrough = max(batchThrough, number)
+        // An input counts as handled (and its commits as all queued) once its own unit
+        // is done: the timers it fired come before it, with its number.
+        if case .input = unit { batchThrough = max(batchThrough, number) }
     }
 
     private mutating func apply(_ effects: BotEffects, of bot: String, input: Int64, now: Date, into pending: inout PendingCommit) {
@@ -279,7 +283,13 @@ struct EngineCore: Sendable {
         for call in effects.calls {
             // Kept as a durable timer, due once the call has timed out (with a margin
             // for the answer to enter the sequence): see ``CallRecord``.
-            let name = "\(CallRecord.timerKind).\(UUID().uuidString.lowercased())"
+            // Named by its input and place: the same live and replayed. (A name still
+            // pending from an earlier run, whose inputs were numbered from 1 too, is skipped.)
+            var name = ""
+            repeat {
+                callsNamed += 1
+                name = "\(CallRecord.timerKind).\(input).\(callsNamed)"
+            } while timers.request(of: TimerKey(bot: bot, name: name)) != nil
             let due = now.addingTimeInterval(call.request.timeout.timeInterval + 5)
             let request = TimerRequest(name: name, kind: CallRecord.timerKind, fireAt: due, chatID: call.chatID, payload: Array((try? JSONEncoder().encode(call)) ?? Data()))
             let key = TimerKey(bot: bot, name: name)

@@ -18,10 +18,10 @@ struct InputPreparation: Sendable {
 
     /// What `input` needs, or `nil` if it is ready as it is. Notes a chat being read, so
     /// its next event does not read it again.
-    init?(for input: EngineInput, number: Int64, core: inout EngineCore, engine: Engine) {
+    init?(for input: EngineInput, number: Int64, core: inout EngineCore, engine: Engine, askTopic: Bool = true) {
         guard case .event(let event, _) = input, let chat = event.chatID else { return nil }
         var topicOf: ChatID?
-        if case .newChat = event, engine.configuration.chatDetails != nil { topicOf = chat }
+        if case .newChat = event, askTopic, engine.configuration.chatDetails != nil { topicOf = chat }
         var stateOf: ChatID?
         if engine.onDemand != nil, !core.state.isResident(chat), core.staged[chat] == nil, core.loading.insert(chat).inserted {
             stateOf = chat

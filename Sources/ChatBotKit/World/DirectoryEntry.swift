@@ -1,5 +1,5 @@
 /// One curator in the backend's curator directory (PROTOCOL.md Part 3, `GET /api/curators/`).
-public struct DirectoryEntry: Hashable, Sendable {
+public struct DirectoryEntry: Hashable, Sendable, Codable {
     public var curatorID: UserID
     /// The topics they cover; `nil` when the directory does not say.
     public var topics: Set<String>?

@@ -63,6 +63,7 @@ public final class BotRuntime: Service, Sendable {
     private let recordPath: String?
     private let monitoringByDefault: Bool
     private let reloadSource: ReloadSource?
+    private let engineInputs: (@Sendable (RecordedInput) -> Void)?
     /// This runtime's own metrics registry, served at `/metrics`.
     public let metrics = RuntimeMetrics()
     private let started = Mutex<Parts?>(nil)
@@ -81,11 +82,15 @@ public final class BotRuntime: Service, Sendable {
     ///     `monitoring.enabled` does not say: `chatbots run` and ``serve(configurationFile:registry:logger:logLevel:dryRun:recordPath:)``
     ///     say yes; a runtime made in code serves nothing unless asked.
     ///   - reloadOnHangup: Re-read this file on SIGHUP and apply it if it is valid.
+    ///   - engineInputs: Told every input the engine handles, in order: what an
+    ///     ``Engine/replay(_:bots:)`` needs to decide the same again.
     public init(
         configuration: RuntimeConfiguration, bots: [any Bot], logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: Bool = false, recordPath: String? = nil,
-        monitoringByDefault: Bool = false, reloadOnHangup: ReloadSource? = nil
+        monitoringByDefault: Bool = false, reloadOnHangup: ReloadSource? = nil,
+        engineInputs: (@Sendable (RecordedInput) -> Void)? = nil
     ) {
+        self.engineInputs = engineInputs
         self.configuration = configuration
         reloadable = Mutex(Reloadable(readyMaxOutbox: configuration.monitoring.readyMaxOutbox, curators: Set(configuration.engine.curators)))
         self.bots = bots
@@ -279,6 +284,7 @@ public final class BotRuntime: Service, Sendable {
             configuration: configuration.engineConfiguration(chatDetails: directorySection.chatDetailsPath == nil ? nil : directory),
             logger: logger, metricsFactory: metrics.factory,
             outsideCaller: HTTPOutsideCaller(transport: AsyncHTTPTransport(client: deliveryClient), dryRun: dryRun),
+            inputObserver: engineInputs,
             onActionsCommitted: { _ in delivery.notify() }
         )
         returnFreedMemory()
