@@ -214,7 +214,7 @@ public struct AutoAssignBot: Bot {
         var inFlight: InFlightAssignments
 
         /// Writes what changed. The shared state only when it did: an unchanged write
-        /// would still make every concurrent reader of the key run again.
+        /// would still be encoded and stored.
         func save(in context: BotContext) {
             if state != stored {
                 context.set(AutoAssignState.key, to: state)

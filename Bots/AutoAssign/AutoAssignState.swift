@@ -2,9 +2,8 @@ import ChatBotKit
 import Foundation
 
 /// The auto-assign bot's shared state: who waits, and whose turn it is. One value under
-/// one key, so concurrent chats see each other's decisions (the engine reruns a handler
-/// whose read was overtaken). Assignments in flight have keys of their own
-/// (``InFlightAssignments``).
+/// one bot-scoped key: every chat's decision sees the ones before it, in the engine's
+/// one order. Assignments in flight have keys of their own (``InFlightAssignments``).
 struct AutoAssignState: Sendable, Codable, Hashable {
     /// A chat nobody could take yet.
     struct Waiting: Sendable, Codable, Hashable {

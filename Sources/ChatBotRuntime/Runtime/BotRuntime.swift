@@ -262,7 +262,8 @@ public final class BotRuntime: Service, Sendable {
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil ? nil
             : BackendDirectory(
-                // A new chat's lane waits for the details: a backend that hangs costs it 5 s at most.
+                // A new chat waits for its details before it enters the engine's sequence
+                // (and the inputs after it wait their turn): a backend that hangs costs 5 s at most.
                 apiBaseURL: configuration.server.apiBaseURL, section: directorySection, transport: AsyncHTTPTransport(timeout: .seconds(5)),
                 tokens: tokens, logger: logger
             )
