@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Synchronization
 
@@ -34,7 +35,16 @@ extension Engine {
                     throw error
                 }
             }
-            core.withLock { $0.durableThrough = max($0.durableThrough, through) }
+            let durableEvents = core.withLock { core -> [EventType] in
+                core.durableThrough = max(core.durableThrough, through)
+                var types: [EventType] = []
+                while let first = core.undurableEvents.first, first.input <= through {
+                    types.append(core.undurableEvents.removeFirst().type)
+                }
+                return types
+            }
+            // `chatbots_events_handled_total` counts an event once its commit is durable.
+            for type in durableEvents { metrics.handled(type) }
             durable.notify()
             inputsChanged.notify()
             let actions = commits.reduce(0) { $0 + $1.actions.count }

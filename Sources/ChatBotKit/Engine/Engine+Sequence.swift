@@ -77,10 +77,7 @@ extension Engine {
             }
             core.state.install(chat, staged)
         }
-        if case .input(let slot) = unit {
-            if case .event(let event, _) = slot.input { metrics.handled(event.type) }
-            inputObserver?(RecordedInput(slot))
-        }
+        if case .input(let slot) = unit { inputObserver?(RecordedInput(slot)) }
         let runs = core.begin(unit, serviceAccount: configuration.serviceAccountID, chatDetails: configuration.chatDetails != nil, logger: logger)
         return runs ? .runHandlers : .handled
     }

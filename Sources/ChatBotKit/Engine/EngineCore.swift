@@ -45,6 +45,8 @@ struct EngineCore: Sendable {
     var durableThrough: Int64 = 0
     var closed = false
     var sequenceEnded = false
+    /// Events handled and not yet durable, by input: counted in the metrics once they are.
+    var undurableEvents: Deque<(input: Int64, type: EventType)> = []
     /// Outside calls sent and not yet answered.
     var callsInFlight = 0
     /// Outside calls named so far: each call's timer is named by its input and this.
@@ -156,6 +158,7 @@ struct EngineCore: Sendable {
             switch slot.input {
             case .event(let event, let receivedAt):
                 counters.eventsHandled += 1
+                undurableEvents.append((slot.number, event.type))
                 var change = world.apply(event, at: receivedAt)
                 if case .newChat(let opened) = event, chatDetails {
                     change.formUnion(world.setTopic(slot.topic, of: opened.chatID))

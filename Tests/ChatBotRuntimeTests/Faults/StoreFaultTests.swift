@@ -38,9 +38,13 @@ struct StoreFaultTests {
                     #expect(!status.storeWritable, "the probe says so while the lock is held")
                     #expect(status.problems.contains { $0.hasPrefix("store not writable") })
                     #expect(emulator.record.actions.isEmpty, "nothing is delivered before it is committed")
+                    // Handled in memory, not yet counted: the metric counts durable events.
+                    try await eventually("the twenty events handled") { parts.engine.statistics.eventsHandled >= 20 }
+                    #expect((MetricsPage(runtime.metrics.exposition()).value("chatbots_events_handled_total") ?? 0) == 0)
 
                     try await other.release()
                     await parts.delivery.waitUntil { $0.delivered >= 10 }
+                    #expect(MetricsPage(runtime.metrics.exposition()).value("chatbots_events_handled_total") ?? 0 >= 20)
                     let replied = emulator.record.appliedActions.map(\.path)
                     for chat in chats {
                         #expect(replied.filter { $0.contains("/api/chats/\(chat)/messages") }.count == 1, "chat \(chat): one reply")
