@@ -153,9 +153,9 @@ public final class BotContext: Sendable {
     /// in its turn among the other inputs, with `payload` to act on it.
     public func ask<Payload>(_ request: OutsideRequest, as kind: CallKind<Payload>, chat: ChatID? = nil, payload: Payload) {
         do {
-            let json = try JSONEncoder().encode(payload)
-            let call = CallRecord(kind: kind.name, chatID: chat, payload: json, request: request, askedAt: now)
-            effects.withLock { $0.calls.append(call) }
+            let call = CallRecord(kind: kind.name, chatID: chat, payload: try JSONEncoder().encode(payload), request: request, askedAt: now)
+            let json = Array(try JSONEncoder().encode(call))
+            effects.withLock { $0.calls.append((call, json)) }
         } catch {
             fail(EngineError.stateUnwritable(bot: botName, key: "call \(kind.name)", reason: "\(error)"))
         }

@@ -11,8 +11,9 @@ struct BotEffects: Sendable {
     var stateWrites: [StoredStateKey: (any Codable & Sendable)?] = [:]
     /// Values decoded from stored JSON while reading: kept, so the next read is a lookup.
     var decoded: [StoredStateKey: any Codable & Sendable] = [:]
-    /// Questions for outside services, in the order asked.
-    var calls: [CallRecord] = []
+    /// Questions for outside services, in the order asked, each with its JSON (the
+    /// payload of the timer that keeps it while it is out).
+    var calls: [(record: CallRecord, json: [UInt8])] = []
     /// Chats whose keys were not in memory and were read from the store for this run.
     var loadedChats: [ChatID: [StoredBotState]] = [:]
 }

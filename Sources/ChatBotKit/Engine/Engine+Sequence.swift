@@ -69,7 +69,9 @@ extension Engine {
             }
             return .wait
         }
-        if core.slots.count < configuration.maxQueuedEvents { room.notify() }
+        // Room again for an input held back by `admit`: said once, as the queue drops
+        // below its bound (inputs are taken one at a time).
+        if core.slots.count == configuration.maxQueuedEvents - 1 { room.notify() }
         if let chat = unit.chatID, !core.state.isResident(chat) {
             guard let staged = core.staged.removeValue(forKey: chat) else {
                 core.units.prepend(unit)
@@ -112,13 +114,9 @@ extension Engine {
     /// failed.
     private func run(_ call: EngineCore.HandlerCall) -> BotEffects? {
         let bot = call.member.bot
-        var readChat: (@Sendable (ChatID) throws -> [StoredBotState])?
-        if let onDemand {
-            readChat = { chat in try onDemand.chatStateNow(of: chat) }
-        }
         let context = BotContext(
             botName: bot.name, now: call.now, world: WorldView(call.world), state: call.state, logger: logger,
-            metadata: call.metadata, actionExpiry: bot.actionExpiry, chatState: readChat
+            metadata: call.metadata, actionExpiry: bot.actionExpiry, chatState: readChatNow
         )
         let started = ContinuousClock.now
         defer { call.member.metrics.handlerDuration.recordSeconds(started.duration(to: .now).timeInterval) }

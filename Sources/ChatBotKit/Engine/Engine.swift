@@ -47,6 +47,8 @@ public final class Engine: Sendable {
     private let preparationRequests: AsyncStream<InputPreparation>
     /// Sends the bots' outside calls; without one, every call fails at once.
     let outsideCaller: (any OutsideCaller)?
+    /// Reads a chat's keys now, for a handler reading another chat that is away from memory.
+    let readChatNow: (@Sendable (ChatID) throws -> [StoredBotState])?
     /// Inputs come from a recording (``replay(_:bots:)``): no ticks of its own, no calls.
     let replaying: Bool
     /// Told every input as it is handled, in order: what a recording keeps.
@@ -94,6 +96,11 @@ public final class Engine: Sendable {
         ))
         self.timers = timers
         self.onDemand = onDemand
+        if let onDemand {
+            readChatNow = { chat in try onDemand.chatStateNow(of: chat) }
+        } else {
+            readChatNow = nil
+        }
         self.store = store
         self.configuration = configuration
         self.metrics = metrics
@@ -168,7 +175,7 @@ public final class Engine: Sendable {
     /// every input handed over, answers included, is handled and committed.
     public func waitUntilCallsAnswered() async {
         await waitUntil(durable) { core in
-            (core.callsInFlight == 0 && core.durableThrough >= core.submitted && core.batch.isEmpty) || core.failure != nil || core.sequenceEnded
+            (core.callsInFlight == 0 && core.durableThrough >= core.submitted) || core.failure != nil || core.sequenceEnded
         }
     }
 
@@ -284,9 +291,8 @@ public final class Engine: Sendable {
             core.submitted += 1
             var slot = InputSlot(number: core.submitted, input: input, isReady: true)
             // A replayed event brings its topic: only the chat's state is read.
-            var preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askTopic: topic == nil)
+            let preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askTopic: topic == nil)
             if let topic { slot.topic = topic }
-            if preparation?.topicOf == nil, preparation?.stateOf == nil { preparation = nil }
             slot.isReady = preparation == nil
             core.slots.append(slot)
             return (slot.number, preparation)

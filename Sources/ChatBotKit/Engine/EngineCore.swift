@@ -185,14 +185,16 @@ struct EngineCore: Sendable {
                 finish(unit, world: .init(), effects: [], at: .distantPast)
             case .answer(let bot, let call, _, let outcome, let at):
                 // Only the first word counts: an answer after its timeout fired is dropped.
+                // Its timer goes, in memory as in the store, whether or not the bot hears it.
                 let key = TimerKey(bot: bot, name: call)
-                guard let request = timers.request(of: key), let member = lineup.member(named: bot),
+                let request = timers.request(of: key)
+                timers.cancel(key)
+                guard let request, let member = lineup.member(named: bot),
                       let record = try? JSONDecoder().decode(CallRecord.self, from: Data(request.payload))
                 else {
                     finish(unit, world: .init(), effects: [], at: at)
                     return false
                 }
-                timers.cancel(key)
                 var metadata: Logger.Metadata = ["call.kind": "\(record.kind)"]
                 metadata["chat.id"] = record.chatID.map { "\($0)" }
                 work = Work(unit: unit, now: at, metadata: metadata, call: .answer(record.answer(outcome)), members: [member], change: .init())
@@ -235,17 +237,18 @@ struct EngineCore: Sendable {
 
     /// Applies a unit's world change and effects, in memory, and queues what to store.
     private mutating func finish(_ unit: SequenceUnit, world change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], at now: Date) {
-        let number: Int64
-        var pending = PendingCommit(input: 0, commit: world.commit(for: change))
+        let number = switch unit {
+        case .timer(_, _, _, _, let input): input
+        case .input(let slot): slot.number
+        }
+        var pending = PendingCommit(input: number, commit: world.commit(for: change))
         switch unit {
-        case .timer(let key, _, _, _, let input):
-            number = input
+        case .timer(let key, _, _, _, _):
             // Fired and not rescheduled by its own handler: it is done.
             if !effects.contains(where: { $0.bot == key.bot && $0.effects.timers[key.name] != nil }) {
                 pending.commit.timersRemoved.append(key)
             }
         case .input(let slot):
-            number = slot.number
             handledThrough = number
             if case .answer(let bot, let call, _, _, _) = slot.input { pending.commit.timersRemoved.append(TimerKey(bot: bot, name: call)) }
         }
@@ -253,7 +256,7 @@ struct EngineCore: Sendable {
             apply(recorded, of: bot, input: number, now: now, into: &pending)
         }
         if !pending.commit.isEmpty || !pending.stateWrites.isEmpty {
-            batch.append(PendingCommit(input: number, commit: pending.commit, stateWrites: pending.stateWrites, calls: pending.calls))
+            batch.append(pending)
         }
         // An input counts as handled (and its commits as all queued) once its own unit
         // is done: the timers it fired come before it, with its number.
@@ -283,7 +286,7 @@ struct EngineCore: Sendable {
                 pending.commit.timersRemoved.append(key)
             }
         }
-        for call in effects.calls {
+        for (call, json) in effects.calls {
             // Kept as a durable timer, due once the call has timed out (with a margin
             // for the answer to enter the sequence): see ``CallRecord``.
             // Named by its input and place: the same live and replayed. (A name still
@@ -294,7 +297,7 @@ struct EngineCore: Sendable {
                 name = "\(CallRecord.timerKind).\(input).\(callsNamed)"
             } while timers.request(of: TimerKey(bot: bot, name: name)) != nil
             let due = now.addingTimeInterval(call.request.timeout.timeInterval + 5)
-            let request = TimerRequest(name: name, kind: CallRecord.timerKind, fireAt: due, chatID: call.chatID, payload: Array((try? JSONEncoder().encode(call)) ?? Data()))
+            let request = TimerRequest(name: name, kind: CallRecord.timerKind, fireAt: due, chatID: call.chatID, payload: json)
             let key = TimerKey(bot: bot, name: name)
             timers.schedule(key, request)
             pending.commit.timersScheduled.append(StoredTimer(bot: bot, request: request))

@@ -1,4 +1,4 @@
-import ChatBotKit
+@testable import ChatBotKit
 import ChatBotTesting
 import Foundation
 import Testing
@@ -55,7 +55,7 @@ struct EngineStateOnDemandTests {
             await engine.waitUntilIdle()
             engine.submit(Events.message("z2", in: "z", from: "client-z"), receivedAt: clock.now())
             await engine.waitUntilIdle()
-            #expect(engine.stateBytesInMemory < 2 * (1 + StateTableBytes.perKey), "only chat z's key is held")
+            #expect(engine.stateBytesInMemory < 2 * (1 + StateTable.Entry.overhead), "only chat z's key is held")
 
             // Another chat's key, read from the store by a handler.
             engine.submit(Events.message("p1", in: "peek", from: "client-p"), receivedAt: clock.now())
@@ -71,11 +71,6 @@ struct EngineStateOnDemandTests {
             #expect(said == ["a has 3", "a has 3", "b has 3", "z has 2", "peek has 1"])
         }
     }
-}
-
-/// The bytes a key costs in memory besides its value (what the budget counts).
-enum StateTableBytes {
-    static let perKey = 128
 }
 
 /// A store that can only be loaded whole: the engine holds all its state from the start.
