@@ -49,7 +49,7 @@ public struct AutoAssignBot: Bot {
             guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
             var books = openBooks(context, forDecisions: true)
             books.state.unqueue(change.chatID)
-            books.inFlight.remove(change.chatID, in: context)
+            books.inFlight.remove(change.chatID)
             drainQueue(trigger: "capacity_freed", books: &books, context: context)
             books.save(in: context)
         case .userStatus(let status):
@@ -77,7 +77,7 @@ public struct AutoAssignBot: Bot {
             "curator.id": "\(curator)", "chats.count": "\(chats.count)",
         ])
         for chat in chats {
-            books.inFlight.remove(chat, in: context)
+            books.inFlight.remove(chat)
             assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, books: &books, context: context)
         }
         books.save(in: context)
@@ -90,7 +90,7 @@ public struct AutoAssignBot: Bot {
         books: inout Books, context: BotContext
     ) {
         guard let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
-        if awayFrom == nil, chat.curatorID != nil || books.inFlight.contains(chatID, in: context) { return }
+        if awayFrom == nil, chat.curatorID != nil || books.inFlight.contains(chatID) { return }
         requeueUnconfirmed(&books, context: context)
         var decision = decide(chat, trigger: trigger, excluding: excluding, books: books, context: context)
         if let curator = decision.picked {
@@ -104,7 +104,7 @@ public struct AutoAssignBot: Bot {
     /// Assignments the backend never confirmed (refused for good, say) stop counting
     /// toward a load; their chats, still without a curator, wait in the queue again.
     private func requeueUnconfirmed(_ books: inout Books, context: BotContext) {
-        for chatID in books.inFlight.removeExpired(at: context.now, in: context) {
+        for chatID in books.inFlight.removeExpired(at: context.now) {
             guard let chat = context.world.chat(chatID), !context.world.isClosed(chat), chat.curatorID == nil else { continue }
             context.logger.warning("an assignment was never confirmed; the chat waits again", metadata: ["chat.id": "\(chatID)"])
             _ = books.state.enqueue(chatID, at: context.now)
@@ -121,12 +121,12 @@ public struct AutoAssignBot: Bot {
         var unservable: Set<String> = []
         guard planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         for waiting in books.state.queue {
-            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat, in: context),
+            guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat),
                   chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
             else {
                 // Taken by someone, closed, or its curator came back: it waits no more.
                 books.state.unqueue(waiting.chat)
-                books.inFlight.remove(waiting.chat, in: context)
+                books.inFlight.remove(waiting.chat)
                 continue
             }
             let excluding = Set([waiting.awayFrom].compactMap { $0 })
@@ -154,7 +154,7 @@ public struct AutoAssignBot: Bot {
 
     private func assign(_ curator: UserID, to chat: ChatID, books: inout Books, context: BotContext) {
         context.assign(curator, to: chat)
-        books.inFlight.add(chat, to: curator, at: context.now, in: context)
+        books.inFlight.add(chat, to: curator, at: context.now)
         books.state.unqueue(chat)
         if settings.strategy == .roundRobin || settings.stickyFallback == .roundRobin {
             books.state.lastRoundRobin = curator
@@ -166,7 +166,7 @@ public struct AutoAssignBot: Bot {
     private func confirmed(_ assignment: CuratorAssignment, context: BotContext) {
         var books = openBooks(context, forDecisions: false)
         books.state.unqueue(assignment.chatID)
-        books.inFlight.remove(assignment.chatID, in: context)
+        books.inFlight.remove(assignment.chatID)
         books.save(in: context)
         if let client = context.world.chat(assignment.chatID)?.clientID {
             context.set(Self.lastCuratorKey(client), to: assignment.curatorID)
@@ -211,7 +211,7 @@ public struct AutoAssignBot: Bot {
         let stored: AutoAssignState
         /// The curator pool, when the handler will decide; empty otherwise.
         let pool: [UserID]
-        var inFlight: InFlightAssignments
+        let inFlight: InFlightAssignments
 
         /// Writes what changed. The shared state only when it did: an unchanged write
         /// would still be encoded and stored.
@@ -219,22 +219,26 @@ public struct AutoAssignBot: Bot {
             if state != stored {
                 context.set(AutoAssignState.key, to: state)
             }
-            inFlight.save(in: context)
+            inFlight.save()
         }
     }
 
-    /// Reads the shared state, and the assignments in flight: every curator's when the
-    /// handler will decide, otherwise only what it touches.
+    /// Reads the shared state, and the assignments in flight as they are asked about.
+    /// A handler that decides sweeps every curator's for expired assignments now and
+    /// then (``AutoAssignState/sweepInterval``): a decision reads only the curators who
+    /// could take the chat, and an unconfirmed assignment to someone who went offline
+    /// must still stop holding its chat.
     private func openBooks(_ context: BotContext, forDecisions: Bool) -> Books {
         let stored = context.state(AutoAssignState.key) ?? AutoAssignState()
         let pool = forDecisions ? planner.curatorPool(context.world) : []
-        var books = Books(
-            state: stored, stored: stored, pool: pool,
-            inFlight: forDecisions ? InFlightAssignments(loading: pool, from: context) : .none
-        )
+        var books = Books(state: stored, stored: stored, pool: pool, inFlight: InFlightAssignments(context))
+        if forDecisions, context.now >= stored.nextSweep ?? .distantPast {
+            books.inFlight.load(pool)
+            books.state.nextSweep = context.now.addingTimeInterval(AutoAssignState.sweepInterval)
+        }
         // A store from before in-flight assignments had keys of their own: move them.
         for (chat, pending) in stored.pending.sorted(by: { $0.key < $1.key }) {
-            books.inFlight.add(chat, to: pending.curator, at: pending.at, in: context)
+            books.inFlight.add(chat, to: pending.curator, at: pending.at)
         }
         books.state.pending = [:]
         return books

@@ -150,7 +150,7 @@ extension AutoAssignSettings {
         let planner = AssignmentPlanner(settings: self)
         return planner.decide(
             .init(chat: chat, trigger: trigger, excluding: excluding), pool: planner.curatorPool(world), world: world,
-            state: AutoAssignState(), inFlight: .none, now: now
+            state: AutoAssignState(), inFlight: InFlightAssignments(nil), now: now
         )
     }
 }

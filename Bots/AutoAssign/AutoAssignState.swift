@@ -26,11 +26,17 @@ struct AutoAssignState: Sendable, Codable, Hashable {
     var pending: [ChatID: Pending] = [:]
     /// The last curator round-robin picked.
     var lastRoundRobin: UserID?
+    /// When a decision next reads every curator's assignments in flight, to find
+    /// those never confirmed (``InFlightAssignments/removeExpired(at:)``).
+    var nextSweep: Date?
 
     static let key = StateKey<AutoAssignState>.bot("assignments")
     /// How long an unconfirmed assignment counts toward a load: an action that was
     /// dead-lettered must not hold a seat forever.
     static let pendingLifetime: TimeInterval = 600
+    /// How often a decision sweeps every curator's assignments for expired ones; the
+    /// rest of the time it reads only those of curators who could take the chat.
+    static let sweepInterval: TimeInterval = 60
 
     mutating func enqueue(_ chat: ChatID, at date: Date, awayFrom: UserID? = nil) -> Int {
         if let index = queue.firstIndex(where: { $0.chat == chat }) { return index + 1 }

@@ -11,8 +11,12 @@ import Foundation
 /// assignment in flight. (In one value, a burst queued ahead of the echoes made every
 /// event re-encode thousands of entries.)
 ///
-/// Loaded per handler; changes are written back by ``save(in:)``.
-struct InFlightAssignments {
+/// A curator's value is read when a question about them is first asked, so a decision
+/// reads only the curators who got as far as the load check (online, allowed the chat's
+/// type and topic), not the whole pool. One handler's view; changes are written back by
+/// ``save()``.
+final class InFlightAssignments {
+    private let context: BotContext?
     private var byCurator: [UserID: [ChatID: Date]] = [:]
     /// Curators whose value was read (or is known to be empty) in this handler.
     private var loaded: Set<UserID> = []
@@ -20,9 +24,6 @@ struct InFlightAssignments {
     /// Pointers read or changed in this handler; `nil` for a chat not in flight.
     private var pointers: [ChatID: UserID?] = [:]
     private var changedPointers: Set<ChatID> = []
-
-    /// No assignment in flight, and nothing to load: for decisions made outside the bot.
-    static let none = InFlightAssignments()
 
     static func curatorKey(_ curator: UserID) -> StateKey<[ChatID: Date]> {
         .user(curator, "inflight")
@@ -32,50 +33,55 @@ struct InFlightAssignments {
         .chat(chat, "inflight")
     }
 
-    /// Reads the in-flight assignments of `curators` (the curator pool).
-    init(loading curators: [UserID], from context: BotContext) {
-        for curator in curators {
-            load(curator, from: context)
-        }
+    /// The assignments in flight as `context`'s bot keeps them; without a context,
+    /// none (for decisions made outside the bot).
+    init(_ context: BotContext?) {
+        self.context = context
     }
 
-    private init() {}
+    /// Reads the values of `curators` now: a sweep for expired assignments sees them all.
+    func load(_ curators: [UserID]) {
+        for curator in curators { load(curator) }
+    }
 
     // MARK: What the planner asks
 
     /// How many of `curator`'s assignments in flight are not yet among `open`, the chats
     /// the world already knows they have (an echo applied to the world, not yet here).
     func load(of curator: UserID, beyond open: Set<ChatID>) -> Int {
-        byCurator[curator]?.keys.reduce(0) { $0 + (open.contains($1) ? 0 : 1) } ?? 0
+        load(curator)
+        return byCurator[curator]?.keys.reduce(0) { $0 + (open.contains($1) ? 0 : 1) } ?? 0
     }
 
     /// When the bot last assigned `curator` a chat still in flight.
     func latest(of curator: UserID) -> Date? {
-        byCurator[curator]?.values.max()
+        load(curator)
+        return byCurator[curator]?.values.max()
     }
 
     /// The chats in flight to `curator`.
     func chats(of curator: UserID) -> Set<ChatID> {
-        Set(byCurator[curator].map { Array($0.keys) } ?? [])
+        load(curator)
+        return Set(byCurator[curator].map { Array($0.keys) } ?? [])
     }
 
     /// Whether `chat` is in flight, by its pointer: to any curator, in the pool or not.
-    mutating func contains(_ chat: ChatID, in context: BotContext) -> Bool {
-        curator(of: chat, in: context) != nil
+    func contains(_ chat: ChatID) -> Bool {
+        curator(of: chat) != nil
     }
 
     // MARK: Changes
 
     /// The curator `chat` is in flight to, if it is.
-    mutating func curator(of chat: ChatID, in context: BotContext) -> UserID? {
+    func curator(of chat: ChatID) -> UserID? {
         if let known = pointers[chat] { return known }
-        let curator = context.state(Self.chatKey(chat))
+        let curator = context?.state(Self.chatKey(chat))
         pointers[chat] = .some(curator)
         return curator
     }
 
-    mutating func add(_ chat: ChatID, to curator: UserID, at date: Date, in context: BotContext) {
-        load(curator, from: context)
+    func add(_ chat: ChatID, to curator: UserID, at date: Date) {
+        load(curator)
         byCurator[curator, default: [:]][chat] = date
         changedCurators.insert(curator)
         pointers[chat] = .some(curator)
@@ -84,10 +90,10 @@ struct InFlightAssignments {
 
     /// Takes `chat` out of flight; returns the curator it was in flight to.
     @discardableResult
-    mutating func remove(_ chat: ChatID, in context: BotContext) -> UserID? {
-        guard let curator = curator(of: chat, in: context) else { return nil }
-        load(curator, from: context)
-        remove(chat, from: curator, in: context)
+    func remove(_ chat: ChatID) -> UserID? {
+        guard let curator = curator(of: chat) else { return nil }
+        load(curator)
+        remove(chat, from: curator)
         return curator
     }
 
@@ -95,31 +101,32 @@ struct InFlightAssignments {
     /// that curator (a stale entry must not unpoint a newer assignment). Returns whether
     /// that took the chat out of flight.
     @discardableResult
-    private mutating func remove(_ chat: ChatID, from curator: UserID, in context: BotContext) -> Bool {
+    private func remove(_ chat: ChatID, from curator: UserID) -> Bool {
         byCurator[curator]?.removeValue(forKey: chat)
         changedCurators.insert(curator)
-        guard self.curator(of: chat, in: context) == curator else { return false }
+        guard self.curator(of: chat) == curator else { return false }
         pointers[chat] = .some(nil)
         changedPointers.insert(chat)
         return true
     }
 
     /// Takes assignments older than the lifetime out of flight, among the curators read
-    /// so far (the pool, in a handler that decides); returns the chats no longer in
+    /// so far (all of them in a sweep, see ``load(_:)``); returns the chats no longer in
     /// flight to anyone.
-    mutating func removeExpired(at now: Date, in context: BotContext) -> [ChatID] {
+    func removeExpired(at now: Date) -> [ChatID] {
         let expired = byCurator.flatMap { curator, chats in
             chats.filter { now.timeIntervalSince($0.value) >= AutoAssignState.pendingLifetime }.map { (chat: $0.key, curator: curator) }
         }.sorted { $0.chat < $1.chat }
         var outOfFlight: [ChatID] = []
-        for entry in expired where remove(entry.chat, from: entry.curator, in: context) {
+        for entry in expired where remove(entry.chat, from: entry.curator) {
             outOfFlight.append(entry.chat)
         }
         return outOfFlight
     }
 
     /// Writes what changed in this handler.
-    func save(in context: BotContext) {
+    func save() {
+        guard let context else { return }
         for curator in changedCurators {
             if let chats = byCurator[curator], !chats.isEmpty {
                 context.set(Self.curatorKey(curator), to: chats)
@@ -136,9 +143,9 @@ struct InFlightAssignments {
         }
     }
 
-    private mutating func load(_ curator: UserID, from context: BotContext) {
+    private func load(_ curator: UserID) {
         guard loaded.insert(curator).inserted else { return }
-        if let chats = context.state(Self.curatorKey(curator)) {
+        if let chats = context?.state(Self.curatorKey(curator)) {
             byCurator[curator] = chats
         }
     }

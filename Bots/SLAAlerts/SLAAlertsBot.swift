@@ -6,7 +6,8 @@ import Foundation
 /// be read. Each policy warns, then breaches, once per message, to the alert sink (a
 /// webhook and the log) with the chat, the message, the time waited and the curator.
 ///
-/// - Clocks are durable timers: a restart neither loses nor repeats an alert, and one
+/// - Clocks are durable timers, one per clock at a time (the breach is scheduled when
+///   the warning fires): a restart neither loses nor repeats an alert, and one
 ///   that came due while the runtime was down arrives on start, marked late.
 /// - A curator's reply stops the chat's clocks; a curator's read receipt stops the
 ///   unread clocks of the messages it covers; closing the chat stops them all.
@@ -87,6 +88,9 @@ public struct SLAAlertsBot: Bot {
                 }
             }
         }
+        if fired.level != .breach {
+            scheduleLevel(after: fired.level, of: clock, policy: policy, chat: fired.chat, context: context)
+        }
         context.alert(alert)
         context.set(key, to: clocks)
     }
@@ -117,15 +121,23 @@ public struct SLAAlertsBot: Bot {
                 guard !clocks.running.contains(where: { $0.policy == policy.name && $0.message == message.id }) else { continue }
             }
             let clock = SLAClock(policy: policy.name, message: message.id, sequence: message.sequence, startedAt: context.now)
-            for (level, threshold) in policy.levels {
-                guard let due = deadline(from: clock.startedAt, after: threshold) else { continue }
-                let timer = ClockTimer(policy: policy.name, chat: chat.id, message: message.id, level: level)
-                context.schedule(ClockTimer.kind, at: due, chat: chat.id, instance: timer.instance, payload: timer)
-            }
+            scheduleLevel(after: nil, of: clock, policy: policy, chat: chat.id, context: context)
             clocks.running.append(clock)
             started = true
         }
         if started { context.set(key, to: clocks) }
+    }
+
+    /// Schedules a clock's next level after `level` (its first, after `nil`): one timer
+    /// per clock at a time, the next scheduled when one fires.
+    private func scheduleLevel(
+        after level: SLAPolicy.Level?, of clock: SLAClock, policy: SLAPolicy, chat: ChatID, context: BotContext
+    ) {
+        let levels = policy.levels
+        let next = level.flatMap { level in levels.firstIndex { $0.level == level } }.map { $0 + 1 } ?? 0
+        guard next < levels.count, let due = deadline(from: clock.startedAt, after: levels[next].after) else { return }
+        let timer = ClockTimer(policy: policy.name, chat: chat, message: clock.message, level: levels[next].level)
+        context.schedule(ClockTimer.kind, at: due, chat: chat, instance: timer.instance, payload: timer)
     }
 
     /// Stops the clocks that match, cancelling their timers.
@@ -138,7 +150,9 @@ public struct SLAAlertsBot: Bot {
         let settles = firstResponseMet && (!clocks.firstResponseDone || clocks.escalatedAt != nil)
         guard !stopping.isEmpty || settles else { return }
         for clock in stopping {
-            for level in SLAPolicy.Level.allCases {
+            // Every level not alerted yet: a store from before one timer per clock
+            // may hold the breach beside the warning.
+            for level in SLAPolicy.Level.allCases where !clock.alerted.contains(level) {
                 let timer = ClockTimer(policy: clock.policy, chat: chat, message: clock.message, level: level)
                 context.cancel(ClockTimer.kind, chat: chat, instance: timer.instance)
             }

@@ -49,6 +49,51 @@ extension Alert {
         #expect(harness.timers.isEmpty)
     }
 
+    /// A clock keeps one timer at a time: the warning's, then the breach's once the
+    /// warning fires; an answer cancels what is pending, and nothing is written for
+    /// the timer that was never set.
+    @Test func aClockHoldsOneTimerAtATime() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        let levels: @Sendable () -> [String] = { harness.timers.values.compactMap { $0.name.split(separator: ".").dropFirst(2).first }.map(String.init) }
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            #expect(levels() == ["warning"])
+            try await harness.advance(by: .minutes(2))
+            #expect(harness.alerts.map(\.levelName) == ["warning"])
+            #expect(levels() == ["breach"])
+            try await harness.send(.message("m2", in: "7", from: "anna"))
+        }
+        #expect(harness.timers.isEmpty)
+        #expect(harness.alerts.map(\.levelName) == ["warning"])
+    }
+
+    /// A store written when both levels were scheduled at once: an answer stops both.
+    @Test func anAnswerStopsBothTimersOfAClockFromAnOlderStore() async throws {
+        let harness = try slaHarness(unreadPolicy)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+        }
+        let warning = try #require(harness.timers.first)
+        var breach = warning.value
+        breach.name = breach.name.replacingOccurrences(of: ".warning.", with: ".breach.")
+        breach.fireAt = breach.fireAt.addingTimeInterval(480)
+        breach.payload = Array(String(decoding: breach.payload, as: UTF8.self).replacingOccurrences(of: "warning", with: "breach").utf8)
+        try await harness.store.commit([{
+            var commit = Commit()
+            commit.timersScheduled = [StoredTimer(bot: warning.key.bot, request: breach)]
+            return commit
+        }()])
+        try await harness.run { harness in
+            #expect(harness.timers.count == 2)
+            try await harness.send(.message("m2", in: "7", from: "anna"))
+            try await harness.advance(by: .hours(1))
+        }
+        #expect(harness.timers.isEmpty)
+        #expect(harness.alerts.isEmpty)
+    }
+
     @Test func eachUnreadMessageHasItsOwnClock() async throws {
         let harness = try slaHarness(unreadPolicy)
         try await harness.run { harness in

@@ -29,6 +29,9 @@ extension Engine {
             if !commits.isEmpty {
                 do {
                     try await store.commit(commits)
+                } catch is CancellationError where Task.isCancelled {
+                    // Stopped while writing (the runtime shutting down): not a failure.
+                    return
                 } catch {
                     logger.critical("a commit failed; the engine stops", metadata: ["error": "\(error)"])
                     fail(with: error)
@@ -89,9 +92,9 @@ extension Engine {
                 ])
             }
         }
-        core.withLock { core in
-            for (key, bytes) in sizes { core.state.resize(key, to: bytes) }
-        }
+        // Applied by the sequence between units: changing the table here, while a
+        // handler holds a copy of it, would copy the whole table.
+        core.withLock { $0.encodedSizes.append(contentsOf: sizes) }
         return commits
     }
 

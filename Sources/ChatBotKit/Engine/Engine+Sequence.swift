@@ -54,6 +54,7 @@ extension Engine {
     /// What the sequence does next, decided under the lock.
     private func nextStep(in core: inout EngineCore, generation: Int) -> Step {
         guard core.generation == generation else { return .stop }
+        core.countEncodedSizes()
         if core.failure != nil {
             core.sequenceEnded = true
             return .stop

@@ -259,7 +259,10 @@ public final class Engine: Sendable {
     /// What the chats' state held in memory counts against
     /// ``EngineConfiguration/stateBytesInMemory`` now; the rest is in the store.
     public var stateBytesInMemory: Int {
-        core.withLock { $0.state.chatBytes }
+        core.withLock { core in
+            core.countEncodedSizes()
+            return core.state.chatBytes
+        }
     }
 
     /// The timers pending now.

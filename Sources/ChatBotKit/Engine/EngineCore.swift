@@ -43,6 +43,8 @@ struct EngineCore: Sendable {
     var batch: [PendingCommit] = []
     var batchThrough: Int64 = 0
     var durableThrough: Int64 = 0
+    /// State values' sizes as the committer encoded them, for the sequence to count.
+    var encodedSizes: [(StoredStateKey, Int)] = []
     var closed = false
     var sequenceEnded = false
     /// Events handled and not yet durable, by input: counted in the metrics once they are.
@@ -281,8 +283,9 @@ struct EngineCore: Sendable {
             if let request {
                 timers.schedule(key, request)
                 pending.commit.timersScheduled.append(StoredTimer(bot: bot, request: request))
-            } else {
-                timers.cancel(key)
+            } else if timers.cancel(key) {
+                // Only a timer that is pending has a row to delete: the table holds
+                // every one the store does.
                 pending.commit.timersRemoved.append(key)
             }
         }
@@ -310,6 +313,14 @@ struct EngineCore: Sendable {
                 expiresAt: planned.expiresAfter.map { now.addingTimeInterval($0.timeInterval) }
             ))
         }
+    }
+
+    /// Counts state values at the sizes the committer encoded them at. (Between units:
+    /// changing the table while a handler holds a copy of it copies all of it.)
+    mutating func countEncodedSizes() {
+        guard !encodedSizes.isEmpty else { return }
+        for (key, bytes) in encodedSizes { state.resize(key, to: bytes) }
+        encodedSizes.removeAll(keepingCapacity: true)
     }
 
     // MARK: - Helpers

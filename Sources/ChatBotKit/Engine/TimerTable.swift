@@ -85,10 +85,12 @@ package final class TimerTable: Sendable {
     }
 
     /// Cancels a timer, if pending.
-    package func cancel(_ key: TimerKey) {
-        if state.withLock({ $0.pending.removeValue(forKey: key) }) != nil {
-            changes.notify()
-        }
+    /// Cancels the pending timer of `key`; `false` if there was none.
+    @discardableResult
+    package func cancel(_ key: TimerKey) -> Bool {
+        guard state.withLock({ $0.pending.removeValue(forKey: key) }) != nil else { return false }
+        changes.notify()
+        return true
     }
 
     /// The pending timer of `key`, if any.
