@@ -34,10 +34,9 @@ struct AssignmentPlanner {
         var excluded: [AssignmentDecision.Exclusion] = []
         for curator in pool {
             let user = world.user(curator)
-            if let reason = exclusion(of: curator, user, for: request, inFlight: inFlight) {
-                excluded.append(.init(curator: curator, reason: reason))
-            } else {
-                candidates.append(candidate(curator, user, inFlight: inFlight))
+            switch screen(curator, user, for: request, inFlight: inFlight) {
+            case .excluded(let reason): excluded.append(.init(curator: curator, reason: reason))
+            case .candidate(let load): candidates.append(candidate(curator, user, load: load, inFlight: inFlight))
             }
         }
         var decision = AssignmentDecision(
@@ -93,26 +92,32 @@ struct AssignmentPlanner {
         return pool
     }
 
-    private func exclusion(of curator: UserID, _ user: UserRecord?, for request: Request, inFlight: InFlightAssignments) -> String? {
-        if request.excluding.contains(curator) { return "the chat is moving away from them" }
+    private enum Screening {
+        case excluded(String)
+        case candidate(load: Int)
+    }
+
+    /// Why `curator` cannot take the chat, or their load if they can. The load (the
+    /// one read of their assignments in flight) comes last: most are out before it.
+    private func screen(_ curator: UserID, _ user: UserRecord?, for request: Request, inFlight: InFlightAssignments) -> Screening {
+        if request.excluding.contains(curator) { return .excluded("the chat is moving away from them") }
         guard let user, user.isOnline else {
-            return user?.presence == nil ? "presence not known yet" : "offline"
+            return .excluded(user?.presence == nil ? "presence not known yet" : "offline")
         }
         if !settings.mayTake(request.chat.type, curator: curator) {
-            return "may not take \(request.chat.type.map(\.wireValue) ?? "these") chats"
+            return .excluded("may not take \(request.chat.type.map(\.wireValue) ?? "these") chats")
         }
         if !settings.covers(request.chat.topic, curator: curator, known: user.topics) {
-            return "does not cover the topic \(request.chat.topic ?? "")"
+            return .excluded("does not cover the topic \(request.chat.topic ?? "")")
         }
         let load = self.load(of: user, inFlight: inFlight)
         let capacity = settings.capacity(of: curator)
-        if load >= capacity { return "at capacity (\(load)/\(capacity))" }
-        return nil
+        if load >= capacity { return .excluded("at capacity (\(load)/\(capacity))") }
+        return .candidate(load: load)
     }
 
-    private func candidate(_ curator: UserID, _ user: UserRecord?, inFlight: InFlightAssignments) -> AssignmentDecision.Candidate {
+    private func candidate(_ curator: UserID, _ user: UserRecord?, load: Int, inFlight: InFlightAssignments) -> AssignmentDecision.Candidate {
         let lastAssigned = [user?.lastAssignedAt, inFlight.latest(of: curator)].compactMap { $0 }.max()
-        let load = user.map { self.load(of: $0, inFlight: inFlight) } ?? inFlight.load(of: curator, beyond: [])
         return .init(curator: curator, openChats: load, capacity: settings.capacity(of: curator), lastAssignedAt: lastAssigned)
     }
 

@@ -113,13 +113,14 @@ public struct AutoAssignBot: Bot {
 
     /// Offers waiting chats, oldest first, to whoever can take them now.
     ///
-    /// Cheap when it cannot help: it stops as soon as nobody has a free seat, and skips
-    /// the kinds of chat (type and topic) nobody could take earlier in the same pass, so
-    /// a long queue at night costs one look per chat, not one decision per chat.
+    /// Cheap when it cannot help: it looks at no curator while nothing waits, stops as
+    /// soon as nobody has a free seat, and skips the kinds of chat (type and topic)
+    /// nobody could take earlier in the same pass, so a long queue at night costs one
+    /// look per chat, not one decision per chat.
     private func drainQueue(trigger: String, books: inout Books, context: BotContext) {
         requeueUnconfirmed(&books, context: context)
         var unservable: Set<String> = []
-        guard planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
+        guard !books.state.queue.isEmpty, planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         for waiting in books.state.queue {
             guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat),
                   chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
