@@ -67,30 +67,31 @@ package final class TimerTable: Sendable {
         state = Mutex(initial)
     }
 
-    /// Schedules or replaces a timer; returns its generation.
+    /// Schedules or replaces a timer; returns its generation. The timer loop is woken
+    /// only when this timer comes due before the one it sleeps until: most timers are
+    /// minutes away, and a wake-up per schedule cost more than the schedule.
     @discardableResult
     package func schedule(_ key: TimerKey, _ request: TimerRequest) -> Int64 {
-        let generation = state.withLock { state in
+        let (generation, earliest) = state.withLock { state in
             let generation = state.nextGeneration
             state.nextGeneration += 1
+            let earliest = state.heap.min.map { request.fireAt < $0.fireAt } ?? true
             state.pending[key] = Pending(request: request, generation: generation)
             state.heap.insert(HeapEntry(fireAt: request.fireAt, key: key, generation: generation))
             if state.heap.count > 2 * state.pending.count + Self.staleAllowance {
                 state.rebuildHeap()
             }
-            return generation
+            return (generation, earliest)
         }
-        changes.notify()
+        if earliest { changes.notify() }
         return generation
     }
 
-    /// Cancels a timer, if pending.
-    /// Cancels the pending timer of `key`; `false` if there was none.
+    /// Cancels the pending timer of `key`; `false` if there was none. (The timer loop
+    /// is not woken: at worst it wakes at the cancelled time and finds nothing due.)
     @discardableResult
     package func cancel(_ key: TimerKey) -> Bool {
-        guard state.withLock({ $0.pending.removeValue(forKey: key) }) != nil else { return false }
-        changes.notify()
-        return true
+        state.withLock { $0.pending.removeValue(forKey: key) } != nil
     }
 
     /// The pending timer of `key`, if any.
