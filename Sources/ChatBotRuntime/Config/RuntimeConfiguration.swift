@@ -16,6 +16,8 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     /// How actions go out: at once, how fast, how long retried.
     public var delivery: DeliverySection
     public var store: StoreSection
+    /// How long the store keeps settled actions.
+    public var retention: RetentionSection
     public var engine: EngineSection
     /// The optional curator-directory and chat-details routes; off by default.
     public var directory: DirectorySection
@@ -26,7 +28,7 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     public var bots: [BotSection]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, auth, routes, alerts, delivery, store, engine, directory, logging, monitoring, bots
+        case server, auth, routes, alerts, delivery, store, retention, engine, directory, logging, monitoring, bots
         case serviceAccountID = "service_account_id"
     }
 
@@ -40,6 +42,7 @@ public struct RuntimeConfiguration: Decodable, Sendable {
         alerts = try container.decodeIfPresent(AlertSink.self, forKey: .alerts) ?? AlertSink()
         delivery = try container.decodeIfPresent(DeliverySection.self, forKey: .delivery) ?? DeliverySection()
         store = try container.decodeIfPresent(StoreSection.self, forKey: .store) ?? StoreSection()
+        retention = try container.decodeIfPresent(RetentionSection.self, forKey: .retention) ?? RetentionSection()
         engine = try container.decodeIfPresent(EngineSection.self, forKey: .engine) ?? EngineSection()
         directory = try container.decodeIfPresent(DirectorySection.self, forKey: .directory) ?? DirectorySection()
         logging = try container.decodeIfPresent(LoggingSection.self, forKey: .logging) ?? LoggingSection()

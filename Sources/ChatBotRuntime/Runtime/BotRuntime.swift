@@ -139,9 +139,9 @@ public final class BotRuntime: Service, Sendable {
         started.withLock { $0 = parts }
         startSignal.notify()
         enum Part: String {
-            case engine, delivery, gateway, directory, monitoring, reload
+            case engine, delivery, gateway, directory, monitoring, reload, pruning
             /// Parts that serve the others; the runtime's life follows the rest.
-            var isAuxiliary: Bool { self == .directory || self == .monitoring || self == .reload }
+            var isAuxiliary: Bool { self == .directory || self == .monitoring || self == .reload || self == .pruning }
         }
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
@@ -164,6 +164,11 @@ public final class BotRuntime: Service, Sendable {
                     }
                     return .directory
                 }
+            }
+            let pruner = StorePruner(store: parts.store, retention: configuration.retention, logger: logger, factory: metrics.factory)
+            group.addTask {
+                await pruner.run()
+                return .pruning
             }
             let monitoring = configuration.monitoring
             if monitoring.enabled ?? monitoringByDefault {

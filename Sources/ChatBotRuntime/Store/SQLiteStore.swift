@@ -233,6 +233,34 @@ public final class SQLiteStore: StateOnDemandStore {
         }
     }
 
+    /// Settled actions as retention deletes them.
+    public enum SettledActions: String, Sendable, CaseIterable {
+        /// Delivered, or expired before they were sent.
+        case done
+        /// Refused for good (dead letters).
+        case dead
+
+        var statuses: String {
+            switch self {
+            case .done: "'delivered', 'expired'"
+            case .dead: "'dead'"
+            }
+        }
+    }
+
+    /// Deletes up to `limit` settled actions of `kind` that settled before `date`,
+    /// oldest first, in one short transaction; returns how many it deleted. Pending
+    /// actions are never deleted.
+    public func deleteSettledActions(_ kind: SettledActions, settledBefore date: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        let sql = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status != 'pending' AND settled_at < ? "
+            + "AND status IN (\(kind.statuses)) ORDER BY settled_at LIMIT ?)"
+        return try await pool.write { db in
+            try db.execute(sql: sql, arguments: [date.timeIntervalSince1970, limit])
+            return db.changesCount
+        }
+    }
+
     /// How many actions wait for delivery.
     public func pendingActionCount() async throws -> Int {
         try await pool.read { db in

@@ -164,6 +164,11 @@ enum StoreMigrations {
             }
             try db.execute(sql: "DROP TABLE bot_state_v4")
         }
+        migrator.registerMigration("v6: settled actions by when they settled") { db in
+            // Retention deletes delivered, expired and dead rows once they are old enough:
+            // found by when they settled, oldest first, without reading a year of rows.
+            try db.execute(sql: "CREATE INDEX outbox_settled ON outbox (settled_at) WHERE status != 'pending'")
+        }
         return migrator
     }
 }

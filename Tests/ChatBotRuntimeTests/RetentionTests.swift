@@ -1,0 +1,124 @@
+@testable import ChatBotRuntime
+import ChatBotKit
+import ChatBotTesting
+import ChatEmulator
+import Foundation
+import Logging
+import Testing
+
+/// Settled actions leave the store after their retention periods; pending ones never do.
+@Suite struct RetentionTests {
+    /// Commits `count` actions for chat `c` and returns their ids, in order.
+    func commitActions(_ count: Int, to store: SQLiteStore, at now: Date, prefix: String) async throws -> [Int64] {
+        var commit = Commit()
+        for index in 1...count {
+            commit.actions.append(OutboxEntry(
+                idempotencyKey: "\(prefix)-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
+                createdAt: now, nextAttemptAt: now
+            ))
+        }
+        try await store.commit([commit])
+        let pending = try await store.pendingActions(after: 0, limit: 10_000)
+        return pending.filter { $0.idempotencyKey.hasPrefix("\(prefix)-") }.compactMap(\.id)
+    }
+
+    @Test func settledActionsLeaveAfterTheirPeriodsInBatchesAndArePrunedCounted() async throws {
+        try await withTemporaryFolder { folder in
+            let store = try SQLiteStore(path: folder.appendingPathComponent("chatbots.sqlite").path)
+            let now = Date()
+            let delivered = try await commitActions(5, to: store, at: now, prefix: "delivered")
+            let dead = try await commitActions(2, to: store, at: now, prefix: "dead")
+            let expired = try await commitActions(1, to: store, at: now, prefix: "expired")
+            _ = try await commitActions(3, to: store, at: now, prefix: "pending")
+            for id in delivered { try await store.settle(id, as: .delivered) }
+            for id in dead { try await store.settle(id, as: .deadLetter(reason: "HTTP 400")) }
+            for id in expired { try await store.settle(id, as: .expired(reason: "too late")) }
+
+            let clock = VirtualClock(start: now)
+            let metrics = RuntimeMetrics()
+            let retention = RetentionSection(deliveredActions: ConfigDuration(seconds: 7 * 86_400), deadLetters: ConfigDuration(seconds: 30 * 86_400), pruneBatch: 2)
+            let pruner = StorePruner(store: store, retention: retention, clock: clock, logger: Logger(label: "test"), factory: metrics.factory)
+            let pruned = { (what: String) in MetricsPage(metrics.exposition()).value("chatbots_pruned_total", ["what": what]) ?? 0 }
+
+            // Within every period: nothing goes.
+            clock.advance(by: .seconds(6 * 86_400))
+            #expect(try await pruner.pruneOnce().values.reduce(0, +) == 0)
+            #expect(try await store.summary().outboxDelivered == 5)
+
+            // Past a week: delivered and expired go, three batches for six rows (and
+            // one that finds none); dead letters and pending actions stay.
+            clock.advance(by: .seconds(2 * 86_400))
+            let week = try await pruner.pruneOnce()
+            #expect(week[.done] == 6)
+            #expect(week[.dead] == 0)
+            #expect(pruned("delivered_actions") == 6)
+            var summary = try await store.summary()
+            #expect(summary.outboxDelivered == 0)
+            #expect(summary.deadLetters == 2)
+            #expect(summary.outboxPending == 3)
+
+            // Past a month: the dead letters go too; pending actions never do.
+            clock.advance(by: .seconds(30 * 86_400))
+            #expect(try await pruner.pruneOnce()[.dead] == 2)
+            #expect(pruned("dead_letters") == 2)
+            summary = try await store.summary()
+            #expect(summary.deadLetters == 0)
+            #expect(summary.outboxPending == 3)
+            #expect(try await store.pendingActions(after: 0, limit: 10).map(\.idempotencyKey) == ["pending-1", "pending-2", "pending-3"])
+        }
+    }
+
+    /// A running runtime prunes on its own: replies delivered to the emulator leave the
+    /// outbox at the next pass once their (here: zero) period is over.
+    @Test(.timeLimit(.minutes(2))) func aRunningRuntimePrunesWhatItDelivered() async throws {
+        try await Emulator.withRunning { emulator, port in
+            try await withTemporaryFolder { folder in
+                let path = folder.appendingPathComponent("bots.sqlite").path
+                let loaded = try ConfigLoader.parse(emulatorRuntimeYAML(port: port, store: path, extra: """
+                    retention: {delivered_actions: 0, prune_every: 1s}
+                    bots:
+                      - type: after_hours
+                        options:
+                          hours: {time_zone: UTC, mode: always_closed}
+                          replies: {en: "Closed."}
+                    """), file: "prune.yaml", environment: [:])
+                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "prune.yaml"), logger: quietLogger)
+                try await withConnectedRuntime(runtime) { parts in
+                    for client in 1...3 {
+                        let chat = emulator.openChat(client: UserID("client-\(client)"))
+                        emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-\#(client)", "chat_id": "\#(chat)", "text": "hi", "message_type": "text"}}"#)
+                    }
+                    await parts.delivery.waitUntil { $0.delivered >= 3 }
+                    try await eventually("the delivered replies pruned") {
+                        MetricsPage(runtime.metrics.exposition()).value("chatbots_pruned_total", ["what": "delivered_actions"]) ?? 0 >= 3
+                    }
+                    let summary = try await parts.store.summary()
+                    #expect(summary.outboxDelivered == 0)
+                    #expect(summary.outboxPending == 0)
+                    #expect(emulator.record.appliedActions.count >= 3, "pruned after they arrived, not instead")
+                }
+            }
+        }
+    }
+
+    @Test func theSectionHasDefaultsAndNamesWhatIsWrong() throws {
+        let defaults = RetentionSection()
+        #expect(defaults.deliveredActions.seconds == 7 * 86_400)
+        #expect(defaults.deadLetters.seconds == 30 * 86_400)
+        let base = "server: {url: \"ws://127.0.0.1:1\"}\nauth: {static_token_env: T}\nservice_account_id: 1000\n"
+        let parsed = try ConfigLoader.parse(base + "retention: {delivered_actions: 2d, dead_letters: 90d}", file: "c.yaml", environment: [:])
+        #expect(parsed.retention.deliveredActions.seconds == 2 * 86_400)
+        #expect(parsed.retention.deadLetters.seconds == 90 * 86_400)
+        for (yaml, named) in [
+            ("retention: {delivered_action: 2d}", "delivered_action"),
+            ("retention: {prune_batch: 0}", "prune_batch"),
+            ("retention: {prune_every: 0}", "prune_every"),
+        ] {
+            #expect {
+                _ = try ConfigLoader.parse(base + yaml, file: "c.yaml", environment: [:])
+            } throws: { error in
+                "\(error)".contains(named) && "\(error)".contains("c.yaml")
+            }
+        }
+    }
+}
