@@ -71,6 +71,12 @@ public final class InMemoryStore: StateOnDemandStore {
                 for timer in commit.timersScheduled {
                     contents.timers[TimerKey(bot: timer.bot, name: timer.request.name)] = timer
                 }
+                for forgotten in commit.chatsForgotten {
+                    let chat = forgotten.chatID
+                    contents.chats[chat] = nil
+                    contents.botState = contents.botState.filter { $0.key.chatID != chat }
+                    contents.timers = contents.timers.filter { $0.value.request.chatID != chat }
+                }
                 for var entry in commit.actions {
                     entry.id = contents.nextOutboxID
                     contents.outbox[contents.nextOutboxID] = entry

@@ -3,6 +3,7 @@ import ChatBotKit
 import ChatBotTesting
 import ChatEmulator
 import Foundation
+import GRDB
 import Logging
 import Testing
 
@@ -49,8 +50,8 @@ import Testing
             // one that finds none); dead letters and pending actions stay.
             clock.advance(by: .seconds(2 * 86_400))
             let week = try await pruner.pruneOnce()
-            #expect(week[.done] == 6)
-            #expect(week[.dead] == 0)
+            #expect(week[.deliveredActions] == 6)
+            #expect(week[.deadLetters] == 0)
             #expect(pruned("delivered_actions") == 6)
             var summary = try await store.summary()
             #expect(summary.outboxDelivered == 0)
@@ -59,7 +60,7 @@ import Testing
 
             // Past a month: the dead letters go too; pending actions never do.
             clock.advance(by: .seconds(30 * 86_400))
-            #expect(try await pruner.pruneOnce()[.dead] == 2)
+            #expect(try await pruner.pruneOnce()[.deadLetters] == 2)
             #expect(pruned("dead_letters") == 2)
             summary = try await store.summary()
             #expect(summary.deadLetters == 0)
@@ -101,6 +102,83 @@ import Testing
         }
     }
 
+    /// Closed chats quiet for `closed_chats_in_memory` leave memory with their bots'
+    /// chat state and timers, are not loaded again, and their rows leave the store after
+    /// `closed_chats_in_store`; an open chat, however quiet, stays; a forgotten chat
+    /// that comes back starts afresh.
+    @Test func closedChatsLeaveMemoryThenTheStoreWithTheirStateAndTimers() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("chatbots.sqlite").path
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let clock = VirtualClock(start: start)
+            let metrics = RuntimeMetrics()
+            let pruned: @Sendable (String) -> Double = { what in
+                MetricsPage(metrics.exposition()).value("chatbots_pruned_total", ["what": what]) ?? 0
+            }
+            let events: [(ChatEvent, after: Duration)] = [
+                (.chatOpened("a", by: "client-a"), .zero), (.message("a1", in: "a", from: "client-a"), .zero),
+                (.chatOpened("b", by: "client-b"), .zero), (.message("b1", in: "b", from: "client-b"), .zero),
+                (.chatOpened("c", by: "client-c"), .zero), (.message("c1", in: "c", from: "client-c"), .zero),
+                (.statusChanged(of: "a", to: .closed), .seconds(60)),
+                (.statusChanged(of: "b", to: .closed), .seconds(6 * 86_400)),
+            ]
+            try await withRunningEngine(bots: [MemoBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+                for (event, after) in events {
+                    clock.advance(by: after)
+                    engine.submit(event, receivedAt: clock.now())
+                }
+                await engine.waitUntilIdle()
+                #expect(engine.pendingTimers.count == 3)
+                let store = try SQLiteStore(path: path)
+                let pruner = StorePruner(
+                    store: store, retention: RetentionSection(), clock: clock, logger: Logger(label: "test"), factory: metrics.factory,
+                    forgetChats: { quiet in try await engine.forgetClosedChats(quietFor: quiet) }
+                )
+                // A week after a closed: a goes; b (closed a day ago) and c (open) stay.
+                clock.advance(by: .seconds(86_400 + 1))
+                let week = try await pruner.pruneOnce()
+                #expect(week[.chatsForgotten] == 1)
+                #expect(Set(engine.worldModel.chats.keys) == ["b", "c"])
+                #expect(engine.pendingTimers.values.compactMap(\.chatID).sorted() == ["b", "c"])
+                #expect(try await engine.state(of: MemoBot.botName).keys.compactMap(\.chatID).sorted() == ["b", "c"])
+                #expect(pruned("chats_forgotten") == 1)
+            }
+            // Not loaded again; its rows went, but the chat's own, marked forgotten.
+            let snapshot = try await SQLiteStore(path: path).load()
+            #expect(snapshot.chats.map(\.id).sorted() == ["b", "c"])
+            #expect(snapshot.timers.compactMap(\.request.chatID).sorted() == ["b", "c"])
+            #expect(snapshot.botState.compactMap(\.key.chatID).sorted() == ["b", "c"])
+            let (messagesOfA, forgottenAt) = try await DatabaseQueue(path: path).read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE chat_id = 'a'"),
+                 try Double.fetchOne(db, sql: "SELECT forgotten_at FROM chat WHERE id = 'a'"))
+            }
+            #expect(messagesOfA == 0)
+            #expect(forgottenAt != nil)
+
+            try await withRunningEngine(bots: [MemoBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+                let store = try SQLiteStore(path: path)
+                let pruner = StorePruner(
+                    store: store, retention: RetentionSection(), clock: clock, logger: Logger(label: "test"), factory: metrics.factory,
+                    forgetChats: { quiet in try await engine.forgetClosedChats(quietFor: quiet) }
+                )
+                // A month after a closed: its row goes; b, forgotten meanwhile, keeps its row.
+                clock.advance(by: .seconds(23 * 86_400))
+                let month = try await pruner.pruneOnce()
+                #expect(month[.chatsForgotten] == 1, "b, closed a week ago")
+                #expect(month[.chatsDeleted] == 1, "a's row")
+                #expect(Set(engine.worldModel.chats.keys) == ["c"])
+
+                // b comes back: a new record, kept again.
+                engine.submit(.message("b2", in: "b", from: "client-b"), receivedAt: clock.now())
+                await engine.waitUntilIdle()
+                #expect(engine.worldModel.chats["b"]?.messages.map(\.id) == ["b2"])
+            }
+            let after = try await SQLiteStore(path: path).load()
+            #expect(after.chats.map(\.id).sorted() == ["b", "c"])
+            #expect(after.chats.first { $0.id == "b" }?.messages.map(\.id) == ["b2"])
+        }
+    }
+
     @Test func theSectionHasDefaultsAndNamesWhatIsWrong() throws {
         let defaults = RetentionSection()
         #expect(defaults.deliveredActions.seconds == 7 * 86_400)
@@ -122,3 +200,18 @@ import Testing
         }
     }
 }
+
+/// Keeps a count per chat and a far-off timer per chat: what retention must take away.
+private struct MemoBot: Bot {
+    static let botName = "memo"
+    let name = MemoBot.botName
+    static let reminder = TimerKind<NoPayload>("reminder")
+
+    func handle(_ event: ChatEvent, in context: BotContext) {
+        guard case .newMessage(let message) = event else { return }
+        let key = StateKey<Int>.chat(message.chatID, "seen")
+        context.set(key, to: (context.state(key) ?? 0) + 1)
+        context.schedule(Self.reminder, after: .seconds(90 * 86_400), chat: message.chatID)
+    }
+}
+

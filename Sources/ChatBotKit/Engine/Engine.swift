@@ -199,6 +199,22 @@ public final class Engine: Sendable {
         try await handOverAndWait(.curators(curators))
     }
 
+    /// Forgets closed chats that have been quiet for `quiet` (by the engine's clock), in
+    /// their turn: their world record, messages, bots' chat-scoped state and timers
+    /// leave memory and the store (the store keeps the chat's row, marked forgotten).
+    /// At most ``chatsForgottenPerCall``; returns how many went once that is durable.
+    /// Chats one ``forgetClosedChats(quietFor:)`` forgets at most: a long backlog goes
+    /// a slice at a time, between other inputs.
+    public static let chatsForgottenPerCall = 1_000
+
+    @discardableResult
+    public func forgetClosedChats(quietFor quiet: Duration) async throws -> Int {
+        let before = core.withLock { $0.counters.chatsForgotten }
+        let now = clock.now()
+        try await handOverAndWait(.forget(at: now, quietBefore: now.addingTimeInterval(-quiet.timeInterval)))
+        return core.withLock { $0.counters.chatsForgotten } - before
+    }
+
     /// Replaces the installed bots, for a configuration reload: inputs handed over from
     /// now on see the new ones; those before still see the old. A bot keeps its state,
     /// timers and metrics under the same name.
@@ -356,6 +372,8 @@ public struct EngineCounters: Sendable, Hashable {
     public var handlerFailures: [String: Int] = [:]
     /// Handlers left behind, still running, past their budget.
     public var handlersAbandoned = 0
+    /// Closed chats forgotten by retention.
+    public var chatsForgotten = 0
 }
 
 /// Errors the engine reports.

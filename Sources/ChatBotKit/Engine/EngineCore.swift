@@ -185,6 +185,12 @@ struct EngineCore: Sendable {
             case .lineup(let new):
                 lineup = new
                 finish(unit, world: .init(), effects: [], at: .distantPast)
+            case .forget(let at, let quietBefore):
+                let chats = world.forgetClosedChats(quietBefore: quietBefore, limit: Engine.chatsForgottenPerCall)
+                for chat in chats { state.forget(chat) }
+                timers.cancelAll(of: Set(chats))
+                counters.chatsForgotten += chats.count
+                finish(unit, world: .init(), effects: [], at: at, forgotten: chats.map { ForgottenChat(chatID: $0, at: at) })
             case .answer(let bot, let call, _, let outcome, let at):
                 // Only the first word counts: an answer after its timeout fired is dropped.
                 // Its timer goes, in memory as in the store, whether or not the bot hears it.
@@ -238,12 +244,16 @@ struct EngineCore: Sendable {
     }
 
     /// Applies a unit's world change and effects, in memory, and queues what to store.
-    private mutating func finish(_ unit: SequenceUnit, world change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], at now: Date) {
+    private mutating func finish(
+        _ unit: SequenceUnit, world change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], at now: Date,
+        forgotten: [ForgottenChat] = []
+    ) {
         let number = switch unit {
         case .timer(_, _, _, _, let input): input
         case .input(let slot): slot.number
         }
         var pending = PendingCommit(input: number, commit: world.commit(for: change))
+        pending.commit.chatsForgotten = forgotten
         switch unit {
         case .timer(let key, _, _, _, _):
             // Fired and not rescheduled by its own handler: it is done.

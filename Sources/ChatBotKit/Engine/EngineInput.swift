@@ -15,13 +15,16 @@ enum EngineInput: Sendable {
     case lineup(BotLineup)
     /// What became of a bot's outside call (named by its timer), at that time.
     case answer(bot: String, call: String, chat: ChatID?, outcome: OutsideAnswer.Outcome, at: Date)
+    /// Retention, at `at`: closed chats quiet since before `quietBefore` leave memory,
+    /// with their bots' state and timers.
+    case forget(at: Date, quietBefore: Date)
 
     /// The input's time, when it has one: timers due by then fire before it.
     var time: Date? {
         switch self {
         case .event(_, let receivedAt): receivedAt
         case .tick(let date), .answer(_, _, _, _, let date): date
-        case .directory, .curators, .lineup: nil
+        case .directory, .curators, .lineup, .forget: nil
         }
     }
 }

@@ -16,6 +16,8 @@ public enum RecordedInput: Codable, Hashable, Sendable {
     case lineup([String])
     /// The answer to an outside call.
     case answer(bot: String, call: String, chat: ChatID?, outcome: OutsideAnswer.Outcome, at: Date)
+    /// Retention: closed chats quiet since before `quietBefore` forgotten.
+    case forget(at: Date, quietBefore: Date)
 
     init(_ slot: InputSlot) {
         switch slot.input {
@@ -25,6 +27,7 @@ public enum RecordedInput: Codable, Hashable, Sendable {
         case .curators(let curators): self = .curators(curators)
         case .lineup(let lineup): self = .lineup(lineup.members.map(\.bot.name))
         case .answer(let bot, let call, let chat, let outcome, let at): self = .answer(bot: bot, call: call, chat: chat, outcome: outcome, at: at)
+        case .forget(let at, let quietBefore): self = .forget(at: at, quietBefore: quietBefore)
         }
     }
 }
@@ -54,6 +57,8 @@ extension Engine {
             try replaceBots(lineup)
         case .answer(let bot, let call, let chat, let outcome, let at):
             enqueue(.answer(bot: bot, call: call, chat: chat, outcome: outcome, at: at))
+        case .forget(let at, let quietBefore):
+            enqueue(.forget(at: at, quietBefore: quietBefore))
         }
     }
 }

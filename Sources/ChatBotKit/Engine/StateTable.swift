@@ -79,6 +79,11 @@ struct StateTable: Sendable {
         chatBytes += loaded.bytes
     }
 
+    /// Drops a forgotten chat's keys (the store deletes them in the same commit).
+    mutating func forget(_ chat: ChatID) {
+        if let gone = chats.removeValue(forKey: chat) { chatBytes -= gone.bytes }
+    }
+
     /// Notes that input `input` used `chat`, for the least-recently-used order.
     mutating func touch(_ chat: ChatID, at input: Int64) {
         guard onDemand else { return }

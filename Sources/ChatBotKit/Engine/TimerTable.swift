@@ -94,6 +94,15 @@ package final class TimerTable: Sendable {
         state.withLock { $0.pending.removeValue(forKey: key) } != nil
     }
 
+    /// Cancels every pending timer of `chats` (forgotten chats): their rows go with the
+    /// chats', so nothing else is written.
+    func cancelAll(of chats: Set<ChatID>) {
+        guard !chats.isEmpty else { return }
+        state.withLock { state in
+            state.pending = state.pending.filter { entry in entry.value.request.chatID.map { !chats.contains($0) } ?? true }
+        }
+    }
+
     /// The pending timer of `key`, if any.
     func request(of key: TimerKey) -> TimerRequest? {
         state.withLock { $0.pending[key]?.request }

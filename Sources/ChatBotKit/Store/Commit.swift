@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one handled event (or fired timer) changes, committed as a unit.
 public struct Commit: Sendable {
     /// The chats and users as they are now, for those the event touched.
@@ -17,13 +19,28 @@ public struct Commit: Sendable {
     public var timersRemoved: [TimerKey] = []
     /// Actions to deliver once this commit is durable.
     public var actions: [OutboxEntry] = []
+    /// Closed chats the engine forgot (retention): their messages, read marks, bots'
+    /// chat-scoped state and timers go; the chat's row stays, marked forgotten at that
+    /// time, until the store's own retention deletes it. A forgotten chat is not loaded.
+    public var chatsForgotten: [ForgottenChat] = []
 
     public init() {}
 
     /// Whether the commit stores nothing.
     public var isEmpty: Bool {
         chats.isEmpty && users.isEmpty && messages.isEmpty && messagesRemoved.isEmpty && stateWrites.isEmpty
-            && timersScheduled.isEmpty && timersRemoved.isEmpty && actions.isEmpty
+            && timersScheduled.isEmpty && timersRemoved.isEmpty && actions.isEmpty && chatsForgotten.isEmpty
+    }
+}
+
+/// A closed chat the engine forgot, and when.
+public struct ForgottenChat: Hashable, Sendable {
+    public var chatID: ChatID
+    public var at: Date
+
+    public init(chatID: ChatID, at: Date) {
+        self.chatID = chatID
+        self.at = at
     }
 }
 

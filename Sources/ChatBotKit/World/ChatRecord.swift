@@ -21,6 +21,9 @@ public struct ChatRecord: Hashable, Sendable, Codable {
     public var readUpTo: [UserID: Int64]
     public var lastClientMessageAt: Date?
     public var lastCuratorMessageAt: Date?
+    /// When the last event about the chat arrived: how long a closed chat has been
+    /// quiet, for retention.
+    public var lastEventAt: Date?
 
     public init(id: ChatID) {
         self.id = id

@@ -125,7 +125,28 @@ public struct WorldModel: Sendable, Hashable {
         case .unknown:
             break
         }
+        if let chatID = event.chatID, chats[chatID] != nil {
+            chats[chatID]?.lastEventAt = date
+            change.chats.insert(chatID)
+        }
         return change
+    }
+
+    /// Forgets closed chats quiet since before `date` (their last event, or their
+    /// opening): at most `limit`, in id order (the same in a replay). Returns them.
+    /// An event in a forgotten chat later starts it afresh.
+    public mutating func forgetClosedChats(quietBefore date: Date, limit: Int) -> [ChatID] {
+        let closed = closedStatuses
+        let quiet = chats.values.filter { chat in
+            (chat.status.map(closed.contains) ?? false) && (chat.lastEventAt ?? chat.openedAt ?? .distantPast) < date
+        }.map(\.id)
+        let forgotten = Array(quiet.sorted().prefix(limit))
+        for chat in forgotten {
+            // A closed chat counts toward no curator's load; its id may still be listed.
+            if let curator = chats[chat]?.curatorID { users[curator]?.openChats.remove(chat) }
+            chats.removeValue(forKey: chat)
+        }
+        return forgotten
     }
 
     /// What a change touched, as a store writes it: the chats and users as they are

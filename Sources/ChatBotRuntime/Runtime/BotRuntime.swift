@@ -165,7 +165,10 @@ public final class BotRuntime: Service, Sendable {
                     return .directory
                 }
             }
-            let pruner = StorePruner(store: parts.store, retention: configuration.retention, logger: logger, factory: metrics.factory)
+            let pruner = StorePruner(
+                store: parts.store, retention: configuration.retention, logger: logger, factory: metrics.factory,
+                forgetChats: { quiet in try await parts.engine.forgetClosedChats(quietFor: quiet) }
+            )
             group.addTask {
                 await pruner.run()
                 return .pruning

@@ -128,18 +128,36 @@ public final class SQLiteStore: StateOnDemandStore {
             }
             // A chat or user touched by several commits of the batch is written once, as
             // the last of them left it (each commit holds the record as it was accepted).
+            // A chat forgotten after its last write in the batch is marked so after it
+            // is written; one written again after it was forgotten (it came back) is not.
             var chats: [ChatID: ChatRecord] = [:]
             var users: [UserID: UserRecord] = [:]
+            var forgotten: [ChatID: ForgottenChat] = [:]
             for commit in commits {
-                for chat in commit.chats { chats[chat.id] = chat }
+                for chat in commit.chats {
+                    chats[chat.id] = chat
+                    forgotten[chat.id] = nil
+                }
                 for user in commit.users { users[user.id] = user }
+                for chat in commit.chatsForgotten {
+                    chats[chat.chatID] = nil
+                    forgotten[chat.chatID] = chat
+                }
             }
             for chat in chats.values { try WorldTables.write(chat, in: db) }
             for user in users.values { try WorldTables.write(user, in: db) }
+            for chat in forgotten.values {
+                // A row from before chats kept their last event counts from now.
+                try db.cachedStatement(sql: "UPDATE chat SET forgotten_at = ?1, last_event_at = COALESCE(last_event_at, ?1) WHERE id = ?2")
+                    .execute(arguments: [chat.at.timeIntervalSinceReferenceDate, chat.chatID.rawValue])
+            }
         }
     }
 
     private func write(_ commit: Commit, in db: Database) throws {
+        for chat in commit.chatsForgotten {
+            try WorldTables.forget(chat.chatID, in: db)
+        }
         for key in commit.messagesRemoved {
             try WorldTables.remove(key, in: db)
         }
@@ -257,6 +275,23 @@ public final class SQLiteStore: StateOnDemandStore {
             + "AND status IN (\(kind.statuses)) ORDER BY settled_at LIMIT ?)"
         return try await pool.write { db in
             try db.execute(sql: sql, arguments: [date.timeIntervalSince1970, limit])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes up to `limit` rows of chats that retention forgot and whose last event
+    /// came before `date`, oldest first; returns how many. (Their messages, state and
+    /// timers went when they were forgotten.)
+    public func deleteForgottenChats(quietBefore date: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM chat WHERE id IN (
+                        SELECT id FROM chat WHERE forgotten_at IS NOT NULL AND last_event_at < ? ORDER BY last_event_at LIMIT ?)
+                    """,
+                arguments: [date.timeIntervalSinceReferenceDate, limit]
+            )
             return db.changesCount
         }
     }

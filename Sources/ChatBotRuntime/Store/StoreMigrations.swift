@@ -164,10 +164,18 @@ enum StoreMigrations {
             }
             try db.execute(sql: "DROP TABLE bot_state_v4")
         }
-        migrator.registerMigration("v6: settled actions by when they settled") { db in
+        migrator.registerMigration("v6: retention") { db in
             // Retention deletes delivered, expired and dead rows once they are old enough:
             // found by when they settled, oldest first, without reading a year of rows.
-            try db.execute(sql: "CREATE INDEX outbox_settled ON outbox (settled_at) WHERE status != 'pending'")
+            // Closed chats leave memory after a quiet time (their last event) and their
+            // rows stay a while, marked forgotten, unloaded, until deleted in turn.
+            try db.execute(sql: """
+                CREATE INDEX outbox_settled ON outbox (settled_at) WHERE status != 'pending';
+                ALTER TABLE chat ADD COLUMN last_event_at REAL;
+                ALTER TABLE chat ADD COLUMN forgotten_at REAL;
+                CREATE INDEX chat_forgotten ON chat (last_event_at) WHERE forgotten_at IS NOT NULL;
+                CREATE INDEX timer_chat ON timer (chat_id) WHERE chat_id IS NOT NULL;
+                """)
         }
         return migrator
     }

@@ -19,12 +19,12 @@ enum WorldTables {
     static func write(_ chat: ChatRecord, in db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO chat (id, client_id, type, topic, status, curator_id, opened_at, message_count,
-                last_client_message_at, last_curator_message_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_client_message_at, last_curator_message_at, last_event_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 chat.id.rawValue, chat.clientID?.rawValue, chat.type?.wireValue, chat.topic, chat.status?.wireValue,
                 chat.curatorID?.rawValue, seconds(chat.openedAt), chat.messageCount,
-                seconds(chat.lastClientMessageAt), seconds(chat.lastCuratorMessageAt),
+                seconds(chat.lastClientMessageAt), seconds(chat.lastCuratorMessageAt), seconds(chat.lastEventAt),
             ])
         let mark = try db.cachedStatement(sql: "INSERT OR REPLACE INTO read_mark (chat_id, reader_id, sequence) VALUES (?, ?, ?)")
         for (reader, sequence) in chat.readUpTo {
@@ -44,6 +44,18 @@ enum WorldTables {
             ])
     }
 
+    /// Forgets a chat (retention): its messages, read marks, chat-scoped bot state and
+    /// timers go. (Its row stays, marked forgotten by the commit, and is not loaded.)
+    static func forget(_ chat: ChatID, in db: Database) throws {
+        let id = chat.rawValue
+        for sql in [
+            "DELETE FROM message WHERE chat_id = ?", "DELETE FROM read_mark WHERE chat_id = ?",
+            "DELETE FROM bot_state WHERE scope = 'chat' AND owner = ?", "DELETE FROM timer WHERE chat_id = ?",
+        ] {
+            try db.cachedStatement(sql: sql).execute(arguments: [id])
+        }
+    }
+
     static func remove(_ key: MessageKey, in db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM message WHERE chat_id = ? AND sequence = ?")
             .execute(arguments: [key.chatID.rawValue, key.sequence])
@@ -61,15 +73,16 @@ enum WorldTables {
     // MARK: Reading
 
     private static let chatColumns = """
-        id, client_id, type, topic, status, curator_id, opened_at, message_count, last_client_message_at, last_curator_message_at
+        id, client_id, type, topic, status, curator_id, opened_at, message_count, last_client_message_at, last_curator_message_at,
+        last_event_at
         """
     private static let messageColumns = "chat_id, sequence, id, sender_id, sender_role, message_type, created_at, received_at"
 
-    /// Every chat with its kept messages.
+    /// Every chat with its kept messages, but those retention forgot.
     static func chats(in db: Database) throws -> [ChatRecord] {
         var chats: [ChatRecord] = []
         var index: [String: Int] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(chatColumns) FROM chat")
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(chatColumns) FROM chat WHERE forgotten_at IS NULL")
         while let row = try rows.next() {
             let chat = chat(from: row)
             index[chat.id.rawValue] = chats.count
@@ -128,6 +141,7 @@ enum WorldTables {
         chat.messageCount = row[7]
         chat.lastClientMessageAt = date(row[8])
         chat.lastCuratorMessageAt = date(row[9])
+        chat.lastEventAt = date(row[10])
         return chat
     }
 
