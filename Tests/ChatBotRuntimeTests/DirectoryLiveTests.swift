@@ -36,6 +36,20 @@ struct DirectoryLiveTests {
                     await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 1 }
                     await parts.engine.waitUntilIdle()
                     #expect(parts.engine.worldModel.chats[chat]?.topic == "returns")
+
+                    // A chat the runtime forgot comes back: the details route says whose it is.
+                    emulator.send(rawFrame: #"{"event_type": "update_chat_status", "data": {"chat_id": "\#(chat)", "status": "closed"}}"#)
+                    await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 2 }
+                    await parts.engine.waitUntilIdle()
+                    try await eventually("the closed chat forgotten") { try await parts.engine.forgetClosedChats(quietFor: .zero) == 1 }
+                    #expect(parts.engine.worldModel.chats[chat] == nil)
+                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 9, "sender": "client-1", "chat_id": "\#(chat)", "text": "back", "message_type": "text"}}"#)
+                    await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 3 }
+                    await parts.engine.waitUntilIdle()
+                    let back = try #require(parts.engine.worldModel.chats[chat])
+                    #expect(back.clientID == "client-1")
+                    #expect(back.topic == "returns")
+                    #expect(back.messages.first?.senderRole == .client)
                 }
             }
         }

@@ -179,6 +179,42 @@ import Testing
         }
     }
 
+    /// A forgotten chat that comes back is picked up with what the chat-details route
+    /// says of it (its client above all); without the route, the log says what the
+    /// runtime could not know.
+    @Test(arguments: [true, false]) func aForgottenChatThatComesBackIsPickedUpAgain(withDetails: Bool) async throws {
+        let clock = VirtualClock(start: Date(timeIntervalSince1970: 1_800_000_000))
+        let details = DetailsTable(["a": ChatDetails(clientID: "client-a", type: .topic, status: "open", topic: "billing")])
+        let logs = LogCapture()
+        let configuration = EngineConfiguration(serviceAccountID: "1000", chatDetails: withDetails ? details : nil)
+        try await withRunningEngine(bots: [], clock: clock, configuration: configuration, logger: logs.logger(level: .info)) { engine in
+            for event: ChatEvent in [.chatOpened("a", by: "client-a"), .message("a1", in: "a", from: "client-a"), .statusChanged(of: "a", to: .closed)] {
+                engine.submit(event, receivedAt: clock.now())
+            }
+            await engine.waitUntilIdle()
+            clock.advance(by: .seconds(8 * 86_400))
+            #expect(try await engine.forgetClosedChats(quietFor: .seconds(7 * 86_400)) == 1)
+            #expect(engine.worldModel.chats["a"] == nil)
+
+            // The backend reopened it; the client writes again.
+            engine.submit(.message("a2", in: "a", from: "client-a"), receivedAt: clock.now())
+            await engine.waitUntilIdle()
+            let chat = try #require(engine.worldModel.chats["a"])
+            #expect(chat.messages.map(\.id) == ["a2"])
+            let unknown = logs.lines.filter { $0.message.contains("its client is not known") }
+            if withDetails {
+                #expect(chat.clientID == "client-a")
+                #expect(chat.topic == "billing")
+                #expect(chat.status == "open")
+                #expect(chat.messages.first?.senderRole == .client, "the client's message counts as the client's")
+                #expect(unknown.isEmpty)
+            } else {
+                #expect(chat.clientID == nil)
+                #expect(unknown.map { $0.metadata["chat.id"] } == ["a"])
+            }
+        }
+    }
+
     @Test func theSectionHasDefaultsAndNamesWhatIsWrong() throws {
         let defaults = RetentionSection()
         #expect(defaults.deliveredActions.seconds == 7 * 86_400)
@@ -215,3 +251,20 @@ private struct MemoBot: Bot {
     }
 }
 
+
+/// Chat details from a table: what the backend's chat-details route would answer.
+private struct DetailsTable: ChatDetailsSource {
+    let table: [ChatID: ChatDetails]
+
+    init(_ table: [ChatID: ChatDetails]) {
+        self.table = table
+    }
+
+    func topic(of chat: ChatID) async -> String? {
+        table[chat]?.topic
+    }
+
+    func details(of chat: ChatID) async -> ChatDetails? {
+        table[chat]
+    }
+}

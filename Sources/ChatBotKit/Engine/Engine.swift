@@ -304,14 +304,14 @@ public final class Engine: Sendable {
     /// Numbers an input and queues it; it waits for what it needs from outside first.
     /// `nil` once the engine is closed.
     @discardableResult
-    func enqueue(_ input: EngineInput, topic: String?? = nil) -> Int64? {
+    func enqueue(_ input: EngineInput, details: ChatDetails?? = nil) -> Int64? {
         let (number, preparation) = core.withLock { core -> (Int64?, InputPreparation?) in
             guard !core.closed else { return (nil, nil) }
             core.submitted += 1
             var slot = InputSlot(number: core.submitted, input: input, isReady: true)
-            // A replayed event brings its topic: only the chat's state is read.
-            let preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askTopic: topic == nil)
-            if let topic { slot.topic = topic }
+            // A replayed event brings its details: only the chat's state is read.
+            let preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askDetails: details == nil)
+            if let details { slot.details = details }
             slot.isReady = preparation == nil
             core.slots.append(slot)
             return (slot.number, preparation)

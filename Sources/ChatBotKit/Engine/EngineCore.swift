@@ -161,9 +161,19 @@ struct EngineCore: Sendable {
             case .event(let event, let receivedAt):
                 counters.eventsHandled += 1
                 undurableEvents.append((slot.number, event.type))
-                var change = world.apply(event, at: receivedAt)
+                var change = WorldModel.Change()
+                if let chat = event.chatID, world.chats[chat] == nil, !event.isNewChat {
+                    // A chat forgotten, or opened while the runtime was away: what the
+                    // chat-details route said of it, or a word that its client is not known.
+                    if let details = slot.details {
+                        change = world.learn(details, of: chat)
+                    } else {
+                        logger.info("an event in a chat the runtime does not know (forgotten, or opened while it was away); its client is not known", metadata: Self.metadata(of: event))
+                    }
+                }
+                change.formUnion(world.apply(event, at: receivedAt))
                 if case .newChat(let opened) = event, chatDetails {
-                    change.formUnion(world.setTopic(slot.topic, of: opened.chatID))
+                    change.formUnion(world.setTopic(slot.details?.topic, of: opened.chatID))
                 }
                 if let chat = event.chatID { state.touch(chat, at: slot.number) }
                 logger.debug("event", metadata: Self.metadata(of: event).merging(["event.summary": "\(event.summary)"]) { $1 })
@@ -348,5 +358,11 @@ struct EngineCore: Sendable {
         default:
             false
         }
+    }
+}
+
+private extension ChatEvent {
+    var isNewChat: Bool {
+        if case .newChat = self { true } else { false }
     }
 }

@@ -2,13 +2,14 @@ import DequeModule
 import Foundation
 import Synchronization
 
-/// What an input needs from outside before it enters the sequence: a new chat's topic
-/// from the chat-details source, and the chat's state from a store that reads it on
-/// demand. Fetched concurrently, off the sequence; the input waits in its place.
+/// What an input needs from outside before it enters the sequence: the chat-details
+/// source's answer for a new chat (its topic) or for a chat the world does not know (its
+/// client), and the chat's state from a store that reads it on demand. Fetched
+/// concurrently, off the sequence; the input waits in its place.
 struct InputPreparation: Sendable {
     let number: Int64
-    /// The new chat whose topic to ask for.
-    let topicOf: ChatID?
+    /// The chat whose details to ask for.
+    let detailsOf: ChatID?
     /// The chat whose keys to read, and how many times chats had left memory when the
     /// read began: a read that overlapped one may be older than what left, and is not used.
     let stateOf: ChatID?
@@ -18,17 +19,23 @@ struct InputPreparation: Sendable {
 
     /// What `input` needs, or `nil` if it is ready as it is. Notes a chat being read, so
     /// its next event does not read it again.
-    init?(for input: EngineInput, number: Int64, core: inout EngineCore, engine: Engine, askTopic: Bool = true) {
+    init?(for input: EngineInput, number: Int64, core: inout EngineCore, engine: Engine, askDetails: Bool = true) {
         guard case .event(let event, _) = input, let chat = event.chatID else { return nil }
-        var topicOf: ChatID?
-        if case .newChat = event, askTopic, engine.configuration.chatDetails != nil { topicOf = chat }
+        var detailsOf: ChatID?
+        if askDetails, engine.configuration.chatDetails != nil {
+            if case .newChat = event {
+                detailsOf = chat
+            } else if core.world.chats[chat] == nil, !core.slots.contains(where: { $0.opens(chat) }) {
+                detailsOf = chat
+            }
+        }
         var stateOf: ChatID?
         if engine.onDemand != nil, !core.state.isResident(chat), core.staged[chat] == nil, core.loading.insert(chat).inserted {
             stateOf = chat
         }
-        guard topicOf != nil || stateOf != nil else { return nil }
+        guard detailsOf != nil || stateOf != nil else { return nil }
         self.number = number
-        self.topicOf = topicOf
+        self.detailsOf = detailsOf
         self.stateOf = stateOf
         evictions = core.state.evictions
         details = engine.configuration.chatDetails
@@ -47,8 +54,8 @@ extension Engine {
     }
 
     private func prepare(_ preparation: InputPreparation) async {
-        var topic: String?
-        if let chat = preparation.topicOf { topic = await preparation.details?.topic(of: chat) }
+        var details: ChatDetails?
+        if let chat = preparation.detailsOf { details = await preparation.details?.details(of: chat) }
         // A failed read is not used: the sequence reads the chat itself, and stops if the
         // store has failed.
         var loaded: [StoredBotState]?
@@ -62,7 +69,7 @@ extension Engine {
             }
             if let index = core.slotIndex(preparation.number) {
                 core.slots[index].isReady = true
-                core.slots[index].topic = topic
+                core.slots[index].details = details
             }
         }
         inputsChanged.notify()

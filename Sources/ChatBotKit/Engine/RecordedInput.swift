@@ -4,8 +4,8 @@ import Foundation
 /// everything a decision depends on. Fed back in the same order to an engine over the
 /// same store (``Engine/replay(_:bots:)``), a recording gives the same decisions.
 public enum RecordedInput: Codable, Hashable, Sendable {
-    /// An event, as received, with the topic the chat-details route gave a new chat.
-    case event(ChatEvent, receivedAt: Date, topic: String?)
+    /// An event, as received, with what the chat-details route said of its chat.
+    case event(ChatEvent, receivedAt: Date, details: ChatDetails?)
     /// Time passing: timers due by then fire.
     case tick(Date)
     /// The curator directory as read.
@@ -21,7 +21,7 @@ public enum RecordedInput: Codable, Hashable, Sendable {
 
     init(_ slot: InputSlot) {
         switch slot.input {
-        case .event(let event, let receivedAt): self = .event(event, receivedAt: receivedAt, topic: slot.topic)
+        case .event(let event, let receivedAt): self = .event(event, receivedAt: receivedAt, details: slot.details)
         case .tick(let date): self = .tick(date)
         case .directory(let entries): self = .directory(entries)
         case .curators(let curators): self = .curators(curators)
@@ -41,8 +41,8 @@ extension Engine {
     ///   does not know.
     public func replay(_ input: RecordedInput, bots: (String) -> (any Bot)? = { _ in nil }) throws {
         switch input {
-        case .event(let event, let receivedAt, let topic):
-            enqueue(.event(event, receivedAt: receivedAt), topic: topic)
+        case .event(let event, let receivedAt, let details):
+            enqueue(.event(event, receivedAt: receivedAt), details: .some(details))
         case .tick(let date):
             enqueue(.tick(date))
         case .directory(let entries):

@@ -198,6 +198,28 @@ public struct WorldModel: Sendable, Hashable {
         return change
     }
 
+    /// Takes what the chat-details route says of a chat the world does not know (one it
+    /// forgot, or one opened while the runtime was away): its client, type, status,
+    /// topic and curator, where the answer gives them.
+    @discardableResult
+    public mutating func learn(_ details: ChatDetails, of chatID: ChatID) -> Change {
+        var change = Change(chats: [chatID])
+        var chat = chats[chatID] ?? ChatRecord(id: chatID)
+        chat.clientID = chat.clientID ?? details.clientID
+        chat.type = chat.type ?? details.type
+        chat.topic = chat.topic ?? details.topic
+        chats[chatID] = chat
+        if let client = details.clientID { learn(client, is: .client, into: &change) }
+        if let status = details.status, chat.status == nil { setStatus(status, of: chatID, into: &change) }
+        if let curator = details.curatorID, chats[chatID]?.curatorID == nil {
+            chats[chatID]?.curatorID = curator
+            learn(curator, is: .curator, into: &change)
+            if let known = chats[chatID], !isClosed(known) { users[curator]?.openChats.insert(chatID) }
+            change.users.insert(curator)
+        }
+        return change
+    }
+
     /// Sets a chat's topic, from the chat-details route.
     @discardableResult
     public mutating func setTopic(_ topic: String?, of chatID: ChatID) -> Change {

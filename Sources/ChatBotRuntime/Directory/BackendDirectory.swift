@@ -58,12 +58,25 @@ public final class BackendDirectory: ChatDetailsSource {
     }
 
     public func topic(of chat: ChatID) async -> String? {
+        await details(of: chat)?.topic
+    }
+
+    /// The chat-details route's answer (PROTOCOL.md Part 3: `user_id`, `chat_type`,
+    /// `status`, `topic`, `curator_id`); `nil`, logged, when it cannot be read.
+    public func details(of chat: ChatID) async -> ChatDetails? {
         guard let template = section.chatDetailsPath else { return nil }
         let url = apiBaseURL + ActionRoutes.fill(template, with: ["chat_id": ActionRoutes.escapePathSegment(chat.rawValue)])
         do {
-            return try await get(url)["topic"]?.textValue
+            let answer = try await get(url)
+            return ChatDetails(
+                clientID: answer["user_id"]?.textValue.map { UserID($0) }, type: answer["chat_type"]?.textValue.map(ChatType.init(wireValue:)),
+                status: answer["status"]?.textValue.map(ChatStatus.init(wireValue:)), topic: answer["topic"]?.textValue,
+                curatorID: answer["curator_id"]?.textValue.map { UserID($0) }
+            )
         } catch {
-            logger.warning("chat details not read; bots see the chat without a topic", metadata: ["chat.id": "\(chat)", "error": "\(error)"])
+            logger.warning("chat details not read; bots see the chat without what they would say", metadata: [
+                "chat.id": "\(chat)", "error": "\(error)",
+            ])
             return nil
         }
     }
