@@ -148,6 +148,7 @@ import Testing
             #expect(snapshot.chats.map(\.id).sorted() == ["b", "c"])
             #expect(snapshot.timers.compactMap(\.request.chatID).sorted() == ["b", "c"])
             #expect(snapshot.botState.compactMap(\.key.chatID).sorted() == ["b", "c"])
+            #expect(try await SQLiteStore(path: path).summary().chatsForgotten == 1, "chatbots state counts it apart")
             let (messagesOfA, forgottenAt) = try await DatabaseQueue(path: path).read { db in
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE chat_id = 'a'"),
                  try Double.fetchOne(db, sql: "SELECT forgotten_at FROM chat WHERE id = 'a'"))

@@ -45,7 +45,8 @@ extension SQLiteStore {
                 curatorsOnline: curators.filter(\.isOnline).map(\.id).sorted(),
                 pendingTimers: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM timer") ?? 0,
                 nextTimerDue: nextDue.map { Date(timeIntervalSince1970: $0) },
-                outboxPending: counts["pending"] ?? 0, outboxDelivered: counts["delivered"] ?? 0, deadLetters: counts["dead"] ?? 0
+                outboxPending: counts["pending"] ?? 0, outboxDelivered: counts["delivered"] ?? 0, deadLetters: counts["dead"] ?? 0,
+                chatsForgotten: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chat WHERE forgotten_at IS NOT NULL") ?? 0
             )
         }
     }

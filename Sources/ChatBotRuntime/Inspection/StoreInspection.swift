@@ -4,7 +4,8 @@ import Foundation
 /// What `chatbots state` shows of a whole store: enough to tell at a glance whether the
 /// desk is served and whether anything is stuck.
 public struct StoreSummary: Codable, Sendable, Equatable {
-    /// Chats by their last status (`open` when no status was seen).
+    /// Chats by their last status (`open` when no status was seen), but those retention
+    /// forgot.
     public var chatsByStatus: [String: Int]
     /// Open chats that have no curator.
     public var waitingChats: [ChatID]
@@ -15,6 +16,8 @@ public struct StoreSummary: Codable, Sendable, Equatable {
     public var outboxPending: Int
     public var outboxDelivered: Int
     public var deadLetters: Int
+    /// Closed chats retention forgot whose rows the store still keeps.
+    public var chatsForgotten: Int
 }
 
 /// Everything the store holds about one chat: what the runtime saw, what the bots kept,

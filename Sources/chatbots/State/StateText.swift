@@ -11,7 +11,7 @@ enum StateText {
             + (summary.waitingChats.count > 10 ? ", …" : "")
         return """
             store \(store)
-              chats:            \(summary.chatsByStatus.values.reduce(0, +)) (\(statuses.isEmpty ? "none" : statuses))
+              chats:            \(summary.chatsByStatus.values.reduce(0, +)) (\(statuses.isEmpty ? "none" : statuses))\(summary.chatsForgotten > 0 ? "; \(summary.chatsForgotten) closed and forgotten" : "")
               without curator:  \(summary.waitingChats.count)\(waiting.isEmpty ? "" : " — \(waiting)")
               curators:         \(summary.curatorsKnown) known, \(summary.curatorsOnline.count) online\(summary.curatorsOnline.isEmpty ? "" : " — \(summary.curatorsOnline.map { "\($0)" }.joined(separator: ", "))")
               timers pending:   \(summary.pendingTimers)\(summary.nextTimerDue.map { ", next due \(time($0))" } ?? "")
