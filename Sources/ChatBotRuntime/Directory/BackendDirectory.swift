@@ -27,7 +27,9 @@ public final class BackendDirectory: ChatDetailsSource {
     public struct Failure: Error, CustomStringConvertible {
         public let url: String
         public let reason: String
-        public var description: String { "curator directory at \(url): \(reason)" }
+        /// Which route: `curator directory`, `open chats`.
+        public var route = "curator directory"
+        public var description: String { "\(route) at \(url): \(reason)" }
     }
 
     /// The curator directory; throws ``Failure`` naming the URL when it cannot be read.
@@ -79,6 +81,59 @@ public final class BackendDirectory: ChatDetailsSource {
             ])
             return nil
         }
+    }
+
+    /// The chats still open, every page of the open-chats route; `nil` when no route is
+    /// configured. Throws ``Failure`` naming the URL of a page that cannot be read.
+    ///
+    /// Pages are followed by the answer's `next` (a URL or a path) when it has one, else
+    /// by `page=N+1` until a page comes back empty (or as 404, past the last); at most
+    /// ``maxOpenChatPages``.
+    public func openChats() async throws -> [OpenChat]? {
+        guard let path = section.openChatsPath else { return nil }
+        var chats: [OpenChat] = []
+        var seen: Set<ChatID> = []
+        var page = 1
+        var url = Self.withPage(apiBaseURL + path, page)
+        while page <= Self.maxOpenChatPages {
+            let body: JSONValue
+            do {
+                body = try await get(url)
+            } catch var failure as Failure {
+                // Past the last page, a paginated route answers 404.
+                if page > 1, failure.reason.hasPrefix("HTTP 404") { break }
+                failure.route = "open chats"
+                throw failure
+            }
+            let items: [JSONValue]
+            switch body {
+            case .array(let list): items = list
+            case .object(let object):
+                guard case .array(let list)? = object["results"] else { throw Failure(url: url, reason: "expected a list of chats", route: "open chats") }
+                items = list
+            default: throw Failure(url: url, reason: "expected a list of chats", route: "open chats")
+            }
+            // A chat that moved between pages while they were read is listed once.
+            for chat in items.compactMap(OpenChat.init) where seen.insert(chat.id).inserted {
+                chats.append(chat)
+            }
+            if case .string(let next)? = body["next"] {
+                url = next.hasPrefix("http") ? next : apiBaseURL + (next.hasPrefix("/") ? next : "/" + next)
+            } else if body["next"] != nil || items.isEmpty {
+                break
+            } else {
+                url = Self.withPage(apiBaseURL + path, page + 1)
+            }
+            page += 1
+        }
+        return chats
+    }
+
+    /// Pages read at most: 50 chats a page is half a million chats.
+    static let maxOpenChatPages = 10_000
+
+    private static func withPage(_ url: String, _ page: Int) -> String {
+        url + (url.contains("?") ? "&" : "?") + "page=\(page)"
     }
 
     private func get(_ url: String) async throws -> JSONValue {

@@ -14,8 +14,27 @@ struct BackendWorld: Sendable {
         var topic: String?
         var status: ChatStatus
         var curatorID: UserID?
-        var messageIDs: [MessageID]
+        /// The latest messages (up to ``messagesKept``), oldest first: what the open-chats
+        /// route lists.
+        var messages: [Message] = []
+        /// Who read up to which message (its place in ``messages``' numbering).
+        var readUpTo: [UserID: Int64] = [:]
+        var messagesPosted: Int64 = 0
+
+        var lastMessageID: MessageID? { messages.last?.id }
     }
+
+    struct Message: Sendable {
+        var id: MessageID
+        var senderID: UserID
+        var type: MessageType
+        var createdAt: Date
+        /// Its place among the chat's messages, from 1.
+        var number: Int64
+    }
+
+    /// Messages kept per chat: the open-chats route lists the latest.
+    static let messagesKept = 50
 
     struct Curator: Sendable {
         var id: UserID
@@ -39,7 +58,7 @@ struct BackendWorld: Sendable {
     mutating func openChat(client: UserID, type: ChatType, topic: String?) -> ChatEvent {
         let id = ChatID(nextChatNumber)
         nextChatNumber += 1
-        chats[id] = Chat(id: id, clientID: client, type: type, topic: topic, status: .open, curatorID: nil, messageIDs: [])
+        chats[id] = Chat(id: id, clientID: client, type: type, topic: topic, status: .open, curatorID: nil)
         openChatIDs.append(id)
         return .newChat(NewChat(clientID: client, chatID: id, chatType: type))
     }
@@ -52,11 +71,10 @@ struct BackendWorld: Sendable {
         guard chats[chatID] != nil else { return nil }
         let id = MessageID(nextMessageNumber)
         nextMessageNumber += 1
-        chats[chatID]?.messageIDs.append(id)
-        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let createdAt = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+        keep(Message(id: id, senderID: sender, type: type, createdAt: createdAt, number: 0), in: chatID)
         return .newMessage(ChatMessage(
-            id: id, senderID: sender, chatID: chatID, text: text, messageType: type,
-            createdAt: Date(timeIntervalSince1970: seconds), files: files
+            id: id, senderID: sender, chatID: chatID, text: text, messageType: type, createdAt: createdAt, files: files
         ))
     }
 
@@ -75,15 +93,18 @@ struct BackendWorld: Sendable {
     }
 
     /// Someone reads a chat up to a message. `nil` when the chat does not exist.
-    func read(_ chatID: ChatID, upTo message: MessageID, by reader: UserID) -> ChatEvent? {
-        guard chats[chatID] != nil else { return nil }
+    mutating func read(_ chatID: ChatID, upTo message: MessageID, by reader: UserID) -> ChatEvent? {
+        guard let chat = chats[chatID] else { return nil }
+        if let number = chat.messages.last(where: { $0.id == message })?.number, number > chat.readUpTo[reader] ?? 0 {
+            chats[chatID]?.readUpTo[reader] = number
+        }
         return .readChatMessage(ReadReceipt(chatID: chatID, lastMessageID: message, readerID: reader))
     }
 
     /// A message is deleted. `nil` when the chat or message does not exist.
     mutating func delete(_ message: MessageID, in chatID: ChatID) -> ChatEvent? {
-        guard let index = chats[chatID]?.messageIDs.firstIndex(of: message) else { return nil }
-        chats[chatID]?.messageIDs.remove(at: index)
+        guard let index = chats[chatID]?.messages.firstIndex(where: { $0.id == message }) else { return nil }
+        chats[chatID]?.messages.remove(at: index)
         return .deleteMessage(MessageDeletion(chatID: chatID, messageID: message))
     }
 
@@ -101,11 +122,16 @@ struct BackendWorld: Sendable {
         case .newChat(let chat) where chats[chat.chatID] == nil:
             chats[chat.chatID] = Chat(
                 id: chat.chatID, clientID: chat.clientID, type: chat.chatType, topic: nil,
-                status: .open, curatorID: nil, messageIDs: []
+                status: .open, curatorID: nil
             )
             openChatIDs.append(chat.chatID)
         case .newMessage(let message):
-            chats[message.chatID]?.messageIDs.append(message.id)
+            keep(
+                Message(id: message.id, senderID: message.senderID, type: message.messageType, createdAt: message.createdAt ?? Date(), number: 0),
+                in: message.chatID
+            )
+        case .readChatMessage(let receipt):
+            _ = read(receipt.chatID, upTo: receipt.lastMessageID, by: receipt.readerID)
         case .assignCurator(let assignment):
             chats[assignment.chatID]?.curatorID = assignment.curatorID
         case .updateChatStatus(let change):
@@ -115,6 +141,25 @@ struct BackendWorld: Sendable {
         default:
             break
         }
+    }
+
+    /// Numbers a message in its chat and keeps it, with the latest ``messagesKept``.
+    private mutating func keep(_ message: Message, in chatID: ChatID) {
+        guard var chat = chats[chatID] else { return }
+        chat.messagesPosted += 1
+        var numbered = message
+        numbered.number = chat.messagesPosted
+        chat.messages.append(numbered)
+        if chat.messages.count > Self.messagesKept { chat.messages.removeFirst(chat.messages.count - Self.messagesKept) }
+        chats[chatID] = chat
+    }
+
+    /// The open chats, oldest first, a page at a time (pages from 1), with how many
+    /// there are in all.
+    func openChats(page: Int, size: Int) -> (chats: [Chat], total: Int) {
+        let start = (page - 1) * size
+        guard page >= 1, size >= 1, start < openChatIDs.count else { return ([], openChatIDs.count) }
+        return (openChatIDs[start..<min(start + size, openChatIDs.count)].compactMap { chats[$0] }, openChatIDs.count)
     }
 
     /// The statuses that close a chat.

@@ -35,6 +35,9 @@ struct ActionRoutes {
         router.get("api/curators") { request, _ in
             try await curators(request)
         }
+        router.get("api/chats") { request, _ in
+            try await openChats(request)
+        }
     }
 
     private func perform(_ request: Request, _ context: EmulatorRequestContext, apply: Apply) async throws -> Response {
@@ -153,6 +156,45 @@ struct ActionRoutes {
             "topic": chat.topic.map(JSONValue.string) ?? .null,
             "curator_id": chat.curatorID.map { .string($0.rawValue) } ?? .null,
         ]))
+    }
+
+    /// `GET /api/chats/?status=open&page=N[&page_size=M]`: the chats still open, oldest
+    /// first, a page at a time (50 by default), DRF-style: `{"count", "next",
+    /// "previous", "results"}`; each chat with its latest messages and who read them.
+    private func openChats(_ request: Request) async throws -> Response {
+        try await Task.sleep(for: core.faults.delay)
+        guard case .success = core.tokens.validate(request.bearerToken) else {
+            return .detail("Given token not valid for any token type", status: 401)
+        }
+        let query = request.uri.queryParameters
+        guard query["status"].map(String.init) == "open" else {
+            return .detail("Only status=open is listed here.", status: 400)
+        }
+        let page = query["page"].flatMap { Int(String($0)) } ?? 1
+        let size = min(max(query["page_size"].flatMap { Int(String($0)) } ?? 50, 1), 1_000)
+        let (chats, total) = core.read { $0.openChats(page: page, size: size) }
+        guard page >= 1, chats.count > 0 || page == 1 else { return .detail("Invalid page.", status: 404) }
+        let next: JSONValue = page * size < total ? .string("/api/chats/?status=open&page=\(page + 1)&page_size=\(size)") : .null
+        return .json(JSONValue.object([
+            "count": .integer(Int64(total)), "next": next, "previous": page > 1 ? .string("/api/chats/?status=open&page=\(page - 1)&page_size=\(size)") : .null,
+            "results": .array(chats.map(Self.listed)),
+        ]))
+    }
+
+    private static func listed(_ chat: BackendWorld.Chat) -> JSONValue {
+        .object([
+            "id": .string(chat.id.rawValue), "user_id": .string(chat.clientID.rawValue), "chat_type": .string(chat.type.wireValue),
+            "status": .string(chat.status.wireValue), "topic": chat.topic.map(JSONValue.string) ?? .null,
+            "curator_id": chat.curatorID.map { .string($0.rawValue) } ?? .null,
+            "messages": .array(chat.messages.map { message in
+                .object([
+                    "id": .string(message.id.rawValue), "sender": .string(message.senderID.rawValue),
+                    "message_type": .string(message.type.wireValue),
+                    "created_at": .string(message.createdAt.formatted(.iso8601)),
+                    "read_by": .array(chat.readUpTo.filter { $0.value >= message.number }.keys.sorted().map { .string($0.rawValue) }),
+                ])
+            }),
+        ])
     }
 
     private func curators(_ request: Request) async throws -> Response {

@@ -121,9 +121,9 @@ struct TrafficGenerator: Sendable {
     }
 
     private mutating func curatorReads(in world: inout BackendWorld) -> [ChatEvent] {
-        let staffed = sampleOpenChat(in: world) { $0.curatorID != nil && !$0.messageIDs.isEmpty }
+        let staffed = sampleOpenChat(in: world) { $0.curatorID != nil && !$0.messages.isEmpty }
         guard let chat = staffed, let curator = chat.curatorID,
-              let last = chat.messageIDs.last
+              let last = chat.lastMessageID
         else { return [] }
         return world.read(chat.id, upTo: last, by: curator).map { [$0] } ?? []
     }
@@ -139,7 +139,7 @@ struct TrafficGenerator: Sendable {
     }
 
     private mutating func deleteMessage(in world: inout BackendWorld) -> [ChatEvent] {
-        guard let chat = sampleOpenChat(in: world), let last = chat.messageIDs.last else { return [] }
+        guard let chat = sampleOpenChat(in: world), let last = chat.lastMessageID else { return [] }
         return world.delete(last, in: chat.id).map { [$0] } ?? []
     }
 }
