@@ -173,6 +173,8 @@ import Testing
                 engine.submit(.message("b2", in: "b", from: "client-b"), receivedAt: clock.now())
                 await engine.waitUntilIdle()
                 #expect(engine.worldModel.chats["b"]?.messages.map(\.id) == ["b2"])
+                let seen = try await engine.state(of: MemoBot.botName)[StateKey<Int>.chat("b", "seen").stored(by: MemoBot.botName)]
+                #expect(seen.map { String(decoding: $0, as: UTF8.self) } == "1", "its count starts again: nothing of before came back")
             }
             let after = try await SQLiteStore(path: path).load()
             #expect(after.chats.map(\.id).sorted() == ["b", "c"])

@@ -30,7 +30,9 @@ extension Engine {
                 do {
                     try await store.commit(commits)
                 } catch is CancellationError where Task.isCancelled {
-                    // Stopped while writing (the runtime shutting down): not a failure.
+                    // Stopped while writing (the runtime shutting down): not a store
+                    // failure to report, but whoever waits for durability is told.
+                    fail(with: CancellationError())
                     return
                 } catch {
                     logger.critical("a commit failed; the engine stops", metadata: ["error": "\(error)"])

@@ -275,9 +275,9 @@ public final class Engine: Sendable {
     /// What the chats' state held in memory counts against
     /// ``EngineConfiguration/stateBytesInMemory`` now; the rest is in the store.
     public var stateBytesInMemory: Int {
+        // Read only: changing the table here, while a handler holds a copy, copies it.
         core.withLock { core in
-            core.countEncodedSizes()
-            return core.state.chatBytes
+            core.state.chatBytes + core.encodedSizes.reduce(0) { $0 + core.state.resizeDelta($1.0, to: $1.1) }
         }
     }
 
@@ -309,6 +309,7 @@ public final class Engine: Sendable {
             guard !core.closed else { return (nil, nil) }
             core.submitted += 1
             var slot = InputSlot(number: core.submitted, input: input, isReady: true)
+            if case .forget = input { core.forgetsQueued += 1 }
             // A replayed event brings its details: only the chat's state is read.
             let preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askDetails: details == nil)
             if let details { slot.details = details }

@@ -43,6 +43,9 @@ struct EngineCore: Sendable {
     var batch: [PendingCommit] = []
     var batchThrough: Int64 = 0
     var durableThrough: Int64 = 0
+    /// Retention inputs handed over and not yet handled: an event behind one asks for
+    /// its chat's details even if the chat is known now (it may be forgotten first).
+    var forgetsQueued = 0
     /// State values' sizes as the committer encoded them, for the sequence to count.
     var encodedSizes: [(StoredStateKey, Int)] = []
     var closed = false
@@ -197,7 +200,11 @@ struct EngineCore: Sendable {
                 finish(unit, world: .init(), effects: [], at: .distantPast)
             case .forget(let at, let quietBefore):
                 let chats = world.forgetClosedChats(quietBefore: quietBefore, limit: Engine.chatsForgottenPerCall)
-                for chat in chats { state.forget(chat) }
+                for chat in chats {
+                    state.forget(chat, at: slot.number)
+                    staged.removeValue(forKey: chat)
+                }
+                forgetsQueued -= 1
                 timers.cancelAll(of: Set(chats))
                 counters.chatsForgotten += chats.count
                 finish(unit, world: .init(), effects: [], at: at, forgotten: chats.map { ForgottenChat(chatID: $0, at: at) })
@@ -266,8 +273,9 @@ struct EngineCore: Sendable {
         pending.commit.chatsForgotten = forgotten
         switch unit {
         case .timer(let key, _, _, _, _):
-            // Fired and not rescheduled by its own handler: it is done.
-            if !effects.contains(where: { $0.bot == key.bot && $0.effects.timers[key.name] != nil }) {
+            // Fired and not rescheduled by its own handler (a cancel of itself included):
+            // it is done.
+            if !effects.contains(where: { $0.bot == key.bot && ($0.effects.timers[key.name] ?? nil) != nil }) {
                 pending.commit.timersRemoved.append(key)
             }
         case .input(let slot):

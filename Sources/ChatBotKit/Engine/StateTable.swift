@@ -41,6 +41,8 @@ struct StateTable: Sendable {
     /// How many times chats left memory: a read of a chat's keys begun before a change
     /// of this may be older than what left memory, and is not used.
     private(set) var evictions = 0
+    /// Forgotten chats held resident and empty until their forget is durable.
+    private var forgotten: [(chat: ChatID, input: Int64)] = []
 
     init(_ stored: [StoredBotState], onDemand: Bool) {
         self.onDemand = onDemand
@@ -79,9 +81,16 @@ struct StateTable: Sendable {
         chatBytes += loaded.bytes
     }
 
-    /// Drops a forgotten chat's keys (the store deletes them in the same commit).
-    mutating func forget(_ chat: ChatID) {
+    /// Drops a forgotten chat's keys (the store deletes them in input `input`'s commit).
+    /// With on-demand reads the chat stays resident, with no keys, until that commit is
+    /// durable: a read before then would bring the deleted keys back. (A read already
+    /// begun is not used: ``evictions`` changes.)
+    mutating func forget(_ chat: ChatID, at input: Int64) {
         if let gone = chats.removeValue(forKey: chat) { chatBytes -= gone.bytes }
+        evictions += 1
+        guard onDemand else { return }
+        chats[chat] = ChatEntries(lastUse: input, lastWrite: input)
+        forgotten.append((chat, input))
     }
 
     /// Notes that input `input` used `chat`, for the least-recently-used order.
@@ -110,6 +119,12 @@ struct StateTable: Sendable {
         return delta
     }
 
+    /// What ``resize(_:to:)`` would add to ``chatBytes``, without changing anything.
+    func resizeDelta(_ key: StoredStateKey, to bytes: Int) -> Int {
+        guard let chat = key.chatID, case .value(_, let counted)? = chats[chat]?.entries[key] else { return 0 }
+        return bytes - counted
+    }
+
     /// Counts a written value at its encoded size, once the committer knows it.
     mutating func resize(_ key: StoredStateKey, to bytes: Int) {
         guard let chat = key.chatID, case .value(let value, let counted)? = chats[chat]?.entries[key], counted != bytes else { return }
@@ -136,6 +151,13 @@ struct StateTable: Sendable {
     /// `durableThrough`): the store gives them back as they are. Called by the sequence
     /// between inputs, never while a handler holds a chat's keys.
     mutating func evict(budget: Int, durableThrough: Int64) {
+        if let first = forgotten.first, first.input <= durableThrough {
+            let done = forgotten.prefix { $0.input <= durableThrough }
+            for entry in done where chats[entry.chat].map({ $0.entries.isEmpty && $0.lastWrite <= durableThrough }) ?? false {
+                chats.removeValue(forKey: entry.chat)
+            }
+            forgotten.removeFirst(done.count)
+        }
         guard onDemand, chatBytes > budget else { return }
         let target = budget / 4 * 3
         let candidates = chats.lazy.filter { $0.value.lastWrite <= durableThrough }

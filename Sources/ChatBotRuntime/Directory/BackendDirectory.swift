@@ -114,17 +114,30 @@ public final class BackendDirectory: ChatDetailsSource {
             default: throw Failure(url: url, reason: "expected a list of chats", route: "open chats")
             }
             // A chat that moved between pages while they were read is listed once.
+            let before = chats.count
             for chat in items.compactMap(OpenChat.init) where seen.insert(chat.id).inserted {
                 chats.append(chat)
             }
+            // A route that ignores `page` answers the same page again: nothing new, done.
+            if chats.count == before { break }
             if case .string(let next)? = body["next"] {
-                url = next.hasPrefix("http") ? next : apiBaseURL + (next.hasPrefix("/") ? next : "/" + next)
-            } else if body["next"] != nil || items.isEmpty {
+                // Followed only on the backend's own origin: the token goes with it.
+                let absolute = next.hasPrefix("http") ? next : apiBaseURL + (next.hasPrefix("/") ? next : "/" + next)
+                guard absolute.hasPrefix(apiBaseURL + "/") else {
+                    throw Failure(url: url, reason: "its next page is on another host (\(next)); not followed", route: "open chats")
+                }
+                url = absolute
+            } else if body["next"] != nil {
                 break
             } else {
                 url = Self.withPage(apiBaseURL + path, page + 1)
             }
             page += 1
+        }
+        if page > Self.maxOpenChatPages {
+            logger.warning("open chats: stopped after the most pages read at once; the rest are not caught up", metadata: [
+                "pages": "\(Self.maxOpenChatPages)", "chats": "\(chats.count)",
+            ])
         }
         return chats
     }

@@ -176,6 +176,10 @@ enum StoreMigrations {
                 CREATE INDEX chat_forgotten ON chat (last_event_at) WHERE forgotten_at IS NOT NULL;
                 CREATE INDEX timer_chat ON timer (chat_id) WHERE chat_id IS NOT NULL;
                 """)
+            // A chat stored before counts as active at the upgrade: none is forgotten
+            // on the first pass for a quiet time that was never recorded. (Seconds since
+            // Foundation's reference date, as the world's times are stored.)
+            try db.execute(sql: "UPDATE chat SET last_event_at = CAST(strftime('%s', 'now') AS REAL) - 978307200")
         }
         return migrator
     }

@@ -170,7 +170,7 @@ struct ActionRoutes {
         guard query["status"].map(String.init) == "open" else {
             return .detail("Only status=open is listed here.", status: 400)
         }
-        let page = query["page"].flatMap { Int(String($0)) } ?? 1
+        let page = min(query["page"].flatMap { Int(String($0)) } ?? 1, 1_000_000)
         let size = min(max(query["page_size"].flatMap { Int(String($0)) } ?? 50, 1), 1_000)
         let (chats, total) = core.read { $0.openChats(page: page, size: size) }
         guard page >= 1, chats.count > 0 || page == 1 else { return .detail("Invalid page.", status: 404) }

@@ -36,6 +36,23 @@ struct ReminderBot: Bot {
     }
 }
 
+/// Schedules a nudge per chat and, when it fires, nudges and cancels it explicitly.
+struct SelfCancellingBot: Bot {
+    let name = "self-cancelling"
+    static let nudge = TimerKind<NoPayload>("nudge")
+
+    func handle(_ event: ChatEvent, in context: BotContext) {
+        guard case .newMessage(let message) = event else { return }
+        context.schedule(Self.nudge, after: .seconds(60), chat: message.chatID)
+    }
+
+    func timerFired(_ timer: FiredTimer, in context: BotContext) {
+        guard let chat = timer.chatID else { return }
+        context.send("nudge", to: chat)
+        context.cancel(Self.nudge, chat: chat)
+    }
+}
+
 @Suite("The engine: shared state, durable timers", .timeLimit(.minutes(2)))
 struct EngineStateAndTimerTests {
     @Test func handlersOfManyChatsSharingOneKeyLoseNoUpdate() async throws {
@@ -72,6 +89,19 @@ struct EngineStateAndTimerTests {
             #expect(throws: EngineError.duplicateBotName("a")) { try engine.replaceBots([first, first]) }
             #expect(engine.botNames == ["a", "b"], "a refused lineup changes nothing")
         }
+    }
+
+    /// A timer whose own handler cancels it (rather than letting it end) leaves nothing
+    /// in the store: it does not fire again after a restart.
+    @Test func aTimerThatCancelsItselfWhenItFiresIsGoneFromTheStore() async throws {
+        let harness = BotHarness(bots: [SelfCancellingBot()])
+        try await harness.run { harness in
+            try await harness.send(.message("m1", in: "7", from: "client-1"))
+            #expect(harness.timers.count == 1)
+            try await harness.advance(by: .seconds(61))
+        }
+        #expect(harness.actions.count == 1, "it fired once")
+        #expect(harness.timers.isEmpty)
     }
 
     @Test func aTimerFiresWhenDueAndNotBefore() async throws {
