@@ -230,6 +230,7 @@ import Testing
             ("retention: {delivered_action: 2d}", "delivered_action"),
             ("retention: {prune_batch: 0}", "prune_batch"),
             ("retention: {prune_every: 0}", "prune_every"),
+            ("retention: {closed_chats_in_memory: 10d, closed_chats_in_store: 5d}", "closed_chats_in_store"),
         ] {
             #expect {
                 _ = try ConfigLoader.parse(base + yaml, file: "c.yaml", environment: [:])

@@ -199,14 +199,14 @@ public final class Engine: Sendable {
         try await handOverAndWait(.curators(curators))
     }
 
-    /// Forgets closed chats that have been quiet for `quiet` (by the engine's clock), in
-    /// their turn: their world record, messages, bots' chat-scoped state and timers
-    /// leave memory and the store (the store keeps the chat's row, marked forgotten).
-    /// At most ``chatsForgottenPerCall``; returns how many went once that is durable.
     /// Chats one ``forgetClosedChats(quietFor:)`` forgets at most: a long backlog goes
     /// a slice at a time, between other inputs.
     public static let chatsForgottenPerCall = 1_000
 
+    /// Forgets closed chats that have been quiet for `quiet` (by the engine's clock), in
+    /// their turn: their world record, messages, bots' chat-scoped state and timers
+    /// leave memory and the store (the store keeps the chat's row, marked forgotten).
+    /// At most ``chatsForgottenPerCall``; returns how many went once that is durable.
     @discardableResult
     public func forgetClosedChats(quietFor quiet: Duration) async throws -> Int {
         let before = core.withLock { $0.counters.chatsForgotten }
@@ -309,7 +309,11 @@ public final class Engine: Sendable {
             guard !core.closed else { return (nil, nil) }
             core.submitted += 1
             var slot = InputSlot(number: core.submitted, input: input, isReady: true)
-            if case .forget = input { core.forgetsQueued += 1 }
+            switch input {
+            case .forget: core.forgetsQueued += 1
+            case .event(.newChat(let opened), _): core.newChatsQueued[opened.chatID, default: 0] += 1
+            default: break
+            }
             // A replayed event brings its details: only the chat's state is read.
             let preparation = InputPreparation(for: input, number: slot.number, core: &core, engine: self, askDetails: details == nil)
             if let details { slot.details = details }
@@ -349,6 +353,7 @@ public final class Engine: Sendable {
             core.closed = true
             core.slots.removeAll()
             core.units.removeAll()
+            core.newChatsQueued.removeAll()
         }
         inputsChanged.notify()
         room.notify()

@@ -46,6 +46,9 @@ struct EngineCore: Sendable {
     /// Retention inputs handed over and not yet handled: an event behind one asks for
     /// its chat's details even if the chat is known now (it may be forgotten first).
     var forgetsQueued = 0
+    /// Chats whose `new_chat` is handed over and not yet handled (how many times): an
+    /// event behind one is in a chat about to be known, not an unknown one.
+    var newChatsQueued: [ChatID: Int] = [:]
     /// State values' sizes as the committer encoded them, for the sequence to count.
     var encodedSizes: [(StoredStateKey, Int)] = []
     var closed = false
@@ -164,6 +167,9 @@ struct EngineCore: Sendable {
             case .event(let event, let receivedAt):
                 counters.eventsHandled += 1
                 undurableEvents.append((slot.number, event.type))
+                if case .newChat(let opened) = event, let queued = newChatsQueued[opened.chatID] {
+                    newChatsQueued[opened.chatID] = queued > 1 ? queued - 1 : nil
+                }
                 var change = WorldModel.Change()
                 if let chat = event.chatID, world.chats[chat] == nil, !event.isNewChat {
                     // A chat forgotten, or opened while the runtime was away: what the

@@ -38,11 +38,6 @@ struct InputSlot: Sendable {
     var isReady: Bool
     /// The chat-details source's answer: for a new chat, or a chat the world did not know.
     var details: ChatDetails?
-
-    /// Whether this is a `new_chat` of `chat`.
-    func opens(_ chat: ChatID) -> Bool {
-        if case .event(.newChat(let opened), _) = input { opened.chatID == chat } else { false }
-    }
 }
 
 /// One step of the sequence: a timer come due, or an input itself.

@@ -25,7 +25,7 @@ struct InputPreparation: Sendable {
         if askDetails, engine.configuration.chatDetails != nil {
             if case .newChat = event {
                 detailsOf = chat
-            } else if core.forgetsQueued > 0 || (core.world.chats[chat] == nil && !core.slots.contains(where: { $0.opens(chat) })) {
+            } else if core.forgetsQueued > 0 || (core.world.chats[chat] == nil && core.newChatsQueued[chat] == nil) {
                 detailsOf = chat
             }
         }

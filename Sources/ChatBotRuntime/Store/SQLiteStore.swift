@@ -147,7 +147,7 @@ public final class SQLiteStore: StateOnDemandStore {
             for chat in chats.values { try WorldTables.write(chat, in: db) }
             for user in users.values { try WorldTables.write(user, in: db) }
             for chat in forgotten.values {
-                // A row from before chats kept their last event counts from now.
+                // A chat that never recorded its last event counts from when it was forgotten.
                 try db.cachedStatement(sql: "UPDATE chat SET forgotten_at = ?1, last_event_at = COALESCE(last_event_at, ?1) WHERE id = ?2")
                     .execute(arguments: [chat.at.timeIntervalSinceReferenceDate, chat.chatID.rawValue])
             }
