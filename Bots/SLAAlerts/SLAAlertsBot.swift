@@ -9,6 +9,8 @@ import Foundation
 /// - Clocks are durable timers, one per clock at a time (the breach is scheduled when
 ///   the warning fires): a restart neither loses nor repeats an alert, and one
 ///   that came due while the runtime was down arrives on start, marked late.
+/// - A message recovered after a gap (see `BotContext.isRecovered`) starts its clocks
+///   from its `created_at`.
 /// - A curator's reply stops the chat's clocks; a curator's read receipt stops the
 ///   unread clocks of the messages it covers; closing the chat stops them all.
 /// - With `business_hours`, clocks count only the desk's open time.
@@ -113,6 +115,9 @@ public struct SLAAlertsBot: Bot {
         let key = ChatClocks.key(chat.id)
         var clocks = context.state(key) ?? ChatClocks()
         var started = false
+        // A message the runtime missed (recovered by a catch-up) has waited since it
+        // was written, not since the catch-up.
+        let startedAt = context.isRecovered ? min(message.createdAt ?? context.now, context.now) : context.now
         for policy in settings.policies where policy.applies(to: chat.type) {
             switch policy.kind {
             case .firstResponse:
@@ -120,7 +125,7 @@ public struct SLAAlertsBot: Bot {
             case .unread:
                 guard !clocks.running.contains(where: { $0.policy == policy.name && $0.message == message.id }) else { continue }
             }
-            let clock = SLAClock(policy: policy.name, message: message.id, sequence: message.sequence, startedAt: context.now)
+            let clock = SLAClock(policy: policy.name, message: message.id, sequence: message.sequence, startedAt: startedAt)
             scheduleLevel(after: nil, of: clock, policy: policy, chat: chat.id, context: context)
             clocks.running.append(clock)
             started = true

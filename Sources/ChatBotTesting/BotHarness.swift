@@ -107,6 +107,14 @@ public final class BotHarness: Sendable {
         await engine.waitUntilIdle()
     }
 
+    /// Catches up now with what an open-chats listing shows, as the runtime does after
+    /// a gap: the bots get what the listing says they missed, as recovered events
+    /// (``BotContext/isRecovered``). Returns what was recovered, once committed.
+    @discardableResult
+    public func catchUp(_ listing: CatchUpListing) async throws -> CatchUpReport {
+        try await running().catchUp(listing)
+    }
+
     /// Returns once every outside call the bots asked has been answered and the answers
     /// handled and committed. (``send(_:)`` does not wait for them: a test may hold an
     /// answer back to see what happens meanwhile.)

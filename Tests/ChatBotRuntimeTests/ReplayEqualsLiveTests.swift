@@ -120,7 +120,7 @@ extension RecordedInput {
     var time: Date? {
         switch self {
         case .event(_, let receivedAt, _): receivedAt
-        case .tick(let date), .answer(_, _, _, _, let date), .forget(let date, _): date
+        case .tick(let date), .answer(_, _, _, _, let date), .forget(let date, _), .catchUp(_, let date): date
         case .directory, .curators, .lineup: nil
         }
     }

@@ -30,6 +30,11 @@ public final class BotContext: Sendable {
     public let now: Date
     /// The world model, as of this event.
     public let world: WorldView
+    /// Whether the event was recovered by a catch-up after a gap rather than received
+    /// live: it happened while the runtime was not reading (a message's `createdAt`
+    /// says when), and ``now`` is when the catch-up ran. A bot may treat it
+    /// differently: an SLA clock starts from the message's time, say.
+    public let isRecovered: Bool
     /// A logger carrying the bot's name, the event type and the chat id.
     public var logger: Logger {
         madeLogger.withLock { made in
@@ -57,9 +62,10 @@ public final class BotContext: Sendable {
 
     init(
         botName: String, now: Date, world: WorldView, state: StateTable, logger: Logger, metadata: Logger.Metadata,
-        actionExpiry: Duration?, chatState: (@Sendable (ChatID) throws -> [StoredBotState])?
+        actionExpiry: Duration?, isRecovered: Bool = false, chatState: (@Sendable (ChatID) throws -> [StoredBotState])?
     ) {
         self.botName = botName
+        self.isRecovered = isRecovered
         self.now = now
         self.world = world
         self.table = state

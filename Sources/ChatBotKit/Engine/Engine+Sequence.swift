@@ -117,13 +117,13 @@ extension Engine {
         let bot = call.member.bot
         let context = BotContext(
             botName: bot.name, now: call.now, world: WorldView(call.world), state: call.state, logger: logger,
-            metadata: call.metadata, actionExpiry: bot.actionExpiry, chatState: readChatNow
+            metadata: call.metadata, actionExpiry: bot.actionExpiry, isRecovered: call.call.isRecovered, chatState: readChatNow
         )
         let started = ContinuousClock.now
         defer { call.member.metrics.handlerDuration.recordSeconds(started.duration(to: .now).timeInterval) }
         do {
             switch call.call {
-            case .event(let event): try bot.handle(event, in: context)
+            case .event(let event, _): try bot.handle(event, in: context)
             case .timer(let timer): try bot.timerFired(timer, in: context)
             case .answer(let answer): try bot.answerArrived(answer, in: context)
             }

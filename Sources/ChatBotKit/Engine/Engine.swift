@@ -215,6 +215,23 @@ public final class Engine: Sendable {
         return core.withLock { $0.counters.chatsForgotten } - before
     }
 
+    /// Catches up after a gap, in its turn: compares the listing with what the engine
+    /// knows at that point of the sequence, hands the bots what it missed as recovered
+    /// events (``BotContext/isRecovered``), and returns what it recovered once that is
+    /// durable. Logs one line saying so. See ``WorldModel`` for the rules; nothing the
+    /// world already holds is handed over again, and a live event repeating a recovered
+    /// one later is skipped.
+    @discardableResult
+    public func catchUp(_ listing: CatchUpListing) async throws -> CatchUpReport {
+        guard let number = enqueue(.catchUp(listing, at: clock.now())) else { throw CancellationError() }
+        await waitUntilDurable(number)
+        return try core.withLock { core in
+            if let failure = core.failure { throw failure }
+            guard let last = core.lastCatchUp, last.input == number else { return CatchUpReport() }
+            return last.report
+        }
+    }
+
     /// Replaces the installed bots, for a configuration reload: inputs handed over from
     /// now on see the new ones; those before still see the old. A bot keeps its state,
     /// timers and metrics under the same name.
@@ -380,6 +397,12 @@ public struct EngineCounters: Sendable, Hashable {
     public var handlersAbandoned = 0
     /// Closed chats forgotten by retention.
     public var chatsForgotten = 0
+    /// Catch-ups handled, and the events they recovered.
+    public var catchUps = 0
+    public var eventsRecovered = 0
+    /// Live events skipped as repeats of what the world holds (a message or chat a
+    /// catch-up recovered before its frame came, or a frame the backend sent twice).
+    public var repeatsSkipped = 0
 }
 
 /// Errors the engine reports.

@@ -61,6 +61,8 @@ struct EngineCore: Sendable {
     var callsNamed = 0
     var failure: (any Error)?
     var counters = EngineCounters()
+    /// The last catch-up's report, by its input, for ``Engine/catchUp(_:)`` to return.
+    var lastCatchUp: (input: Int64, report: CatchUpReport)?
 
     /// A unit's commit, its state writes still values: the committer encodes them.
     struct PendingCommit: Sendable {
@@ -84,9 +86,13 @@ struct EngineCore: Sendable {
     }
 
     enum Call: Sendable {
-        case event(ChatEvent)
+        case event(ChatEvent, recovered: Bool)
         case timer(FiredTimer)
         case answer(OutsideAnswer)
+
+        var isRecovered: Bool {
+            if case .event(_, true) = self { true } else { false }
+        }
     }
 
     /// The handler running now, for the watchdog.
@@ -119,6 +125,13 @@ struct EngineCore: Sendable {
             timers.takeDue(at: time) { key, pending in
                 units.append(.timer(key, pending, firedAt: time, isLate: pending.request.fireAt < startedAt, input: slot.number))
             }
+        }
+        if case .catchUp(let listing, let at) = slot.input {
+            // Reconciled against the world as it stands now, after every input before:
+            // what it recovers is handled next, before anything after it.
+            let (events, report) = world.recoveries(from: listing)
+            units.append(contentsOf: events.map { .recovered($0, at: at, input: slot.number) })
+            lastCatchUp = (slot.number, report)
         }
         units.append(.input(slot))
         return units.popFirst()
@@ -162,37 +175,12 @@ struct EngineCore: Sendable {
             )
             work = Work(unit: unit, now: firedAt, metadata: metadata, call: .timer(fired), members: [member], change: .init())
             return true
+        case .recovered(let recovered, let at, _):
+            return beginEvent(recovered.event, at: at, details: recovered.details, recovered: true, of: unit, serviceAccount: serviceAccount, chatDetails: chatDetails, logger: logger)
         case .input(let slot):
             switch slot.input {
             case .event(let event, let receivedAt):
-                counters.eventsHandled += 1
-                undurableEvents.append((slot.number, event.type))
-                if case .newChat(let opened) = event, let queued = newChatsQueued[opened.chatID] {
-                    newChatsQueued[opened.chatID] = queued > 1 ? queued - 1 : nil
-                }
-                var change = WorldModel.Change()
-                if let chat = event.chatID, world.chats[chat] == nil, !event.isNewChat {
-                    // A chat forgotten, or opened while the runtime was away: what the
-                    // chat-details route said of it, or a word that its client is not known.
-                    if let details = slot.details {
-                        change = world.learn(details, of: chat)
-                    } else {
-                        logger.info("an event in a chat the runtime does not know (forgotten, or opened while it was away); its client is not known", metadata: Self.metadata(of: event))
-                    }
-                }
-                change.formUnion(world.apply(event, at: receivedAt))
-                if case .newChat(let opened) = event, chatDetails {
-                    change.formUnion(world.setTopic(slot.details?.topic, of: opened.chatID))
-                }
-                if let chat = event.chatID { state.touch(chat, at: slot.number) }
-                logger.debug("event", metadata: Self.metadata(of: event).merging(["event.summary": "\(event.summary)"]) { $1 })
-                if Self.isOwnMessage(event, serviceAccount: serviceAccount) {
-                    counters.ownMessagesSkipped += 1
-                    finish(unit, world: change, effects: [], at: receivedAt)
-                    return false
-                }
-                work = Work(unit: unit, now: receivedAt, metadata: Self.metadata(of: event), call: .event(event), members: lineup.members, change: change)
-                return true
+                return beginEvent(event, at: receivedAt, details: slot.details, of: unit, serviceAccount: serviceAccount, chatDetails: chatDetails, logger: logger)
             case .tick(let date):
                 finish(unit, world: .init(), effects: [], at: date)
             case .directory(let entries):
@@ -214,6 +202,16 @@ struct EngineCore: Sendable {
                 timers.cancelAll(of: Set(chats))
                 counters.chatsForgotten += chats.count
                 finish(unit, world: .init(), effects: [], at: at, forgotten: chats.map { ForgottenChat(chatID: $0, at: at) })
+            case .catchUp(_, let at):
+                if let (input, report) = lastCatchUp, input == slot.number {
+                    counters.catchUps += 1
+                    counters.eventsRecovered += report.events
+                    let level: Logger.Level = report.events > 0 ? .notice : .info
+                    logger.log(level: level, "caught up: \(report)", metadata: [
+                        "catchup.chats_listed": "\(report.chatsListed)", "catchup.events": "\(report.events)",
+                    ])
+                }
+                finish(unit, world: .init(), effects: [], at: at)
             case .answer(let bot, let call, _, let outcome, let at):
                 // Only the first word counts: an answer after its timeout fired is dropped.
                 // Its timer goes, in memory as in the store, whether or not the bot hears it.
@@ -231,6 +229,67 @@ struct EngineCore: Sendable {
                 work = Work(unit: unit, now: at, metadata: metadata, call: .answer(record.answer(outcome)), members: [member], change: .init())
                 return true
             }
+            return false
+        }
+    }
+
+    /// Starts an event's unit (received live, or recovered by a catch-up): learns an
+    /// unknown chat's details, applies the event to the world, and picks the bots.
+    private mutating func beginEvent(
+        _ event: ChatEvent, at receivedAt: Date, details: ChatDetails?, recovered: Bool = false, of unit: SequenceUnit,
+        serviceAccount: UserID, chatDetails: Bool, logger: Logger
+    ) -> Bool {
+        counters.eventsHandled += 1
+        undurableEvents.append((unit.input, event.type))
+        if !recovered, case .newChat(let opened) = event, let queued = newChatsQueued[opened.chatID] {
+            newChatsQueued[opened.chatID] = queued > 1 ? queued - 1 : nil
+        }
+        var metadata = Self.metadata(of: event)
+        if recovered { metadata["event.recovered"] = "true" }
+        if !recovered, isRepeat(event) {
+            // Seen already (a catch-up recovered it before its frame came, or the
+            // backend sent it twice): the bots have had it.
+            counters.repeatsSkipped += 1
+            logger.debug("event seen already; skipped", metadata: metadata)
+            finish(unit, world: .init(), effects: [], at: receivedAt)
+            return false
+        }
+        var change = WorldModel.Change()
+        if let chat = event.chatID, world.chats[chat] == nil, recovered || !event.isNewChat {
+            // A chat forgotten, or opened while the runtime was away: what the
+            // chat-details route (or the catch-up's listing) said of it, or a word that
+            // its client is not known.
+            if let details {
+                change = world.learn(details, of: chat)
+            } else if !recovered {
+                logger.info("an event in a chat the runtime does not know (forgotten, or opened while it was away); its client is not known", metadata: metadata)
+            }
+        }
+        change.formUnion(world.apply(event, at: receivedAt))
+        if case .newChat(let opened) = event, chatDetails || recovered {
+            change.formUnion(world.setTopic(details?.topic, of: opened.chatID))
+        }
+        if let chat = event.chatID { state.touch(chat, at: unit.input) }
+        logger.debug("event", metadata: metadata.merging(["event.summary": "\(event.summary)"]) { $1 })
+        if Self.isOwnMessage(event, serviceAccount: serviceAccount) {
+            counters.ownMessagesSkipped += 1
+            finish(unit, world: change, effects: [], at: receivedAt)
+            return false
+        }
+        work = Work(unit: unit, now: receivedAt, metadata: metadata, call: .event(event, recovered: recovered), members: lineup.members, change: change)
+        return true
+    }
+
+    /// Whether a live event repeats one the world holds: a message already kept, or a
+    /// `new_chat` of a chat opened and not closed.
+    private func isRepeat(_ event: ChatEvent) -> Bool {
+        switch event {
+        case .newMessage(let message):
+            return world.chats[message.chatID]?.message(message.id) != nil
+        case .newChat(let opened):
+            guard let chat = world.chats[opened.chatID] else { return false }
+            return chat.openedAt != nil && !world.isClosed(chat)
+        default:
             return false
         }
     }
@@ -271,10 +330,7 @@ struct EngineCore: Sendable {
         _ unit: SequenceUnit, world change: WorldModel.Change, effects: [(bot: String, effects: BotEffects)], at now: Date,
         forgotten: [ForgottenChat] = []
     ) {
-        let number = switch unit {
-        case .timer(_, _, _, _, let input): input
-        case .input(let slot): slot.number
-        }
+        let number = unit.input
         var pending = PendingCommit(input: number, commit: world.commit(for: change))
         pending.commit.chatsForgotten = forgotten
         switch unit {
@@ -284,6 +340,8 @@ struct EngineCore: Sendable {
             if !effects.contains(where: { $0.bot == key.bot && ($0.effects.timers[key.name] ?? nil) != nil }) {
                 pending.commit.timersRemoved.append(key)
             }
+        case .recovered:
+            break
         case .input(let slot):
             handledThrough = number
             if case .answer(let bot, let call, _, _, _) = slot.input { pending.commit.timersRemoved.append(TimerKey(bot: bot, name: call)) }

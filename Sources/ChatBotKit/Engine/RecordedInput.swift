@@ -18,6 +18,8 @@ public enum RecordedInput: Codable, Hashable, Sendable {
     case answer(bot: String, call: String, chat: ChatID?, outcome: OutsideAnswer.Outcome, at: Date)
     /// Retention: closed chats quiet since before `quietBefore` forgotten.
     case forget(at: Date, quietBefore: Date)
+    /// A catch-up with what the open-chats route listed.
+    case catchUp(CatchUpListing, at: Date)
 
     init(_ slot: InputSlot) {
         switch slot.input {
@@ -28,6 +30,7 @@ public enum RecordedInput: Codable, Hashable, Sendable {
         case .lineup(let lineup): self = .lineup(lineup.members.map(\.bot.name))
         case .answer(let bot, let call, let chat, let outcome, let at): self = .answer(bot: bot, call: call, chat: chat, outcome: outcome, at: at)
         case .forget(let at, let quietBefore): self = .forget(at: at, quietBefore: quietBefore)
+        case .catchUp(let listing, let at): self = .catchUp(listing, at: at)
         }
     }
 }
@@ -59,6 +62,8 @@ extension Engine {
             enqueue(.answer(bot: bot, call: call, chat: chat, outcome: outcome, at: at))
         case .forget(let at, let quietBefore):
             enqueue(.forget(at: at, quietBefore: quietBefore))
+        case .catchUp(let listing, let at):
+            enqueue(.catchUp(listing, at: at))
         }
     }
 }

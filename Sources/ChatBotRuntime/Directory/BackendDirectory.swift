@@ -115,7 +115,7 @@ public final class BackendDirectory: ChatDetailsSource {
             }
             // A chat that moved between pages while they were read is listed once.
             let before = chats.count
-            for chat in items.compactMap(OpenChat.init) where seen.insert(chat.id).inserted {
+            for chat in items.compactMap(OpenChat.init(listed:)) where seen.insert(chat.id).inserted {
                 chats.append(chat)
             }
             // A route that ignores `page` answers the same page again: nothing new, done.

@@ -1,0 +1,147 @@
+import ChatBotKit
+import ChatBotTesting
+import Foundation
+import Testing
+
+/// Says what it was handed, and whether live or recovered, as a message to the chat.
+private struct WitnessBot: Bot {
+    let name = "witness"
+
+    func handle(_ event: ChatEvent, in context: BotContext) {
+        guard let chat = event.chatID else { return }
+        let how = context.isRecovered ? "recovered" : "live"
+        switch event {
+        case .newChat: context.send("\(how) new_chat", to: chat)
+        case .newMessage(let message): context.send("\(how) new_message \(message.id)", to: chat)
+        case .assignCurator(let assignment): context.send("\(how) assign_curator \(assignment.curatorID)", to: chat)
+        case .readChatMessage(let receipt): context.send("\(how) read \(receipt.lastMessageID) by \(receipt.readerID)", to: chat)
+        case .updateChatStatus(let change): context.send("\(how) status \(change.status.wireValue)", to: chat)
+        default: break
+        }
+    }
+}
+
+private let start = Date(timeIntervalSince1970: 1_767_225_600)
+
+private func listed(
+    _ chat: ChatID, client: UserID = "client-1", curator: UserID? = nil, status: ChatStatus = .open, topic: String? = nil,
+    messages: [OpenChat.Message] = []
+) -> OpenChat {
+    OpenChat(id: chat, details: ChatDetails(clientID: client, type: .topic, status: status, topic: topic, curatorID: curator), messages: messages)
+}
+
+/// A catch-up compares what the open-chats route lists with what the engine knows, and
+/// hands the bots only what they missed, marked as recovered.
+@Suite struct CatchUpTests {
+    private func texts(_ harness: BotHarness, in chat: ChatID) -> [String] {
+        harness.messages.filter { $0.chat == chat }.map(\.text)
+    }
+
+    @Test func aChatOpenedInTheGapIsOfferedWithItsMessagesAndReadMarks() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        let report = try await harness.run { harness in
+            try await harness.catchUp(CatchUpListing(openChats: [listed("7", topic: "refunds", messages: [
+                OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-30), readBy: ["client-1", "anna"]),
+                OpenChat.Message(id: "m2", senderID: "client-1", createdAt: start.addingTimeInterval(-20), readBy: ["client-1"]),
+            ])], downFor: 31))
+        }
+        #expect(texts(harness, in: "7") == [
+            "recovered new_chat", "recovered new_message m1", "recovered new_message m2",
+            "recovered read m1 by anna", "recovered read m2 by client-1",
+        ])
+        let chat = try #require(harness.world?.chats["7"])
+        #expect(chat.clientID == "client-1")
+        #expect(chat.topic == "refunds")
+        #expect(chat.messages.map(\.createdAt) == [start.addingTimeInterval(-30), start.addingTimeInterval(-20)])
+        #expect(chat.readUpTo["anna"] == 1)
+        #expect(report.chats == 1 && report.messages == 2 && report.readMarks == 2 && report.chatsListed == 1)
+        #expect(report.description == "recovered 1 chat and 2 messages (2 read marks) after 31 s down")
+    }
+
+    @Test func nothingAlreadyHandledIsHandedOverAgain() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        let listing = CatchUpListing(openChats: [listed("7", messages: [
+            OpenChat.Message(id: "m1", senderID: "client-1", readBy: ["client-1"]),
+        ])])
+        let (first, second) = try await harness.run { harness in
+            try await harness.send([.chatOpened("7", by: "client-1"), .message("m1", in: "7", from: "client-1")])
+            try await harness.send(.messageRead(in: "7", upTo: "m1", by: "client-1"))
+            let first = try await harness.catchUp(listing)
+            return (first, try await harness.catchUp(listing))
+        }
+        #expect(first.events == 0 && second.events == 0)
+        #expect(first.description == "recovered 0 chats and 0 messages at start")
+        #expect(texts(harness, in: "7") == ["live new_chat", "live new_message m1", "live read m1 by client-1"])
+    }
+
+    /// A frame that arrives after the catch-up recovered what it says (it was in the air
+    /// as the socket came back) is a repeat: the bots do not get it twice.
+    @Test func aLiveFrameRepeatingARecoveredEventIsSkipped() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        try await harness.run { harness in
+            try await harness.catchUp(CatchUpListing(openChats: [listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")])]))
+            try await harness.send([.chatOpened("7", by: "client-1"), .message("m1", in: "7", from: "client-1")])
+            try await harness.send(.message("m2", in: "7", from: "client-1"))
+        }
+        #expect(texts(harness, in: "7") == ["recovered new_chat", "recovered new_message m1", "live new_message m2"])
+        #expect(harness.world?.chats["7"]?.messages.map(\.id) == ["m1", "m2"])
+    }
+
+    @Test func aCuratorAssignedMeanwhileIsAppliedAndAChatWithOneIsNotOffered() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        let report = try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            return try await harness.catchUp(CatchUpListing(openChats: [
+                listed("7", curator: "anna"),
+                listed("8", client: "client-2", curator: "boris"),
+            ]))
+        }
+        #expect(texts(harness, in: "7") == ["live new_chat", "recovered assign_curator anna"])
+        // Learned with its curator: the bots hear of the assignment, not of a new chat.
+        #expect(texts(harness, in: "8") == ["recovered assign_curator boris"])
+        #expect(harness.world?.chats["8"]?.clientID == "client-2")
+        #expect(harness.world?.chats["8"]?.curatorID == "boris")
+        #expect(report.assignments == 1 && report.chatsLearned == 1 && report.chats == 0)
+    }
+
+    /// A chat the runtime knew only from a later event (its `new_chat` missed), still
+    /// without a curator, is offered as new; one whose `new_chat` was handled is not.
+    @Test func aChatWhoseOpeningWasMissedIsOfferedOnce() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        try await harness.run { harness in
+            try await harness.send(.message("m1", in: "9", from: "client-3"))
+            try await harness.catchUp(CatchUpListing(openChats: [listed("9", client: "client-3", messages: [OpenChat.Message(id: "m1", senderID: "client-3")])]))
+            try await harness.catchUp(CatchUpListing(openChats: [listed("9", client: "client-3")]))
+        }
+        #expect(texts(harness, in: "9") == ["live new_message m1", "recovered new_chat"])
+    }
+
+    /// Chats the list leaves out are changed only by what the chat-details route said
+    /// of them: a chat closed meanwhile is closed; one not asked about stays as it is.
+    @Test func aChatClosedMeanwhileIsClosedByWhatItsDetailsSay() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        try await harness.run { harness in
+            try await harness.send([.chatOpened("7", by: "client-1"), .chatOpened("8", by: "client-2")])
+            try await harness.catchUp(CatchUpListing(openChats: [], checked: ["7": ChatDetails(status: .resolved)]))
+        }
+        #expect(texts(harness, in: "7") == ["live new_chat", "recovered status resolved"])
+        #expect(texts(harness, in: "8") == ["live new_chat"])
+        #expect(harness.world?.chats["7"]?.status == .resolved)
+    }
+
+    /// Where the world trimmed a chat's older messages, a listed message older than the
+    /// oldest kept may have been seen: it is not recovered.
+    @Test func messagesOlderThanWhatTheWorldKeptAreNotRecovered() async throws {
+        let configuration = EngineConfiguration(serviceAccountID: "1000", messagesKeptPerChat: 2)
+        let harness = BotHarness(bots: [WitnessBot()], start: start, configuration: configuration)
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            for id in 1...4 { try await harness.send(.message(MessageID(Int64(id)), in: "7", from: "client-1")) }
+            try await harness.catchUp(CatchUpListing(openChats: [listed("7", messages: (1...5).map {
+                OpenChat.Message(id: MessageID(Int64($0)), senderID: "client-1")
+            })]))
+        }
+        #expect(texts(harness, in: "7").last == "recovered new_message 5")
+        #expect(texts(harness, in: "7").filter { $0.hasPrefix("recovered") } == ["recovered new_message 5"])
+    }
+}
