@@ -103,7 +103,7 @@ private struct FlagBot: Bot {
 
     func handle(_ event: ChatEvent, in context: BotContext) throws {
         guard case .newMessage(let message) = event else { return }
-        switch message.id.rawValue.prefix { $0 != "." } {
+        switch message.id.rawValue.prefix(while: { $0 != "." }) {
         case "set": context.set(Self.flag, to: "set")
         case "remove": context.remove(Self.flag)
         default: if context.state(Self.flag) != nil { throw FoundAValue() }

@@ -26,6 +26,8 @@ public struct CatchUpReport: Sendable, Hashable, CustomStringConvertible {
     public var statuses = 0
     /// How long the stream was down before it, if it followed a gap.
     public var downFor: TimeInterval?
+    /// When it ran (the engine's clock).
+    public var at: Date?
 
     public init() {}
 

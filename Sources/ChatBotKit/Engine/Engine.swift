@@ -232,6 +232,11 @@ public final class Engine: Sendable {
         }
     }
 
+    /// What the last catch-up recovered, once it is handled; `nil` before the first.
+    public var lastCatchUp: CatchUpReport? {
+        core.withLock { core in core.counters.catchUps > 0 ? core.lastCatchUp?.report : nil }
+    }
+
     /// Replaces the installed bots, for a configuration reload: inputs handed over from
     /// now on see the new ones; those before still see the old. A bot keeps its state,
     /// timers and metrics under the same name.

@@ -129,7 +129,8 @@ struct EngineCore: Sendable {
         if case .catchUp(let listing, let at) = slot.input {
             // Reconciled against the world as it stands now, after every input before:
             // what it recovers is handled next, before anything after it.
-            let (events, report) = world.recoveries(from: listing)
+            var (events, report) = world.recoveries(from: listing)
+            report.at = at
             units.append(contentsOf: events.map { .recovered($0, at: at, input: slot.number) })
             lastCatchUp = (slot.number, report)
         }

@@ -10,7 +10,7 @@ import Logging
 /// a backend adds it, fills in presence that no event has told yet.
 public final class BackendDirectory: ChatDetailsSource {
     private let apiBaseURL: String
-    private let section: DirectorySection
+    let section: DirectorySection
     private let transport: any HTTPTransport
     private let tokens: any TokenProvider
     private let logger: Logger

@@ -35,6 +35,8 @@ public final class Gateway: Sendable {
         public var failedAttempts = 0
         /// When the last event was decoded, if any was.
         public var lastEventAt: Date?
+        /// How long the stream was down before the latest connection; `nil` for the first.
+        public var lastDownFor: TimeInterval?
     }
 
     private let configuration: GatewayConfiguration
@@ -199,6 +201,7 @@ public final class Gateway: Sendable {
             isReconnect = state.counters.connections > 0
             state.connection = .connected(since: now)
             state.counters.connections += 1
+            state.counters.lastDownFor = downSince.map { now.timeIntervalSince($0) }
         }
         if isReconnect { metrics.reconnected() }
         if let downSince {

@@ -21,6 +21,10 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
     /// The actions the delivery holds, by what they wait on (`in_flight`,
     /// `behind_chat`, `backoff`, `rate_limited`, `paused`, `capacity`).
     public var outboxWaiting: [String: Int] = [:]
+    /// What the last catch-up after a gap recovered ("recovered 5 chats and 12
+    /// messages after 31 s down"), and when; `nil` before the first.
+    public var lastCatchUp: String?
+    public var lastCatchUpAt: Date?
 
     /// Connected, the store writable, the outbox backlog within its limit.
     public var isReady: Bool {
@@ -45,6 +49,8 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         case pendingTimers = "pending_timers"
         case secondsSinceLastEvent = "seconds_since_last_event"
         case outboxWaiting = "outbox_waiting"
+        case lastCatchUp = "last_catch_up"
+        case lastCatchUpAt = "last_catch_up_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -59,5 +65,7 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         try container.encode(pendingTimers, forKey: .pendingTimers)
         try container.encodeIfPresent(secondsSinceLastEvent, forKey: .secondsSinceLastEvent)
         try container.encode(outboxWaiting, forKey: .outboxWaiting)
+        try container.encodeIfPresent(lastCatchUp, forKey: .lastCatchUp)
+        try container.encodeIfPresent(lastCatchUpAt.map { $0.formatted(.iso8601) }, forKey: .lastCatchUpAt)
     }
 }

@@ -24,6 +24,7 @@ extension BotRuntime {
         let storeProblem = await parts.storeProbe.problem()
         let counts = try? await parts.store.outboxCounts()
         let lastEvent = parts.gateway.statistics.lastEventAt
+        let catchUp = parts.engine.lastCatchUp
         return RuntimeStatus(
             connected: connected,
             storeWritable: storeProblem == nil && counts != nil,
@@ -33,7 +34,8 @@ extension BotRuntime {
             deadLetters: counts?.dead ?? 0,
             pendingTimers: parts.engine.pendingTimerCount,
             secondsSinceLastEvent: lastEvent.map { Date().timeIntervalSince($0) },
-            outboxWaiting: parts.delivery.waitingActions()
+            outboxWaiting: parts.delivery.waitingActions(),
+            lastCatchUp: catchUp.map(\.description), lastCatchUpAt: catchUp?.at
         )
     }
 }

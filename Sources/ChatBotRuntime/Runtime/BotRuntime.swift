@@ -139,9 +139,9 @@ public final class BotRuntime: Service, Sendable {
         started.withLock { $0 = parts }
         startSignal.notify()
         enum Part: String {
-            case engine, delivery, gateway, directory, monitoring, reload, pruning
+            case engine, delivery, gateway, directory, monitoring, reload, pruning, catchUp
             /// Parts that serve the others; the runtime's life follows the rest.
-            var isAuxiliary: Bool { self == .directory || self == .monitoring || self == .reload || self == .pruning }
+            var isAuxiliary: Bool { self != .engine && self != .delivery && self != .gateway }
         }
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
@@ -164,6 +164,15 @@ public final class BotRuntime: Service, Sendable {
                     }
                     return .directory
                 }
+            }
+            if let directory = parts.directory, configuration.directory.openChatsPath != nil {
+                let catchUp = CatchUpRunner(directory: directory, engine: parts.engine, logger: logger, factory: metrics.factory)
+                group.addTask {
+                    await catchUp.run(following: parts.gateway)
+                    return .catchUp
+                }
+            } else {
+                logger.info("no catching up after gaps: directory.open_chats_path is not set, so events sent while the stream is down are not recovered")
             }
             let pruner = StorePruner(
                 store: parts.store, retention: configuration.retention, logger: logger, factory: metrics.factory,
@@ -268,7 +277,7 @@ public final class BotRuntime: Service, Sendable {
         let store = try SQLiteStore(path: storePath)
         let tokens = try makeTokenProvider()
         let directorySection = configuration.directory
-        let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil ? nil
+        let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil ? nil
             : BackendDirectory(
                 // A new chat waits for its details before it enters the engine's sequence
                 // (and the inputs after it wait their turn): a backend that hangs costs 5 s at most.

@@ -144,4 +144,17 @@ private func listed(
         #expect(texts(harness, in: "7").last == "recovered new_message 5")
         #expect(texts(harness, in: "7").filter { $0.hasPrefix("recovered") } == ["recovered new_message 5"])
     }
+
+    /// A recording keeps the listing as it was handled: replayed, it reconciles the same.
+    @Test func aCatchUpIsRecordedWholeForReplay() throws {
+        let listing = CatchUpListing(
+            openChats: [listed("7", curator: "anna", topic: "refunds", messages: [
+                OpenChat.Message(id: "m1", senderID: "client-1", text: "hi", createdAt: start, readBy: ["anna"]),
+            ])],
+            checked: ["8": ChatDetails(status: .closed)], downFor: 12.5
+        )
+        let input = RecordedInput.catchUp(listing, at: start)
+        let decoded = try JSONDecoder().decode(RecordedInput.self, from: JSONEncoder().encode(input))
+        #expect(decoded == input)
+    }
 }
