@@ -49,7 +49,7 @@ struct BuiltInBotsLiveTests {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
                     }
                     emulator.generate(steps: 400)
-                    try await settle(emulator, parts)
+                    try await settleTraffic(emulator, parts)
 
                     let traffic = TrafficReport(emulator.record)
                     let chatsOpened = emulator.status.chats
@@ -72,7 +72,7 @@ struct BuiltInBotsLiveTests {
                         AlertReport(emulator.record, message: "late-1").levelsOfMessage.contains("breach")
                     }
                     try await eventually("every SLA timer to fire") { parts.engine.pendingTimers.isEmpty }
-                    try await settle(emulator, parts)
+                    try await settleTraffic(emulator, parts)
                     await group.triggerGracefulShutdown()
                     try await tasks.waitForAll()
                 }
@@ -83,18 +83,6 @@ struct BuiltInBotsLiveTests {
                 #expect(alerts.distinctMessageLevels == alerts.total, "each level alerts once per message")
                 #expect(alerts.withoutSLAText == 0)
             }
-        }
-    }
-
-    /// Waits until the runtime has read every frame the emulator sent, handled it, and
-    /// delivered every action; repeats while delivering causes new frames (echoes).
-    private func settle(_ emulator: Emulator, _ parts: BotRuntime.Parts) async throws {
-        while true {
-            let sent = emulator.status.framesBroadcast
-            await parts.gateway.waitUntil { _, counters in counters.framesReceived >= sent }
-            await parts.engine.waitUntilIdle()
-            try await eventually("the outbox to empty") { try await parts.store.pendingActionCount() == 0 }
-            if emulator.status.framesBroadcast == sent { return }
         }
     }
 

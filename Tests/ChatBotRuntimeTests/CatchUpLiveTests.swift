@@ -107,7 +107,7 @@ struct CatchUpLiveTests {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
                     }
                     var gap = Gap(before: emulator.openChat(client: "client-1"))
-                    try await settle(emulator, parts)
+                    try await settleTraffic(emulator, parts)
 
                     emulator.apply(FaultCommand(dropSockets: true, refuseHandshakes: 503))
                     await parts.gateway.waitUntil { state, _ in if case .disconnected = state { true } else { false } }
@@ -130,22 +130,10 @@ struct CatchUpLiveTests {
                     try await eventually("the catch-up, if any, to be handled") {
                         parts.engine.statistics.catchUps == 2 || directory != Self.fullDirectory
                     }
-                    try await settle(emulator, parts)
+                    try await settleTraffic(emulator, parts)
                     try await body(emulator, runtime, parts, gap)
                 }
             }
-        }
-    }
-
-    /// Waits until every frame sent to the socket reached the engine, is handled, and its
-    /// actions are delivered, and nothing new came meanwhile.
-    private func settle(_ emulator: Emulator, _ parts: BotRuntime.Parts) async throws {
-        while true {
-            let sent = emulator.status.framesBroadcast
-            await parts.gateway.waitUntil { _, counters in counters.framesReceived >= sent }
-            await parts.engine.waitUntilIdle()
-            try await eventually("the outbox to empty") { try await parts.store.pendingActionCount() == 0 }
-            if emulator.status.framesBroadcast == sent { return }
         }
     }
 }
