@@ -92,7 +92,8 @@ struct CatchUpLiveTests {
 
     /// Runs the runtime with `directory`, opens a chat, takes the socket down, opens five
     /// chats with four client messages each and a sixth that curator-3 takes, lets the
-    /// socket back, opens one more chat live, and waits for everything to settle.
+    /// socket back, opens one more chat live once any catch-up is done, and waits for
+    /// everything to settle.
     private func withGap(
         directory: String, _ body: @Sendable (Emulator, BotRuntime, BotRuntime.Parts, Gap) async throws -> Void
     ) async throws {
@@ -106,6 +107,7 @@ struct CatchUpLiveTests {
                     for curator in ["curator-1", "curator-2", "curator-3"] {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
                     }
+                    try await eventually("the emulator to hold the socket") { emulator.status.sockets == 1 }
                     var gap = Gap(before: emulator.openChat(client: "client-1"))
                     try await settleTraffic(emulator, parts)
 
@@ -126,10 +128,13 @@ struct CatchUpLiveTests {
 
                     emulator.apply(FaultCommand(refuseHandshakes: 0))
                     await parts.gateway.waitUntil { _, counters in counters.connections >= 2 }
-                    gap.after = emulator.openChat(client: "client-8")
+                    try await eventually("the emulator to hold the new socket") { emulator.status.sockets == 1 }
                     try await eventually("the catch-up, if any, to be handled") {
                         parts.engine.statistics.catchUps == 2 || directory != Self.fullDirectory
                     }
+                    // After the catch-up: live, as ever. (Opened earlier, its assignment
+                    // could race the listing, which would then recover it.)
+                    gap.after = emulator.openChat(client: "client-8")
                     try await settleTraffic(emulator, parts)
                     try await body(emulator, runtime, parts, gap)
                 }
