@@ -118,6 +118,7 @@ let package = Package(
             name: "ChatEmulator",
             dependencies: [
                 "ChatBotKit",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

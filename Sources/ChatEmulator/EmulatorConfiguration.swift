@@ -40,6 +40,13 @@ public struct EmulatorConfiguration: Sendable {
     public var scenarioPath: String?
     /// Faults in force from the start.
     public var faults: FaultCommand
+    /// The backend's clock: the `created_at` of the messages its traffic writes. The
+    /// system's by default; a soak run gives the runtime's virtual one.
+    public var now: @Sendable () -> Date = { Date() }
+    /// How much history the emulator keeps at most: closed chats (the oldest closed go
+    /// first), applied idempotency keys, and entries of its record. `nil` keeps it all,
+    /// as tests that read the record need; a run of months needs a bound.
+    public var historyKept: Int?
 
     /// How many clients and curators the generated world has, and the topics of chats.
     public struct WorldSize: Sendable {

@@ -64,4 +64,28 @@ struct OpenChatsRouteTests {
             #expect(refused?.description.contains("HTTP 400") == true)
         }
     }
+
+    /// A run of months bounds what the emulator keeps, and its traffic follows the clock
+    /// it is given: messages are written at that clock's time.
+    @Test func theEmulatorFollowsItsClockAndKeepsBoundedHistory() async throws {
+        let clock = VirtualClock(start: Date(timeIntervalSince1970: 1_800_000_000))
+        var configuration = EmulatorConfiguration(port: 0, world: .init(clients: 3, curators: 1))
+        configuration.now = { clock.now() }
+        configuration.historyKept = 2
+        try await Emulator.withRunning(configuration) { emulator, port in
+            clock.advance(by: .seconds(3_600))
+            while emulator.status.openChats == 0 { emulator.generate(steps: 1) }
+            let open = try #require(try await directory(port: port, path: "/api/chats/?status=open").openChats())
+            let written = open.flatMap(\.messages).compactMap(\.createdAt)
+            #expect(!written.isEmpty)
+            #expect(written.allSatisfy { $0 == Date(timeIntervalSince1970: 1_800_003_600) })
+
+            let chats = (1...5).map { emulator.openChat(client: UserID("client-\($0)")) }
+            for chat in chats {
+                emulator.send(rawFrame: #"{"event_type": "update_chat_status", "data": {"chat_id": "\#(chat)", "status": "closed"}}"#)
+            }
+            // The two closed last stay (their details can still be asked); the others went.
+            #expect(emulator.status.chats == emulator.status.openChats + 2)
+        }
+    }
 }

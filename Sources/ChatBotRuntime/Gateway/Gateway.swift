@@ -46,6 +46,8 @@ public final class Gateway: Sendable {
     private let onEvent: @Sendable (ChatEvent, Date) async -> Void
     private let onFrame: (@Sendable (String, Date) -> Void)?
     private let random: @Sendable () -> Double
+    /// The time each frame is stamped with on arrival: the events' time for the engine.
+    private let now: @Sendable () -> Date
     private let state = Mutex<(connection: ConnectionState, counters: Counters)>((.connecting, Counters()))
     private let changes = ChangeSignal()
     private let metrics: GatewayMetrics
@@ -59,10 +61,12 @@ public final class Gateway: Sendable {
     ///     there for room, which holds a flood back at the socket.
     ///   - metricsFactory: Where frames, decoded and rejected events by type, and
     ///     reconnects are counted; swift-metrics' global factory by default.
+    ///   - now: The time a frame is stamped with as it arrives (the engine's clock, so
+    ///     that events and timers share one time); the socket's own timing stays real.
     public init(
         configuration: GatewayConfiguration, tokens: any TokenProvider, decoder: FrameDecoder = FrameDecoder(),
         logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() },
         onFrame: (@Sendable (String, Date) -> Void)? = nil,
         onEvent: @escaping @Sendable (ChatEvent, Date) async -> Void
     ) throws {
@@ -76,6 +80,7 @@ public final class Gateway: Sendable {
         self.decoder = FrameDecoder(maxFrameBytes: configuration.maxFrameBytes, naiveTimeZone: decoder.naiveTimeZone)
         self.logger = logger
         self.random = random
+        self.now = now
         self.onEvent = onEvent
         self.onFrame = onFrame
         metrics = GatewayMetrics(factory: metricsFactory)
@@ -182,7 +187,7 @@ public final class Gateway: Sendable {
                 opened.withLock { $0 = true }
                 self.markConnected(downSince: downSince, url: url)
                 for try await message in inbound.messages(maxSize: self.configuration.transportFrameLimit) {
-                    await self.buffer.put(message, receivedAt: Date())
+                    await self.buffer.put(message, receivedAt: self.now())
                 }
             }
             let reason = close.map { "closed with \($0.closeCode)\($0.reason.map { " (\($0))" } ?? "")" } ?? "connection lost without a close frame"

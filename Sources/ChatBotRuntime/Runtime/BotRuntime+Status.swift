@@ -33,7 +33,7 @@ extension BotRuntime {
             outboxLimit: reloadable.withLock { $0.readyMaxOutbox },
             deadLetters: counts?.dead ?? 0,
             pendingTimers: parts.engine.pendingTimerCount,
-            secondsSinceLastEvent: lastEvent.map { Date().timeIntervalSince($0) },
+            secondsSinceLastEvent: lastEvent.map { clock.now().timeIntervalSince($0) },
             outboxWaiting: parts.delivery.waitingActions(),
             lastCatchUp: catchUp.map(\.description), lastCatchUpAt: catchUp?.at
         )

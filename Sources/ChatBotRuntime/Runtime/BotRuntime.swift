@@ -64,6 +64,9 @@ public final class BotRuntime: Service, Sendable {
     private let monitoringByDefault: Bool
     private let reloadSource: ReloadSource?
     private let engineInputs: (@Sendable (RecordedInput) -> Void)?
+    /// The one clock of everything that depends on time: events' arrival, timers,
+    /// delivery's backoff and expiry, retention.
+    let clock: any EngineClock
     /// This runtime's own metrics registry, served at `/metrics`.
     public let metrics = RuntimeMetrics()
     private let started = Mutex<Parts?>(nil)
@@ -84,13 +87,17 @@ public final class BotRuntime: Service, Sendable {
     ///   - reloadOnHangup: Re-read this file on SIGHUP and apply it if it is valid.
     ///   - engineInputs: Told every input the engine handles, in order: what an
     ///     ``Engine/replay(_:bots:)`` needs to decide the same again.
+    ///   - clock: The time of everything that depends on it: the events' arrival, the
+    ///     bots' timers, delivery's backoff, limits and expiry, retention. The system's
+    ///     by default; a soak run drives a virtual one through months in minutes.
     public init(
         configuration: RuntimeConfiguration, bots: [any Bot], logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment, dryRun: Bool = false, recordPath: String? = nil,
         monitoringByDefault: Bool = false, reloadOnHangup: ReloadSource? = nil,
-        engineInputs: (@Sendable (RecordedInput) -> Void)? = nil
+        engineInputs: (@Sendable (RecordedInput) -> Void)? = nil, clock: any EngineClock = SystemClock()
     ) {
         self.engineInputs = engineInputs
+        self.clock = clock
         self.configuration = configuration
         reloadable = Mutex(Reloadable(readyMaxOutbox: configuration.monitoring.readyMaxOutbox, curators: Set(configuration.engine.curators)))
         self.bots = bots
@@ -175,7 +182,7 @@ public final class BotRuntime: Service, Sendable {
                 logger.info("no catching up after gaps: directory.open_chats_path is not set, so events sent while the stream is down are not recovered")
             }
             let pruner = StorePruner(
-                store: parts.store, retention: configuration.retention, logger: logger, factory: metrics.factory,
+                store: parts.store, retention: configuration.retention, clock: clock, logger: logger, factory: metrics.factory,
                 forgetChats: { quiet in try await parts.engine.forgetClosedChats(quietFor: quiet) }
             )
             group.addTask {
@@ -295,10 +302,10 @@ public final class BotRuntime: Service, Sendable {
                 limits: deliverySection.limits, maxAge: .seconds(deliverySection.maxAge.seconds),
                 alertMaxAge: .seconds(deliverySection.alertMaxAge.seconds), alertTimeout: .seconds(deliverySection.alertRequestTimeout.seconds)
             ),
-            logger: logger, metricsFactory: metrics.factory
+            logger: logger, metricsFactory: metrics.factory, now: { [clock] in clock.now() }
         )
         let engine = try await Engine(
-            bots: bots, store: store,
+            bots: bots, store: store, clock: clock,
             configuration: configuration.engineConfiguration(chatDetails: directorySection.chatDetailsPath == nil ? nil : directory),
             logger: logger, metricsFactory: metrics.factory,
             outsideCaller: HTTPOutsideCaller(transport: AsyncHTTPTransport(client: deliveryClient), dryRun: dryRun),
@@ -322,7 +329,7 @@ public final class BotRuntime: Service, Sendable {
             tokens: tokens,
             decoder: FrameDecoder(maxFrameBytes: server.maxFrameBytes, naiveTimeZone: TimeZone(identifier: server.naiveTimeZone) ?? .gmt),
             logger: logger,
-            metricsFactory: metrics.factory,
+            metricsFactory: metrics.factory, now: { [clock] in clock.now() },
             onFrame: onFrame,
             onEvent: { event, receivedAt in await engine.admit(event, receivedAt: receivedAt) }
         )

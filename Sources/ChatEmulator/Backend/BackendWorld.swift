@@ -1,4 +1,5 @@
 import ChatBotKit
+import DequeModule
 import Foundation
 
 /// The emulated backend's state: chats, their messages, curators and their presence.
@@ -46,6 +47,10 @@ struct BackendWorld: Sendable {
     private(set) var curators: [UserID: Curator] = [:]
     /// Chats not in a closed status, oldest first.
     private(set) var openChatIDs: [ChatID] = []
+    /// Chats in the order they closed, for ``closedChatsKept``.
+    private var closedOrder: Deque<ChatID> = []
+    /// Closed chats kept at most; past it the oldest closed leave (`nil`: all stay).
+    var closedChatsKept: Int?
     private var nextChatNumber: Int64 = 1
     private var nextMessageNumber: Int64 = 1
 
@@ -172,6 +177,13 @@ struct BackendWorld: Sendable {
         let isOpen = !Self.closedStatuses.contains(status)
         if wasOpen, !isOpen {
             openChatIDs.removeAll { $0 == chatID }
+            if let kept = closedChatsKept {
+                closedOrder.append(chatID)
+                while closedOrder.count > kept, let oldest = closedOrder.popFirst() {
+                    // One reopened since is open now, and stays.
+                    if let chat = chats[oldest], Self.closedStatuses.contains(chat.status) { chats[oldest] = nil }
+                }
+            }
         } else if !wasOpen, isOpen {
             openChatIDs.append(chatID)
         }

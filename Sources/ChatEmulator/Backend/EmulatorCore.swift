@@ -1,4 +1,5 @@
 import ChatBotKit
+import DequeModule
 import Foundation
 import Synchronization
 
@@ -17,23 +18,27 @@ final class EmulatorCore: Sendable {
         var generator: TrafficGenerator
         var publisher: FramePublisher
         var answers: [String: StoredAnswer] = [:]
+        /// Keys in the order applied, when their number is bounded.
+        var answerOrder: Deque<String> = []
     }
 
     let configuration: EmulatorConfiguration
     let tokens: TokenIssuer
     let hub = ConnectionHub()
     let faults = FaultState()
-    let recorder = Recorder()
+    let recorder: Recorder
     private let state: Mutex<State>
 
     init(configuration: EmulatorConfiguration) {
         self.configuration = configuration
+        recorder = Recorder(kept: configuration.historyKept)
         tokens = TokenIssuer(subject: configuration.serviceAccountID, lifetime: configuration.tokenLifetime)
         var initial = State(
             generator: TrafficGenerator(seed: configuration.seed, world: configuration.world),
             publisher: FramePublisher(quirks: configuration.quirks, seed: configuration.seed)
         )
         initial.generator.populate(&initial.world)
+        initial.world.closedChatsKept = configuration.historyKept
         state = Mutex(initial)
         apply(configuration.faults)
     }
@@ -52,7 +57,7 @@ final class EmulatorCore: Sendable {
     @discardableResult
     func generateStep() -> Int {
         state.withLock { state in
-            let events = state.generator.step(in: &state.world, now: Date())
+            let events = state.generator.step(in: &state.world, now: configuration.now())
             return publish(events, with: &state.publisher)
         }
     }
@@ -69,7 +74,7 @@ final class EmulatorCore: Sendable {
             // A world that generates nothing (no clients) ends the burst short.
             var quietSteps = 0
             while frames.count < wanted, quietSteps < 1_000 {
-                let step = state.generator.step(in: &state.world, now: Date())
+                let step = state.generator.step(in: &state.world, now: configuration.now())
                 quietSteps = step.isEmpty ? quietSteps + 1 : 0
                 frames += state.publisher.frames(for: step)
                 events += step
@@ -112,6 +117,10 @@ final class EmulatorCore: Sendable {
             let (answer, events) = body(&state.world)
             if let key, (200..<300).contains(answer.status) {
                 state.answers[key] = answer
+                if let kept = configuration.historyKept {
+                    state.answerOrder.append(key)
+                    while state.answerOrder.count > kept, let oldest = state.answerOrder.popFirst() { state.answers[oldest] = nil }
+                }
             }
             publish(events, with: &state.publisher)
             return (answer, false)
