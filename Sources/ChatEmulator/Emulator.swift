@@ -165,6 +165,13 @@ public final class Emulator: Service, Sendable {
         (0..<count).reduce(0) { sent, _ in sent + core.generateStep() }
     }
 
+    /// Generates at least `frames` frames of traffic, then hands them to the sockets at
+    /// once: a burst as fast as a client reads. Returns how many it sent.
+    @discardableResult
+    public func generateBurst(frames: Int) -> Int {
+        core.generateBurst(frames: frames)
+    }
+
     /// When each chat's `new_chat` frame was handed to the sockets, by chat; with the
     /// record's `receivedAt`, the time from a chat's opening to its first action.
     public var chatsOpened: [ChatID: Date] {

@@ -61,6 +61,25 @@ public struct EmulatorConfiguration: Sendable {
         }
     }
 
+    /// The sections of a runtime configuration that reach this emulator on `port`: the
+    /// socket, the token endpoint with the client and secret, the service account, and
+    /// the alert webhook. A configuration for a benchmark or a soak appends the rest.
+    public func runtimeYAML(port: Int) -> String {
+        """
+        server:
+          url: ws://\(host):\(port)
+        auth:
+          keycloak:
+            token_url: http://\(host):\(port)/realms/\(realm)/protocol/openid-connect/token
+            client_id: \(clientID)
+            client_secret: \(clientSecret)
+        service_account_id: \(serviceAccountID)
+        alerts:
+          webhook_url: http://\(host):\(port)/hooks/alerts
+
+        """
+    }
+
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,

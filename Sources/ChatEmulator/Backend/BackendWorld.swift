@@ -54,6 +54,9 @@ struct BackendWorld: Sendable {
     private var nextChatNumber: Int64 = 1
     private var nextMessageNumber: Int64 = 1
 
+    /// Chats opened since the emulator started (closed ones that left included).
+    var chatsOpenedInAll: Int { Int(nextChatNumber - 1) }
+
     /// Adds a curator to the directory.
     mutating func addCurator(_ id: UserID, topics: [String], isOnline: Bool) {
         curators[id] = Curator(id: id, topics: topics, isOnline: isOnline)

@@ -88,6 +88,8 @@ public struct EmulatorStatus: Codable, Sendable, Equatable {
     public var silent: Bool
     public var chats: Int
     public var openChats: Int
+    /// Chats opened since the start, those no longer kept included.
+    public var chatsOpenedInAll: Int
     public var curatorsOnline: Int
     public var pendingActionFailures: Int
     public var actionsReceived: Int
@@ -99,8 +101,8 @@ public struct EmulatorStatus: Codable, Sendable, Equatable {
     init(core: EmulatorCore) {
         sockets = core.hub.count
         silent = core.hub.isSilent
-        (chats, openChats, curatorsOnline) = core.read { world in
-            (world.chats.count, world.openChatIDs.count, world.curators.values.filter(\.isOnline).count)
+        (chats, openChats, chatsOpenedInAll, curatorsOnline) = core.read { world in
+            (world.chats.count, world.openChatIDs.count, world.chatsOpenedInAll, world.curators.values.filter(\.isOnline).count)
         }
         pendingActionFailures = core.faults.pendingFailureCount
         let record = core.recorder.snapshot
@@ -112,6 +114,7 @@ public struct EmulatorStatus: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case sockets, silent, chats
         case openChats = "open_chats"
+        case chatsOpenedInAll = "chats_opened_in_all"
         case curatorsOnline = "curators_online"
         case pendingActionFailures = "pending_action_failures"
         case actionsReceived = "actions_received"

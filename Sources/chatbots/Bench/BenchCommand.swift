@@ -92,7 +92,8 @@ struct BenchCommand: AsyncParsableCommand {
         let result = try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
             let roster = (1...emulatorConfiguration.world.curators).map { "curator-\($0)" }
             let configuration = try ConfigLoader.parse(
-                Self.runtimeYAML(port: port, store: storePath, roster: roster, maxInFlight: maxInFlight), file: "bench", environment: [:]
+                emulatorConfiguration.runtimeYAML(port: port) + Self.runtimeYAML(store: storePath, roster: roster, maxInFlight: maxInFlight),
+                file: "bench", environment: [:]
             )
             let runtime = BotRuntime(configuration: configuration, bots: try bot.bots, logger: logger)
             return try await withThrowingTaskGroup(of: BenchResult?.self) { group in
@@ -198,18 +199,10 @@ struct BenchCommand: AsyncParsableCommand {
         return result
     }
 
-    /// The runtime's configuration, with the emulator's curators on the roster, as a
-    /// real deployment would have them.
-    private static func runtimeYAML(port: Int, store: String, roster: [String], maxInFlight: Int) -> String {
+    /// The runtime's configuration past the emulator's own sections, with the
+    /// emulator's curators on the roster, as a real deployment would have them.
+    private static func runtimeYAML(store: String, roster: [String], maxInFlight: Int) -> String {
         """
-        server:
-          url: ws://127.0.0.1:\(port)
-        auth:
-          keycloak:
-            token_url: http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token
-            client_id: chatbots
-            client_secret: chatbots-secret
-        service_account_id: 1000
         store:
           path: \(store)
         engine:
