@@ -3,16 +3,28 @@ import ChatBotRuntime
 import ChatBotTesting
 import ChatEmulator
 import Foundation
+import Synchronization
 
 /// Moves the soak's clock through the days, a simulated minute at a time, and measures
 /// at every report.
-struct SoakDriver: Sendable {
+final class SoakDriver: Sendable {
     let plan: SoakPlan
     let clock: VirtualClock
     let emulator: Emulator
     let parts: BotRuntime.Parts
     let storePath: String
     let metricsURL: String
+    /// Minutes that ended before their frames were read (the socket was replaced).
+    let stalls = Atomic(0)
+
+    init(plan: SoakPlan, clock: VirtualClock, emulator: Emulator, parts: BotRuntime.Parts, storePath: String, metricsURL: String) {
+        self.plan = plan
+        self.clock = clock
+        self.emulator = emulator
+        self.parts = parts
+        self.storePath = storePath
+        self.metricsURL = metricsURL
+    }
 
     /// Runs every day; calls `onReport` with each report as it is made.
     func run(onReport: @Sendable (SoakReport) -> Void) async throws -> [SoakReport] {
@@ -22,17 +34,14 @@ struct SoakDriver: Sendable {
         var slowestMetrics = 0.0
         var since = Mark(day: 0, chatsOpened: emulator.status.chatsOpenedInAll, events: parts.engine.statistics.eventsHandled, real: .now)
         for day in 1...plan.days {
-            for minute in 0..<1_440 {
+            for _ in 0..<1_440 {
                 try Task.checkCancellation()
                 due += perMinute
                 let steps = Int(due)
                 due -= Double(steps)
                 if steps > 0 { emulator.generate(steps: steps) }
-                // The minute's frames are read (stamped with this minute) before it ends.
-                let sent = emulator.status.framesBroadcast
-                await parts.gateway.waitUntil { _, counters in counters.framesReceived >= sent }
+                try await settle()
                 clock.advance(by: .seconds(60))
-                if minute % 60 == 59 { try await letDeliveryCatchUp() }
             }
             slowestMetrics = max(slowestMetrics, try await timeMetrics())
             guard day % plan.reportEvery == 0 || day == plan.days else { continue }
@@ -54,19 +63,53 @@ struct SoakDriver: Sendable {
         var real: ContinuousClock.Instant
     }
 
-    /// Waits, briefly, for the outbox to empty: each simulated hour, so actions go out
-    /// in the simulated time they were decided in (an action retried with backoff may
-    /// stay: the wait ends when the outbox stops shrinking).
+    /// Lets the desk finish its minute before the clock moves on, as a backend that
+    /// answers in milliseconds does: the runtime reads every frame (stamped with this
+    /// minute), handles it, delivers what the bots decided, and reads the frames those
+    /// actions caused (an assignment's `assign_curator`). An action that stays in the
+    /// outbox (retried with backoff) ends the wait once the outbox stops shrinking.
+    private func settle() async throws {
+        for _ in 0..<5 {
+            let sent = emulator.status.framesBroadcast
+            // Frames broadcast while the socket was being replaced may never arrive (or
+            // count twice): after 10 s the minute ends anyway, and the report says so.
+            guard await framesRead(sent) else {
+                stalls.add(1, ordering: .relaxed)
+                return
+            }
+            await parts.engine.waitUntilIdle()
+            try await letDeliveryCatchUp()
+            if emulator.status.framesBroadcast == sent { return }
+        }
+    }
+
+    /// Whether the runtime read `sent` frames within 10 s.
+    private func framesRead(_ sent: Int) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [parts] in
+                await parts.gateway.waitUntil { _, counters in counters.framesReceived >= sent }
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let read = await group.next() ?? false
+            group.cancelAll()
+            return read
+        }
+    }
+
     private func letDeliveryCatchUp() async throws {
-        var last = Int.max
+        var fewest = Int.max
         var still = 0
-        for _ in 0..<400 {
+        while true {
             let pending = try await parts.store.pendingActionCount()
             if pending == 0 { return }
-            still = pending < last ? 0 : still + 1
-            if still >= 20 { return }
-            last = min(last, pending)
-            try await Task.sleep(for: .milliseconds(5))
+            still = pending < fewest ? 0 : still + 1
+            if still >= 50 { return }
+            fewest = min(fewest, pending)
+            try await Task.sleep(for: .milliseconds(1))
         }
     }
 
@@ -90,6 +133,7 @@ struct SoakDriver: Sendable {
             chatsInMemory: parts.engine.worldModel.chats.count, chatsForgotten: statistics.chatsForgotten,
             pendingTimers: parts.engine.pendingTimerCount, slowestMetricsMilliseconds: slowestMetrics,
             clockAt: clock.now(), lastEventAt: parts.gateway.statistics.lastEventAt,
+            reconnects: parts.gateway.statistics.disconnections, stalls: stalls.load(ordering: .relaxed),
             realSeconds: (ContinuousClock.now - since.real).timeInterval
         )
         report.burstEventsPerSecond = try await burstRate()

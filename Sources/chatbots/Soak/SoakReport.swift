@@ -18,6 +18,9 @@ struct SoakReport: Sendable {
     /// The soak's clock, and the time the gateway stamped on the last event it read.
     var clockAt: Date
     var lastEventAt: Date?
+    /// Sockets lost so far, and minutes that ended before their frames were read.
+    var reconnects: Int
+    var stalls: Int
     /// Real time since the last report.
     var realSeconds: Double
     var burstEventsPerSecond = 0.0
@@ -27,7 +30,8 @@ struct SoakReport: Sendable {
         return "day \(pad(day, 3))  RSS \(resident)  store \(Self.mebibytes(storeBytes)) (+ WAL \(Self.mebibytes(walBytes)))"
             + "  burst \(Int(burstEventsPerSecond.rounded())) ev/s  /metrics ≤ \(String(format: "%.1f", slowestMetricsMilliseconds)) ms"
             + "  chats/day \(Int(chatsPerDay.rounded()))  events/chat \(String(format: "%.1f", eventsPerChat))"
-            + "  in memory \(chatsInMemory) chats, \(pendingTimers) timers  forgotten \(chatsForgotten)  (\(Int(realSeconds.rounded())) s)"
+            + "  in memory \(chatsInMemory) chats, \(pendingTimers) timers  forgotten \(chatsForgotten)"
+            + (reconnects + stalls > 0 ? "  reconnects \(reconnects), stalled minutes \(stalls)" : "") + "  (\(Int(realSeconds.rounded())) s)"
     }
 
     private func pad(_ value: Int, _ width: Int) -> String {
