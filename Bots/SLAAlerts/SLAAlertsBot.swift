@@ -41,6 +41,9 @@ public struct SLAAlertsBot: Bot {
             if record.senderRole == .curator || (record.senderRole == nil && context.world.role(of: message.senderID) == .curator) {
                 stopClocks(in: chat.id, context: context, firstResponseMet: true) { $0.sequence < record.sequence }
             } else if record.senderRole == .client || chat.clientID == message.senderID, !context.world.isClosed(chat) {
+                // A message recovered after a gap that a curator has answered since (live,
+                // before the catch-up came) waits for nobody.
+                if context.isRecovered, let written = record.createdAt, let answered = chat.lastCuratorMessageAt, answered > written { return }
                 startClocks(in: chat, for: record, context: context)
             }
         case .readChatMessage(let receipt):

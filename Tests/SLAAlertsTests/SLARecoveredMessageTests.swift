@@ -40,4 +40,19 @@ import Testing
         #expect(harness.alerts.isEmpty)
         #expect(harness.timers.isEmpty)
     }
+
+    /// A curator who answered live, after the reconnect and before the catch-up came,
+    /// answered the message the catch-up then recovers: no clock starts for it.
+    @Test func aMessageAnsweredBeforeItWasRecoveredStartsNoClock() async throws {
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        let harness = try slaHarness(firstResponsePolicy, start: start)
+        try await harness.run { harness in
+            try await harness.send([.chatOpened("7", by: "client-1"), .curatorAssigned("anna", to: "7")])
+            try await harness.send(.message("r1", in: "7", from: "anna", text: "Here now"))
+            try await harness.catchUp(listing(OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-60))))
+            try await harness.advance(by: .hours(1))
+        }
+        #expect(harness.alerts.isEmpty)
+        #expect(harness.timers.isEmpty)
+    }
 }

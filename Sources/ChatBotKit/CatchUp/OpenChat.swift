@@ -47,10 +47,15 @@ public struct CatchUpListing: Codable, Hashable, Sendable {
     public var checked: [ChatID: ChatDetails]
     /// How long the stream was down before this catch-up, if it follows a gap; for the log.
     public var downFor: TimeInterval?
+    /// When the list was asked for, by the engine's clock. A chat with a live event
+    /// since then is newer in the world than in the listing: its status and curator are
+    /// left as the world has them.
+    public var listedAt: Date?
 
-    public init(openChats: [OpenChat], checked: [ChatID: ChatDetails] = [:], downFor: TimeInterval? = nil) {
+    public init(openChats: [OpenChat], checked: [ChatID: ChatDetails] = [:], downFor: TimeInterval? = nil, listedAt: Date? = nil) {
         self.openChats = openChats
         self.checked = checked
         self.downFor = downFor
+        self.listedAt = listedAt
     }
 }

@@ -60,7 +60,8 @@ extension WorldModel {
     ///   without a curator, is a `new_chat` too;
     /// - a curator other than the one known is an `assign_curator`; a status other than
     ///   the one known, an `update_chat_status` (chats the list left out, by what the
-    ///   chat-details route said of them);
+    ///   chat-details route said of them); none of these for a chat with a live event
+    ///   since the list was asked for (the world is newer there);
     /// - a listed message not among those kept is a `new_message`, unless it is older than
     ///   what the world trimmed (it may have been seen);
     /// - a reader whose latest read message is past their mark is a `read_chat_message`.
@@ -70,17 +71,23 @@ extension WorldModel {
         report.chatsListed = listing.openChats.count
         report.downFor = listing.downFor
         for listed in listing.openChats {
-            recover(listed, into: &events, report: &report)
+            recover(listed, listedAt: listing.listedAt, into: &events, report: &report)
         }
         for (chatID, details) in listing.checked.sorted(by: { $0.key < $1.key }) {
-            guard let known = chats[chatID] else { continue }
+            guard let known = chats[chatID], !Self.changed(known, since: listing.listedAt) else { continue }
             recoverStatus(details.status, of: known, into: &events, report: &report)
             recoverCurator(details.curatorID, of: known, into: &events, report: &report)
         }
         return (events, report)
     }
 
-    private func recover(_ listed: OpenChat, into events: inout [RecoveredEvent], report: inout CatchUpReport) {
+    /// Whether a live event in the chat came after the listing was asked for.
+    private static func changed(_ chat: ChatRecord, since listedAt: Date?) -> Bool {
+        guard let listedAt, let last = chat.lastEventAt else { return false }
+        return last > listedAt
+    }
+
+    private func recover(_ listed: OpenChat, listedAt: Date?, into events: inout [RecoveredEvent], report: inout CatchUpReport) {
         let chatID = listed.id
         let details = listed.details
         let known = chats[chatID]
@@ -90,7 +97,10 @@ extension WorldModel {
             events.append(RecoveredEvent(event: event, details: learning))
             learning = nil
         }
-        if let known {
+        if let known, Self.changed(known, since: listedAt) {
+            // Newer in the world than in the listing: only what it missed in the gap
+            // (messages, read marks) is recovered below.
+        } else if let known {
             recoverStatus(details.status, of: known, into: &events, report: &report)
             if known.openedAt == nil, known.curatorID == nil, details.curatorID == nil,
                let client = known.clientID ?? details.clientID, !closes(details.status)
@@ -99,6 +109,9 @@ extension WorldModel {
                 report.chats += 1
             }
             recoverCurator(details.curatorID, of: known, into: &events, report: &report)
+        } else if closes(details.status) {
+            // Listed, yet closed (a route that ignores the status filter): not offered.
+            return
         } else if let curator = details.curatorID {
             append(.assignCurator(CuratorAssignment(chatID: chatID, curatorID: curator)))
             report.chatsLearned += 1

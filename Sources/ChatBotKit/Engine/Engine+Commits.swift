@@ -12,7 +12,10 @@ extension Engine {
         while !Task.isCancelled {
             let token = unitsHandled.token
             let (taken, through) = core.withLock { core -> ([EngineCore.PendingCommit], Int64) in
-                guard core.batchThrough > core.durableThrough else { return ([], 0) }
+                // Commits are taken as they come, even while their input is not done (a
+                // catch-up's recovered events, many timers due at once): the input counts
+                // as durable only once its last unit's commits are written.
+                guard !core.batch.isEmpty || core.batchThrough > core.durableThrough else { return ([], 0) }
                 let count = min(limit, core.batch.count)
                 let taken = Array(core.batch.prefix(count))
                 core.batch.removeFirst(count)
@@ -21,7 +24,7 @@ extension Engine {
                 let through = min(core.batchThrough, (core.batch.first?.input).map { $0 - 1 } ?? core.batchThrough)
                 return (taken, through)
             }
-            guard through > 0 else {
+            guard through > 0 || !taken.isEmpty else {
                 await unitsHandled.wait(since: token)
                 continue
             }

@@ -63,7 +63,12 @@ extension Engine {
         if core.work != nil { return .runHandlers }
         // The writes lag far behind: let them catch up before going on.
         if core.batch.count >= 4 * configuration.maxCommitBatch { return .wait }
-        guard let unit = core.nextUnit(startedAt: startedAt) else {
+        let next = core.nextUnit(startedAt: startedAt)
+        if let taken = core.taken {
+            core.taken = nil
+            inputObserver?(RecordedInput(taken))
+        }
+        guard let unit = next else {
             if core.closed, core.slots.isEmpty {
                 core.sequenceEnded = true
                 return .stop
@@ -80,7 +85,6 @@ extension Engine {
             }
             core.state.install(chat, staged)
         }
-        if case .input(let slot) = unit { inputObserver?(RecordedInput(slot)) }
         let runs = core.begin(unit, serviceAccount: configuration.serviceAccountID, chatDetails: configuration.chatDetails != nil, logger: logger)
         return runs ? .runHandlers : .handled
     }

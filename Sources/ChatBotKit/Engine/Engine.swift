@@ -227,14 +227,15 @@ public final class Engine: Sendable {
         await waitUntilDurable(number)
         return try core.withLock { core in
             if let failure = core.failure { throw failure }
-            guard let last = core.lastCatchUp, last.input == number else { return CatchUpReport() }
+            // Stopped before it was all handled and written: it did not happen whole.
+            guard core.durableThrough >= number, let last = core.lastCatchUp, last.input == number else { throw CancellationError() }
             return last.report
         }
     }
 
     /// What the last catch-up recovered, once it is handled; `nil` before the first.
     public var lastCatchUp: CatchUpReport? {
-        core.withLock { core in core.counters.catchUps > 0 ? core.lastCatchUp?.report : nil }
+        core.withLock { $0.lastCatchUp?.report }
     }
 
     /// Replaces the installed bots, for a configuration reload: inputs handed over from

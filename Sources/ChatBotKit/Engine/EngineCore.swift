@@ -61,8 +61,13 @@ struct EngineCore: Sendable {
     var callsNamed = 0
     var failure: (any Error)?
     var counters = EngineCounters()
-    /// The last catch-up's report, by its input, for ``Engine/catchUp(_:)`` to return.
+    /// The catch-up being handled, by its input, and the last one handled whole: what
+    /// ``Engine/catchUp(_:)`` returns.
+    var catchUpInHand: (input: Int64, report: CatchUpReport)?
     var lastCatchUp: (input: Int64, report: CatchUpReport)?
+    /// The input just taken from the queue, for the engine to record (a catch-up's
+    /// recovered units come before its own, so it is told here, in queue order).
+    var taken: InputSlot?
 
     /// A unit's commit, its state writes still values: the committer encodes them.
     struct PendingCommit: Sendable {
@@ -121,6 +126,7 @@ struct EngineCore: Sendable {
         if let unit = units.popFirst() { return unit }
         guard let slot = slots.first, slot.isReady else { return nil }
         slots.removeFirst()
+        taken = slot
         if let time = slot.input.time {
             timers.takeDue(at: time) { key, pending in
                 units.append(.timer(key, pending, firedAt: time, isLate: pending.request.fireAt < startedAt, input: slot.number))
@@ -132,7 +138,7 @@ struct EngineCore: Sendable {
             var (events, report) = world.recoveries(from: listing)
             report.at = at
             units.append(contentsOf: events.map { .recovered($0, at: at, input: slot.number) })
-            lastCatchUp = (slot.number, report)
+            catchUpInHand = (slot.number, report)
         }
         units.append(.input(slot))
         return units.popFirst()
@@ -204,7 +210,9 @@ struct EngineCore: Sendable {
                 counters.chatsForgotten += chats.count
                 finish(unit, world: .init(), effects: [], at: at, forgotten: chats.map { ForgottenChat(chatID: $0, at: at) })
             case .catchUp(_, let at):
-                if let (input, report) = lastCatchUp, input == slot.number {
+                if let (input, report) = catchUpInHand, input == slot.number {
+                    catchUpInHand = nil
+                    lastCatchUp = (input, report)
                     counters.catchUps += 1
                     counters.eventsRecovered += report.events
                     let level: Logger.Level = report.events > 0 ? .notice : .info

@@ -17,6 +17,8 @@ struct CatchUpRunner: Sendable {
     let directory: BackendDirectory
     let engine: Engine
     let logger: Logger
+    /// The runtime's clock: when the list was asked for.
+    let now: @Sendable () -> Date
     /// Waits after a failed read, in turn; then it waits for the next reconnect.
     var retryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(30)]
     /// Chats held open but not listed that one catch-up asks about at most (the most
@@ -27,8 +29,9 @@ struct CatchUpRunner: Sendable {
     private let failed: Counter
     private let recovered: Counter
 
-    init(directory: BackendDirectory, engine: Engine, logger: Logger, factory: any MetricsFactory) {
+    init(directory: BackendDirectory, engine: Engine, logger: Logger, factory: any MetricsFactory, now: @escaping @Sendable () -> Date = { Date() }) {
         self.directory = directory
+        self.now = now
         self.engine = engine
         self.logger = logger
         succeeded = Counter(label: "chatbots_catchups_total", dimensions: [("outcome", "ok")], factory: factory)
@@ -57,6 +60,9 @@ struct CatchUpRunner: Sendable {
                 return
             } catch is CancellationError {
                 return
+            } catch where Task.isCancelled {
+                // Stopping: the HTTP client's own cancellation is no failure.
+                return
             } catch {
                 failed.increment()
                 let next = delays.popFirst()
@@ -75,9 +81,10 @@ struct CatchUpRunner: Sendable {
     /// if the open-chats route could not be read (nothing is handed over then).
     @discardableResult
     func catchUp(downFor: TimeInterval?) async throws -> CatchUpReport {
+        let listedAt = now()
         guard let chats = try await directory.openChats() else { return CatchUpReport() }
         let checked = await check(chatsMissingFrom: chats)
-        let report = try await engine.catchUp(CatchUpListing(openChats: chats, checked: checked, downFor: downFor))
+        let report = try await engine.catchUp(CatchUpListing(openChats: chats, checked: checked, downFor: downFor, listedAt: listedAt))
         succeeded.increment()
         recovered.increment(by: Int64(report.events))
         return report

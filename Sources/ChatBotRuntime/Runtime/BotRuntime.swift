@@ -173,7 +173,9 @@ public final class BotRuntime: Service, Sendable {
                 }
             }
             if let directory = parts.directory, configuration.directory.openChatsPath != nil {
-                let catchUp = CatchUpRunner(directory: directory, engine: parts.engine, logger: logger, factory: metrics.factory)
+                let catchUp = CatchUpRunner(
+                    directory: directory, engine: parts.engine, logger: logger, factory: metrics.factory, now: { [clock] in clock.now() }
+                )
                 group.addTask {
                     await catchUp.run(following: parts.gateway)
                     return .catchUp
@@ -281,7 +283,7 @@ public final class BotRuntime: Service, Sendable {
                 "store.path": "\(storePath)",
             ])
         }
-        let store = try SQLiteStore(path: storePath)
+        let store = try SQLiteStore(path: storePath, now: { [clock] in clock.now() })
         let tokens = try makeTokenProvider()
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil ? nil

@@ -14,15 +14,21 @@ public final class SQLiteStore: StateOnDemandStore {
     let pool: DatabasePool
     private let encoder = JSONEncoder()
     let decoder = JSONDecoder()
+    /// The time actions are settled at: the runtime's clock, which retention's periods
+    /// are counted on.
+    private let now: @Sendable () -> Date
 
     /// Opens (or creates) the store at `path`.
-    public convenience init(path: String) throws {
-        try self.init(path: path, maxPageCount: nil)
+    ///
+    /// - Parameter now: The clock actions are settled by (the runtime's).
+    public convenience init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        try self.init(path: path, maxPageCount: nil, now: now)
     }
 
     /// - Parameter maxPageCount: A size limit in pages, for tests that need a full disk.
-    init(path: String, maxPageCount: Int?) throws {
+    init(path: String, maxPageCount: Int?, now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.path = path
+        self.now = now
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         if let maxPageCount {
@@ -214,7 +220,7 @@ public final class SQLiteStore: StateOnDemandStore {
     }
 
     public func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
-        let now = Date().timeIntervalSince1970
+        let now = now().timeIntervalSince1970
         try await pool.write { db in
             switch outcome {
             case .delivered:

@@ -45,11 +45,14 @@ struct StorePruner: Sendable {
         })
     }
 
-    /// Prunes now, then every `prune_every`, until cancelled.
+    /// Prunes now, then every `prune_every`, until cancelled. After a pass that forgot
+    /// chats, the memory they held goes back to the system (glibc keeps what is freed
+    /// for later mallocs, so a desk's resident set would otherwise stay at its peak).
     func run() async {
         while !Task.isCancelled {
             do {
-                try await pruneOnce()
+                let removed = try await pruneOnce()
+                if removed[.chatsForgotten, default: 0] > 0 { returnFreedMemory() }
             } catch is CancellationError {
                 return
             } catch {

@@ -16,6 +16,9 @@ final class SoakDriver: Sendable {
     let metricsURL: String
     /// Minutes that ended before their frames were read (the socket was replaced).
     let stalls = Atomic(0)
+    /// Frames counted as broadcast that never reached the runtime (sent to a socket as
+    /// it closed): the targets leave them out from then on.
+    let lost = Atomic(0)
 
     init(plan: SoakPlan, clock: VirtualClock, emulator: Emulator, parts: BotRuntime.Parts, storePath: String, metricsURL: String) {
         self.plan = plan
@@ -70,28 +73,35 @@ final class SoakDriver: Sendable {
     /// outbox (retried with backoff) ends the wait once the outbox stops shrinking.
     private func settle() async throws {
         for _ in 0..<5 {
-            let sent = emulator.status.framesBroadcast
+            let sent = framesSent()
             // Frames broadcast while the socket was being replaced may never arrive (or
-            // count twice): after 10 s the minute ends anyway, and the report says so.
-            guard await framesRead(sent) else {
+            // count twice): after 10 s the minute ends anyway, the report says so, and
+            // what never came is left out of the next targets.
+            guard await framesRead(sent, within: .seconds(10)) else {
                 stalls.add(1, ordering: .relaxed)
+                lost.add(max(0, sent - parts.gateway.statistics.framesReceived), ordering: .relaxed)
                 return
             }
             await parts.engine.waitUntilIdle()
             try await letDeliveryCatchUp()
-            if emulator.status.framesBroadcast == sent { return }
+            if framesSent() == sent { return }
         }
     }
 
-    /// Whether the runtime read `sent` frames within 10 s.
-    private func framesRead(_ sent: Int) async -> Bool {
+    /// Frames the emulator sent that the runtime should read.
+    private func framesSent() -> Int {
+        emulator.status.framesBroadcast - lost.load(ordering: .relaxed)
+    }
+
+    /// Whether the runtime read `sent` frames within `limit`.
+    private func framesRead(_ sent: Int, within limit: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { [parts] in
                 await parts.gateway.waitUntil { _, counters in counters.framesReceived >= sent }
                 return !Task.isCancelled
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(10))
+                try? await Task.sleep(for: limit)
                 return false
             }
             let read = await group.next() ?? false
@@ -144,9 +154,13 @@ final class SoakDriver: Sendable {
     /// until the last event is handled and committed.
     private func burstRate() async throws -> Double {
         let before = parts.engine.statistics.eventsHandled
-        let target = emulator.status.framesBroadcast + emulator.generateBurst(frames: plan.burst)
+        let target = framesSent() + emulator.generateBurst(frames: plan.burst)
         let started = ContinuousClock.now
-        await parts.gateway.waitUntil { _, counters in counters.framesReceived >= target }
+        guard await framesRead(target, within: .seconds(120)) else {
+            stalls.add(1, ordering: .relaxed)
+            lost.add(max(0, target - parts.gateway.statistics.framesReceived), ordering: .relaxed)
+            return 0
+        }
         await parts.engine.waitUntilIdle()
         let elapsed = (ContinuousClock.now - started).timeInterval
         return Double(parts.engine.statistics.eventsHandled - before) / max(elapsed, 1e-6)

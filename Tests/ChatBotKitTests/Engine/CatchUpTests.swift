@@ -157,4 +157,54 @@ private func listed(
         let decoded = try JSONDecoder().decode(RecordedInput.self, from: JSONEncoder().encode(input))
         #expect(decoded == input)
     }
+
+    /// A catch-up may recover far more events than the committer holds back the
+    /// sequence for (four batches): their commits are written as they come, and the
+    /// catch-up counts as durable once the last is.
+    @Test func aCatchUpOfManyEventsIsWrittenAsItGoes() async throws {
+        let configuration = EngineConfiguration(serviceAccountID: "1000", maxCommitBatch: 2)
+        let harness = BotHarness(bots: [WitnessBot()], start: start, configuration: configuration)
+        let chats = (1...20).map { index in
+            listed(ChatID("c\(index)"), client: UserID("client-\(index)"), messages: [
+                OpenChat.Message(id: MessageID("m\(index)"), senderID: UserID("client-\(index)")),
+            ])
+        }
+        let report = try await harness.run { harness in
+            try await harness.catchUp(CatchUpListing(openChats: chats))
+        }
+        #expect(report.events == 40)
+        #expect(harness.messages.count == 40)
+    }
+
+    /// The list is read before the catch-up's turn: a chat with a live event since is
+    /// newer in the world, and its status and curator stay as the world has them.
+    @Test func aListingOlderThanALiveEventDoesNotUndoIt() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        try await harness.run { harness in
+            try await harness.send([.chatOpened("7", by: "client-1"), .chatOpened("8", by: "client-2")])
+            try await harness.advance(by: .seconds(1))
+            let listedAt = harness.clock.now()
+            try await harness.advance(by: .seconds(1))
+            try await harness.send([.statusChanged(of: "7", to: .closed), .curatorAssigned("boris", to: "8")])
+            try await harness.catchUp(CatchUpListing(openChats: [
+                listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")]),
+                listed("8", client: "client-2", curator: "anna"),
+            ], listedAt: listedAt))
+        }
+        #expect(harness.world?.chats["7"]?.status == .closed)
+        #expect(harness.world?.chats["8"]?.curatorID == "boris")
+        // What it missed in the gap is still recovered.
+        #expect(texts(harness, in: "7") == ["live new_chat", "live status closed", "recovered new_message m1"])
+        #expect(texts(harness, in: "8") == ["live new_chat", "live assign_curator boris"])
+    }
+
+    /// A route that ignores the status filter lists closed chats too: never offered.
+    @Test func aListedChatThatIsClosedIsNotOffered() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        let report = try await harness.run { harness in
+            try await harness.catchUp(CatchUpListing(openChats: [listed("9", status: .closed, messages: [OpenChat.Message(id: "m1", senderID: "client-1")])]))
+        }
+        #expect(report.events == 0)
+        #expect(harness.messages.isEmpty)
+    }
 }
