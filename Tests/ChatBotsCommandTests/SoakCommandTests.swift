@@ -28,9 +28,13 @@ struct SoakCommandTests {
         #expect(verdict.contains("the run is too short to pass the 30-day retention"))
     }
 
-    @Test func badOptionsAreNamed() {
-        #expect(throws: (any Error).self) { try SoakCommand.parse(["--days", "0"]) }
-        #expect(throws: (any Error).self) { try SoakCommand.parse(["--chats-per-day", "-3"]) }
-        #expect(throws: (any Error).self) { try SoakCommand.parse(["--report-every", "0"]) }
+    @Test(arguments: [
+        (["--days", "0"], "--days must be from 1 to 3650, not 0"),
+        (["--chats-per-day", "0"], "--chats-per-day must be from 1 to 1000000, not 0"),
+        (["--report-every", "0"], "--report-every must be at least 1 day, not 0"),
+    ])
+    func badOptionsAreNamed(arguments: [String], message: String) {
+        let error = #expect(throws: (any Error).self) { try SoakCommand.parse(arguments) }
+        #expect(error.map { SoakCommand.message(for: $0) } == message)
     }
 }

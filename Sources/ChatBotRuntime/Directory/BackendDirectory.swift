@@ -69,12 +69,7 @@ public final class BackendDirectory: ChatDetailsSource {
         guard let template = section.chatDetailsPath else { return nil }
         let url = apiBaseURL + ActionRoutes.fill(template, with: ["chat_id": ActionRoutes.escapePathSegment(chat.rawValue)])
         do {
-            let answer = try await get(url)
-            return ChatDetails(
-                clientID: answer["user_id"]?.textValue.map { UserID($0) }, type: answer["chat_type"]?.textValue.map(ChatType.init(wireValue:)),
-                status: answer["status"]?.textValue.map(ChatStatus.init(wireValue:)), topic: answer["topic"]?.textValue,
-                curatorID: answer["curator_id"]?.textValue.map { UserID($0) }
-            )
+            return ChatDetails(described: try await get(url))
         } catch {
             logger.warning("chat details not read; bots see the chat without what they would say", metadata: [
                 "chat.id": "\(chat)", "error": "\(error)",

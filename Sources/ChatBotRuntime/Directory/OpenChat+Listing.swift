@@ -1,16 +1,26 @@
 import ChatBotKit
 import Foundation
 
+extension ChatDetails {
+    /// Reads a chat as the backend describes it, in the chat-details route and in each
+    /// entry of the open-chats route alike (PROTOCOL.md Part 3: `user_id`, `chat_type`,
+    /// `status`, `topic`, `curator_id`), tolerantly: ids as strings or numbers, each
+    /// field `nil` where missing.
+    init(described chat: JSONValue) {
+        self.init(
+            clientID: chat["user_id"]?.textValue.map { UserID($0) }, type: chat["chat_type"]?.textValue.map(ChatType.init(wireValue:)),
+            status: chat["status"]?.textValue.map(ChatStatus.init(wireValue:)), topic: chat["topic"]?.textValue,
+            curatorID: chat["curator_id"]?.textValue.map { UserID($0) }
+        )
+    }
+}
+
 extension OpenChat {
     /// Reads one entry of the open-chats route's answer, tolerantly (ids as strings or
     /// numbers, unknown fields ignored); `nil` without an id.
     init?(listed item: JSONValue) {
         guard let id = item["id"]?.textValue else { return nil }
-        let details = ChatDetails(
-            clientID: item["user_id"]?.textValue.map { UserID($0) }, type: item["chat_type"]?.textValue.map(ChatType.init(wireValue:)),
-            status: item["status"]?.textValue.map(ChatStatus.init(wireValue:)), topic: item["topic"]?.textValue,
-            curatorID: item["curator_id"]?.textValue.map { UserID($0) }
-        )
+        let details = ChatDetails(described: item)
         let listed: [JSONValue] = if case .array(let values)? = item["messages"] { values } else { [] }
         let messages: [Message] = listed.compactMap { message in
             guard let id = message["id"]?.textValue, let sender = message["sender"]?.textValue else { return nil }

@@ -35,7 +35,7 @@ final class SoakDriver: Sendable {
         let perMinute = Double(plan.stepsPerDay) / 1_440
         var due = 0.0
         var slowestMetrics = 0.0
-        var since = Mark(day: 0, chatsOpened: emulator.status.chatsOpenedInAll, events: parts.engine.statistics.eventsHandled, real: .now)
+        var since = mark(day: 0)
         for day in 1...plan.days {
             for _ in 0..<1_440 {
                 try Task.checkCancellation()
@@ -53,7 +53,7 @@ final class SoakDriver: Sendable {
             onReport(report)
             reports.append(report)
             slowestMetrics = 0
-            since = Mark(day: day, chatsOpened: emulator.status.chatsOpenedInAll, events: parts.engine.statistics.eventsHandled, real: .now)
+            since = mark(day: day)
         }
         return reports
     }
@@ -64,6 +64,10 @@ final class SoakDriver: Sendable {
         var chatsOpened: Int
         var events: Int
         var real: ContinuousClock.Instant
+    }
+
+    private func mark(day: Int) -> Mark {
+        Mark(day: day, chatsOpened: emulator.status.chatsOpenedInAll, events: parts.engine.statistics.eventsHandled, real: .now)
     }
 
     /// Lets the desk finish its minute before the clock moves on, as a backend that

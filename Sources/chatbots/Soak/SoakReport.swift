@@ -27,15 +27,11 @@ struct SoakReport: Sendable {
 
     var line: String {
         let resident = residentBytes.map { Self.mebibytes($0) } ?? "n/a"
-        return "day \(pad(day, 3))  RSS \(resident)  store \(Self.mebibytes(storeBytes)) (+ WAL \(Self.mebibytes(walBytes)))"
+        return "day \(String(format: "%3d", day))  RSS \(resident)  store \(Self.mebibytes(storeBytes)) (+ WAL \(Self.mebibytes(walBytes)))"
             + "  burst \(Int(burstEventsPerSecond.rounded())) ev/s  /metrics ≤ \(String(format: "%.1f", slowestMetricsMilliseconds)) ms"
             + "  chats/day \(Int(chatsPerDay.rounded()))  events/chat \(String(format: "%.1f", eventsPerChat))"
             + "  in memory \(chatsInMemory) chats, \(pendingTimers) timers  forgotten \(chatsForgotten)"
             + (reconnects + stalls > 0 ? "  reconnects \(reconnects), stalled minutes \(stalls)" : "") + "  (\(Int(realSeconds.rounded())) s)"
-    }
-
-    private func pad(_ value: Int, _ width: Int) -> String {
-        String(repeating: " ", count: max(0, width - "\(value)".count)) + "\(value)"
     }
 
     static func mebibytes(_ bytes: Int) -> String {
