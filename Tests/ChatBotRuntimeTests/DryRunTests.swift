@@ -35,7 +35,7 @@ struct DryRunTests {
                     #expect(emulator.record.actions.isEmpty, "nothing reached the backend")
                     #expect(emulator.record.alerts.isEmpty, "nothing reached the webhook")
                     #expect(try await parts.store.pendingActionCount() == 0)
-                    #expect(parts.store.path != configuredStore)
+                    #expect(parts.store.location != configuredStore)
                     #expect(!FileManager.default.fileExists(atPath: configuredStore), "a dry run never touches the configured store")
                     let shadowed = lines.all.filter { $0.contains("dry run: not sent") }
                     #expect(shadowed.count == 2)

@@ -10,7 +10,7 @@ import Testing
 /// Settled actions leave the store after their retention periods; pending ones never do.
 @Suite struct RetentionTests {
     /// Commits `count` actions for chat `c` and returns their ids, in order.
-    func commitActions(_ count: Int, to store: SQLiteStore, at now: Date, prefix: String) async throws -> [Int64] {
+    func commitActions(_ count: Int, to store: any RuntimeStore, at now: Date, prefix: String) async throws -> [Int64] {
         var commit = Commit()
         for index in 1...count {
             commit.actions.append(OutboxEntry(
@@ -23,9 +23,9 @@ import Testing
         return pending.filter { $0.idempotencyKey.hasPrefix("\(prefix)-") }.compactMap(\.id)
     }
 
-    @Test func settledActionsLeaveAfterTheirPeriodsInBatchesAndArePrunedCounted() async throws {
-        try await withTemporaryFolder { folder in
-            let store = try SQLiteStore(path: folder.appendingPathComponent("chatbots.sqlite").path)
+    @Test(arguments: StoreKind.available) func settledActionsLeaveAfterTheirPeriodsInBatchesAndArePrunedCounted(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
+            let store = try await site.open()
             let now = Date()
             let delivered = try await commitActions(5, to: store, at: now, prefix: "delivered")
             let dead = try await commitActions(2, to: store, at: now, prefix: "dead")
@@ -106,9 +106,8 @@ import Testing
     /// chat state and timers, are not loaded again, and their rows leave the store after
     /// `closed_chats_in_store`; an open chat, however quiet, stays; a forgotten chat
     /// that comes back starts afresh.
-    @Test func closedChatsLeaveMemoryThenTheStoreWithTheirStateAndTimers() async throws {
-        try await withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("chatbots.sqlite").path
+    @Test(arguments: StoreKind.available) func closedChatsLeaveMemoryThenTheStoreWithTheirStateAndTimers(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
             let start = Date(timeIntervalSince1970: 1_800_000_000)
             let clock = VirtualClock(start: start)
             let metrics = RuntimeMetrics()
@@ -122,14 +121,14 @@ import Testing
                 (.statusChanged(of: "a", to: .closed), .seconds(60)),
                 (.statusChanged(of: "b", to: .closed), .seconds(6 * 86_400)),
             ]
-            try await withRunningEngine(bots: [MemoBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+            try await withRunningEngine(bots: [MemoBot()], store: try await site.open(), clock: clock) { engine in
                 for (event, after) in events {
                     clock.advance(by: after)
                     engine.submit(event, receivedAt: clock.now())
                 }
                 await engine.waitUntilIdle()
                 #expect(engine.pendingTimers.count == 3)
-                let store = try SQLiteStore(path: path)
+                let store = try await site.open()
                 let pruner = StorePruner(
                     store: store, retention: RetentionSection(), clock: clock, logger: Logger(label: "test"), factory: metrics.factory,
                     forgetChats: { quiet in try await engine.forgetClosedChats(quietFor: quiet) }
@@ -144,20 +143,16 @@ import Testing
                 #expect(pruned("chats_forgotten") == 1)
             }
             // Not loaded again; its rows went, but the chat's own, marked forgotten.
-            let snapshot = try await SQLiteStore(path: path).load()
+            let snapshot = try await site.open().load()
             #expect(snapshot.chats.map(\.id).sorted() == ["b", "c"])
             #expect(snapshot.timers.compactMap(\.request.chatID).sorted() == ["b", "c"])
             #expect(snapshot.botState.compactMap(\.key.chatID).sorted() == ["b", "c"])
-            #expect(try await SQLiteStore(path: path).summary().chatsForgotten == 1, "chatbots state counts it apart")
-            let (messagesOfA, forgottenAt) = try await DatabaseQueue(path: path).read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE chat_id = 'a'"),
-                 try Double.fetchOne(db, sql: "SELECT forgotten_at FROM chat WHERE id = 'a'"))
-            }
-            #expect(messagesOfA == 0)
-            #expect(forgottenAt != nil)
+            #expect(try await site.open().summary().chatsForgotten == 1, "chatbots state counts it apart")
+            let forgotten = try #require(try await site.open().inspect(chat: "a"), "its row stays, marked forgotten")
+            #expect(forgotten.chat.messages.isEmpty && forgotten.state.isEmpty && forgotten.timers.isEmpty)
 
-            try await withRunningEngine(bots: [MemoBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
-                let store = try SQLiteStore(path: path)
+            try await withRunningEngine(bots: [MemoBot()], store: try await site.open(), clock: clock) { engine in
+                let store = try await site.open()
                 let pruner = StorePruner(
                     store: store, retention: RetentionSection(), clock: clock, logger: Logger(label: "test"), factory: metrics.factory,
                     forgetChats: { quiet in try await engine.forgetClosedChats(quietFor: quiet) }
@@ -176,7 +171,7 @@ import Testing
                 let seen = try await engine.state(of: MemoBot.botName)[StateKey<Int>.chat("b", "seen").stored(by: MemoBot.botName)]
                 #expect(seen.map { String(decoding: $0, as: UTF8.self) } == "1", "its count starts again: nothing of before came back")
             }
-            let after = try await SQLiteStore(path: path).load()
+            let after = try await site.open().load()
             #expect(after.chats.map(\.id).sorted() == ["b", "c"])
             #expect(after.chats.first { $0.id == "b" }?.messages.map(\.id) == ["b2"])
         }

@@ -40,19 +40,18 @@ private func message(_ id: MessageID, in chat: ChatID, from sender: UserID) -> C
     .newMessage(ChatMessage(id: id, senderID: sender, chatID: chat, text: "hi", createdAt: nil))
 }
 
-@Suite("The SQLite store, on a real file", .timeLimit(.minutes(2)))
+@Suite("The store, on a real SQLite file and a real PostgreSQL database", .timeLimit(.minutes(2)))
 struct SQLiteStoreTests {
-    @Test func aRestartFindsTheWorldTheStateTheTimersAndTheOutbox() async throws {
-        try await withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("chatbots.sqlite").path
+    @Test(arguments: StoreKind.available) func aRestartFindsTheWorldTheStateTheTimersAndTheOutbox(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
             let clock = VirtualClock()
-            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+            try await withRunningEngine(bots: [LedgerBot()], store: try await site.open(), clock: clock) { engine in
                 engine.submit(.newChat(.init(clientID: "client-1", chatID: "c1", chatType: .topic)), receivedAt: clock.now())
                 engine.submit(message("1", in: "c1", from: "client-1"), receivedAt: clock.now())
                 engine.submit(message("2", in: "c1", from: "client-1"), receivedAt: clock.now())
                 await engine.waitUntilIdle()
             }
-            let reopened = try SQLiteStore(path: path)
+            let reopened = try await site.open()
             let pending = try await reopened.pendingActions(after: 0, limit: 10)
             #expect(pending.map(\.action) == [.sendMessage(chatID: "c1", text: "noted 1"), .sendMessage(chatID: "c1", text: "noted 2")])
             try await withRunningEngine(bots: [LedgerBot()], store: reopened, clock: clock) { engine in
@@ -65,28 +64,27 @@ struct SQLiteStoreTests {
                 #expect(engine.pendingTimers[TimerKey(bot: "ledger", name: "follow-up.c1")]?.payload == Array(#""2""#.utf8))
             }
             // The idempotency keys are the ones committed the first time.
-            let again = try await SQLiteStore(path: path).pendingActions(after: 0, limit: 10)
+            let again = try await site.open().pendingActions(after: 0, limit: 10)
             #expect(again.map(\.idempotencyKey) == pending.map(\.idempotencyKey))
         }
     }
 
-    @Test func aTimerDueWhileStoppedFiresOnStartMarkedLate() async throws {
-        try await withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("chatbots.sqlite").path
+    @Test(arguments: StoreKind.available) func aTimerDueWhileStoppedFiresOnStartMarkedLate(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
             let clock = VirtualClock()
-            try await withRunningEngine(bots: [LedgerBot()], store: try SQLiteStore(path: path), clock: clock) { engine in
+            try await withRunningEngine(bots: [LedgerBot()], store: try await site.open(), clock: clock) { engine in
                 engine.submit(message("1", in: "c1", from: "client-1"), receivedAt: clock.now())
                 await engine.waitUntilIdle()
             }
             clock.advance(by: .seconds(3_600))
-            let store = try SQLiteStore(path: path)
+            let store = try await site.open()
             try await withRunningEngine(bots: [LedgerBot()], store: store, clock: clock) { engine in
                 await engine.fireDueTimers()
                 #expect(engine.pendingTimers.isEmpty)
             }
             let actions = try await store.pendingActions(after: 0, limit: 10).map(\.action)
             #expect(actions.last == .alert(Alert(text: "no answer in c1 (late)", chatID: "c1")))
-            let reloaded = try await SQLiteStore(path: path).load()
+            let reloaded = try await site.open().load()
             #expect(reloaded.timers.isEmpty, "the fired timer's removal was committed")
         }
     }
@@ -128,10 +126,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test func deliveryOutcomesAreKept() async throws {
-        try await withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("chatbots.sqlite").path
-            let store = try SQLiteStore(path: path)
+    @Test(arguments: StoreKind.available) func deliveryOutcomesAreKept(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
+            let store = try await site.open()
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             var commit = Commit()
             for index in 1...4 {
@@ -163,9 +160,10 @@ struct SQLiteStoreTests {
             let alertQueue = try await store.pendingActions(of: "c", alerts: true, in: 1...100, limit: 10)
             #expect(alertQueue.map(\.idempotencyKey) == ["key-3-given-up"])
             #expect(try await store.pendingActions(of: "c", alerts: false, in: (ids[1] + 1)...100, limit: 10).isEmpty)
-            let dead = try await store.deadLetters()
-            #expect(dead.map(\.entry.idempotencyKey) == ["key-3"])
+            let dead = try await store.deadLetterList()
+            #expect(dead.map(\.action) == [.sendMessage(chatID: "c", text: "3"), .sendMessage(chatID: "c", text: "4")])
             #expect(dead.first?.reason.contains("This field is required.") == true)
+            #expect(dead.map(\.expired) == [false, true], "the expired one is listed, marked so")
             #expect(try await store.pendingActionCount() == 2)
         }
     }

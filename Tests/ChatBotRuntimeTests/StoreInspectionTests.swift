@@ -7,9 +7,9 @@ import Testing
 
 @Suite("Inspecting a store", .timeLimit(.minutes(2)))
 struct StoreInspectionTests {
-    /// Two chats through auto-assign on a real SQLite file: chat 1 goes to a, chat 2 waits.
-    private func populatedStore(in folder: URL) async throws -> SQLiteStore {
-        let store = try SQLiteStore(path: folder.appendingPathComponent("bots.sqlite").path)
+    /// Two chats through auto-assign on a real store: chat 1 goes to a, chat 2 waits.
+    private func populatedStore(at site: StoreSite) async throws -> any RuntimeStore {
+        let store = try await site.open()
         let configuration = EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["a", "b"])
         try await withRunningEngine(bots: [AutoAssignBot(settings: AutoAssignSettings(maxOpenChats: 1))], store: store, configuration: configuration) { engine in
             let now = Date()
@@ -25,9 +25,9 @@ struct StoreInspectionTests {
         return store
     }
 
-    @Test func theSummaryCountsChatsCuratorsTheQueueAndTheOutbox() async throws {
-        try await withTemporaryFolder { folder in
-            let store = try await populatedStore(in: folder)
+    @Test(arguments: StoreKind.available) func theSummaryCountsChatsCuratorsTheQueueAndTheOutbox(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
+            let store = try await populatedStore(at: site)
             let summary = try await store.summary()
             #expect(summary.chatsByStatus == ["open": 2])
             #expect(summary.waitingChats == ["2"])
@@ -38,9 +38,9 @@ struct StoreInspectionTests {
         }
     }
 
-    @Test func aChatShowsItsMessagesReadsDecisionsAndActions() async throws {
-        try await withTemporaryFolder { folder in
-            let store = try await populatedStore(in: folder)
+    @Test(arguments: StoreKind.available) func aChatShowsItsMessagesReadsDecisionsAndActions(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
+            let store = try await populatedStore(at: site)
             let chat = try #require(try await store.inspect(chat: "1"))
             #expect(chat.chat.curatorID == "a")
             #expect(chat.chat.messages.map(\.id) == ["m1"])
@@ -61,9 +61,9 @@ struct StoreInspectionTests {
         }
     }
 
-    @Test func deadLettersAreListedAndPutBackWithTheirKeys() async throws {
-        try await withTemporaryFolder { folder in
-            let store = try await populatedStore(in: folder)
+    @Test(arguments: StoreKind.available) func deadLettersAreListedAndPutBackWithTheirKeys(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
+            let store = try await populatedStore(at: site)
             let entry = try #require(try await store.pendingActions(after: 0, limit: 1).first)
             try await store.settle(try #require(entry.id), as: .deadLetter(reason: "HTTP 404: chat not found"))
             let letters = try await store.deadLetterList()
@@ -82,9 +82,9 @@ struct StoreInspectionTests {
 
     /// A chat's keys are its own by scope: ids that look alike (7, 77, 177, a client
     /// whose id is another chat's) cannot mix them up.
-    @Test func aChatShowsOnlyItsOwnKeysAndItsClientsEvenWhenIdsLookAlike() async throws {
-        try await withTemporaryFolder { folder in
-            let store = try SQLiteStore(path: folder.appendingPathComponent("bots.sqlite").path)
+    @Test(arguments: StoreKind.available) func aChatShowsOnlyItsOwnKeysAndItsClientsEvenWhenIdsLookAlike(kind: StoreKind) async throws {
+        try await StoreSite.with(kind) { site in
+            let store = try await site.open()
             var world = WorldModel(serviceAccountID: "1000")
             let change = world.apply(.chatOpened("77", by: "5"), at: Date())
             var commit = world.commit(for: change)

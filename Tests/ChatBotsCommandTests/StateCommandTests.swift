@@ -2,8 +2,9 @@
 import ArgumentParser
 import AutoAssign
 import ChatBotKit
-import ChatBotRuntime
+@testable import ChatBotRuntime
 import ChatBotTesting
+import PostgresNIO
 import Foundation
 import Testing
 
@@ -39,5 +40,65 @@ struct StateCommandTests {
         try await StateDeadLettersCommand.parse(["--store", path]).run()
         await #expect(throws: (any Error).self) { try await StateChatCommand.parse(["404", "--store", path]).run() }
         await #expect(throws: (any Error).self) { try await StateSummaryCommand.parse(["--store", folder.appendingPathComponent("none.sqlite").path]).run() }
+    }
+}
+
+/// `chatbots state` on a PostgreSQL store, named by the config, its password from the
+/// environment (the server `.ci/run` starts; skipped without one unless CI=true).
+@Suite(
+    "chatbots state on PostgreSQL",
+    .enabled(if: ProcessInfo.processInfo.environment["CHATBOTS_TEST_POSTGRES_URL"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"),
+    .timeLimit(.minutes(2))
+)
+struct StateCommandPostgresTests {
+    @Test func theSummaryAndAChatReadFromTheDatabaseAndAMissingStoreIsNotMade() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["CHATBOTS_TEST_POSTGRES_URL"], "CI=true needs a PostgreSQL server")
+        let schema = "t_state_" + UUID().uuidString.lowercased().prefix(8)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-state-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("chatbots.yaml").path
+        try """
+            server:
+              url: ws://127.0.0.1:8080
+            auth:
+              static_token_env: TOKEN
+            service_account_id: 1000
+            store:
+              postgres:
+                url: \(url)
+                password_env: CHATBOTS_TEST_POSTGRES_PASSWORD
+                schema: \(schema)
+                tls: disable
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let options = try StoreOptions.parse(["--config", config])
+
+        // Inspecting never makes a store.
+        await #expect(throws: ValidationError.self) { try await options.open() }
+
+        let section = try #require(try ConfigLoader.load(path: config).store.postgres)
+        let password = ProcessInfo.processInfo.environment["CHATBOTS_TEST_POSTGRES_PASSWORD"]
+        let store = try await PostgresStore.open(section, password: password, logger: quietLogger)
+        let configuration = EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["a"])
+        try await withRunningEngine(bots: [AutoAssignBot()], store: store, configuration: configuration) { engine in
+            for event: ChatEvent in [.online("a"), .chatOpened("7", by: "client-1")] {
+                engine.submit(event, receivedAt: Date())
+                await engine.waitUntilIdle()
+            }
+        }
+        let (opened, _) = try await options.open()
+        #expect(opened.location == "\(section.url) (schema \(schema))")
+        let summary = try await opened.summary()
+        #expect(summary.chatsByStatus == ["open": 1])
+        #expect(summary.outboxPending == 1)
+        #expect(StateText.summary(summary, store: opened.location).contains("schema \(schema)"))
+        await opened.close()
+        try await StateSummaryCommand.parse(["--config", config]).run()
+        try await StateChatCommand.parse(["7", "--config", config]).run()
+        try await StateDeadLettersCommand.parse(["--config", config]).run()
+        await #expect(throws: (any Error).self) { try await StateChatCommand.parse(["404", "--config", config]).run() }
+
+        try await store.client.query("DROP SCHEMA \(unescaped: "\"\(schema)\"") CASCADE").drain()
+        await store.close()
     }
 }

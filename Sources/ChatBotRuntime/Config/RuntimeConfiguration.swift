@@ -140,17 +140,38 @@ public struct AuthSection: Decodable, Sendable, Equatable {
     }
 }
 
-/// `store:` where the SQLite file lives.
+/// `store:` where the runtime keeps what must survive it: a SQLite file (`path`, the
+/// default), or a PostgreSQL database that a leader and its standby share (`postgres`).
 public struct StoreSection: Decodable, Sendable, Equatable {
     public var path: String
+    /// The PostgreSQL database, when the store is one; `path` is then unused.
+    public var postgres: PostgresSection?
 
-    public init(path: String = "./chatbots.sqlite") {
+    public init(path: String = "./chatbots.sqlite", postgres: PostgresSection? = nil) {
         self.path = path
+        self.postgres = postgres
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case path, postgres
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: ["path"])
-        path = try decoder.container(keyedBy: AnyCodingKey.self).decodeIfPresent(String.self, forKey: .init(stringValue: "path")) ?? "./chatbots.sqlite"
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let path = try container.decodeIfPresent(String.self, forKey: .path)
+        postgres = try container.decodeIfPresent(PostgresSection.self, forKey: .postgres)
+        guard path == nil || postgres == nil else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .postgres, in: container, debugDescription: "give either path (a SQLite file) or postgres (a database), not both"
+            )
+        }
+        self.path = path ?? "./chatbots.sqlite"
+    }
+
+    /// Where the store is, for logs and messages: the file, or the database's URL.
+    public var location: String {
+        postgres.map { "\($0.url) (schema \($0.schema))" } ?? path
     }
 }
 

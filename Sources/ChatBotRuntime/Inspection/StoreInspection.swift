@@ -20,6 +20,26 @@ public struct StoreSummary: Codable, Sendable, Equatable {
     public var chatsForgotten: Int
 }
 
+extension StoreSummary {
+    /// The summary of a store's chats and users (those retention has not forgotten) and
+    /// its counts: the same arithmetic over either store's rows.
+    init(
+        chats: [ChatRecord], users: [UserRecord], closedStatuses: Set<ChatStatus>, outboxByStatus counts: [String: Int], pendingTimers: Int,
+        nextTimerDue: Date?, chatsForgotten: Int
+    ) {
+        var byStatus: [String: Int] = [:]
+        for chat in chats { byStatus[chat.status?.wireValue ?? "open", default: 0] += 1 }
+        let curators = users.filter { $0.role == .curator }
+        let isOpen: (ChatRecord) -> Bool = { chat in chat.status.map { !closedStatuses.contains($0) } ?? true }
+        self.init(
+            chatsByStatus: byStatus, waitingChats: chats.filter { $0.curatorID == nil && isOpen($0) }.map(\.id).sorted(),
+            curatorsKnown: curators.count, curatorsOnline: curators.filter(\.isOnline).map(\.id).sorted(), pendingTimers: pendingTimers,
+            nextTimerDue: nextTimerDue, outboxPending: counts["pending"] ?? 0, outboxDelivered: counts["delivered"] ?? 0,
+            deadLetters: counts["dead"] ?? 0, chatsForgotten: chatsForgotten
+        )
+    }
+}
+
 /// Everything the store holds about one chat: what the runtime saw, what the bots kept,
 /// what they have scheduled, and what they did.
 public struct ChatInspection: Codable, Sendable {
@@ -28,6 +48,15 @@ public struct ChatInspection: Codable, Sendable {
         public var bot: String
         public var key: String
         public var value: JSONValue
+
+        /// The stored keys as entries, by bot and key (a value that is not JSON as text).
+        static func entries(_ states: [StoredBotState]) -> [StateEntry] {
+            states.compactMap { state -> StateEntry? in
+                guard let value = state.data else { return nil }
+                let json = (try? JSONDecoder().decode(JSONValue.self, from: value)) ?? .string(String(decoding: value, as: UTF8.self))
+                return StateEntry(bot: state.key.bot, key: "\(state.key)", value: json)
+            }.sorted { ($0.bot, $0.key) < ($1.bot, $1.key) }
+        }
     }
 
     /// A pending timer of the chat.

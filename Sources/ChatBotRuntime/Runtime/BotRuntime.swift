@@ -27,7 +27,7 @@ public final class BotRuntime: Service, Sendable {
         public let engine: Engine
         public let gateway: Gateway
         public let delivery: OutboxDelivery
-        public let store: SQLiteStore
+        public let store: any RuntimeStore
         /// The backend's optional directory routes, when configured.
         public let directory: BackendDirectory?
         /// Whether the store takes its write lock (for `/ready`).
@@ -145,11 +145,23 @@ public final class BotRuntime: Service, Sendable {
         let parts = try await assemble(deliveryClient: deliveryClient)
         started.withLock { $0 = parts }
         startSignal.notify()
-        enum Part: String {
-            case engine, delivery, gateway, directory, monitoring, reload, pruning, catchUp
-            /// Parts that serve the others; the runtime's life follows the rest.
-            var isAuxiliary: Bool { self != .engine && self != .delivery && self != .gateway }
+        do {
+            try await run(parts, hangups: hangups)
+        } catch {
+            await parts.store.close()
+            throw error
         }
+        await parts.store.close()
+    }
+
+    /// The parts of the runtime, an aspect each: what this Service's life follows.
+    private enum Part: String {
+        case engine, delivery, gateway, directory, monitoring, reload, pruning, catchUp
+        /// Parts that serve the others; the runtime's life follows the rest.
+        var isAuxiliary: Bool { self != .engine && self != .delivery && self != .gateway }
+    }
+
+    private func run(_ parts: Parts, hangups: UnixSignalsSequence?) async throws {
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
                 try await parts.engine.run()
@@ -283,7 +295,32 @@ public final class BotRuntime: Service, Sendable {
                 "store.path": "\(storePath)",
             ])
         }
-        let store = try SQLiteStore(path: storePath, now: { [clock] in clock.now() })
+        let store = try await openStore(dryRunPath: dryRun ? storePath : nil)
+        do {
+            return try await assemble(store: store, deliveryClient: deliveryClient)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// The configured store: the SQLite file, or the PostgreSQL database; a dry run's
+    /// throwaway file whatever the config says.
+    private func openStore(dryRunPath: String?) async throws -> any RuntimeStore {
+        let now: @Sendable () -> Date = { [clock] in clock.now() }
+        guard dryRunPath == nil, let postgres = configuration.store.postgres else {
+            return try SQLiteStore(path: dryRunPath ?? configuration.store.path, now: now)
+        }
+        let password = environment[postgres.passwordEnv].flatMap { $0.isEmpty ? nil : $0 }
+        if password == nil {
+            logger.notice("no PostgreSQL password: \(postgres.passwordEnv) is not set, so the server must not ask for one")
+        }
+        let store = try await PostgresStore.open(postgres, password: password, logger: logger, now: now)
+        logger.info("store opened", metadata: ["store": "\(store.location)"])
+        return store
+    }
+
+    private func assemble(store: any RuntimeStore, deliveryClient: HTTPClient) async throws -> Parts {
         let tokens = try makeTokenProvider()
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil ? nil

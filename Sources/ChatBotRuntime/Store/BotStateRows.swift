@@ -60,14 +60,18 @@ enum BotStateRows {
 
     /// A row as a key and value; `nil` for a scope this version does not know.
     private static func state(_ row: Row) -> StoredBotState? {
-        let owner: String = row[1]
-        let scope: StateScope
-        switch row[0] as String {
-        case "bot": scope = .bot
-        case "chat": scope = .chat(ChatID(owner))
-        case "user": scope = .user(UserID(owner))
+        state(scope: row[0], owner: row[1], bot: row[2], name: row[3], value: row[4])
+    }
+
+    /// A key and value from its columns; `nil` for a scope this version does not know.
+    static func state(scope: String, owner: String, bot: String, name: String, value: Data) -> StoredBotState? {
+        let stateScope: StateScope
+        switch scope {
+        case "bot": stateScope = .bot
+        case "chat": stateScope = .chat(ChatID(owner))
+        case "user": stateScope = .user(UserID(owner))
         default: return nil
         }
-        return StoredBotState(key: StoredStateKey(bot: row[2], scope: scope, name: row[3]), data: row[4])
+        return StoredBotState(key: StoredStateKey(bot: bot, scope: stateScope, name: name), data: value)
     }
 }

@@ -8,9 +8,10 @@ import GRDB
 /// Opening it creates the file if needed (readable by its owner only) and runs the
 /// migrations. A file that is not a ChatBots database, or is corrupt, is refused with
 /// a ``StoreError`` naming it, and left untouched.
-public final class SQLiteStore: StateOnDemandStore {
+public final class SQLiteStore: RuntimeStore {
     /// The database file.
     public let path: String
+    public var location: String { path }
     let pool: DatabasePool
     private let encoder = JSONEncoder()
     let decoder = JSONDecoder()
@@ -77,7 +78,7 @@ public final class SQLiteStore: StateOnDemandStore {
     private static func createOwnerOnly(_ path: String) throws {
         let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         if descriptor >= 0 {
-            close(descriptor)
+            try? FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).close()
         } else if errno != EEXIST {
             throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
@@ -132,30 +133,13 @@ public final class SQLiteStore: StateOnDemandStore {
             for commit in commits {
                 try self.write(commit, in: db)
             }
-            // A chat or user touched by several commits of the batch is written once, as
-            // the last of them left it (each commit holds the record as it was accepted).
-            // A chat forgotten after its last write in the batch is marked so after it
-            // is written; one written again after it was forgotten (it came back) is not.
-            var chats: [ChatID: ChatRecord] = [:]
-            var users: [UserID: UserRecord] = [:]
-            var forgotten: [ChatID: ForgottenChat] = [:]
-            for commit in commits {
-                for chat in commit.chats {
-                    chats[chat.id] = chat
-                    forgotten[chat.id] = nil
-                }
-                for user in commit.users { users[user.id] = user }
-                for chat in commit.chatsForgotten {
-                    chats[chat.chatID] = nil
-                    forgotten[chat.chatID] = chat
-                }
-            }
-            for chat in chats.values { try WorldTables.write(chat, in: db) }
-            for user in users.values { try WorldTables.write(user, in: db) }
-            for chat in forgotten.values {
+            let last = LastRecords(commits)
+            for chat in last.chats.values { try WorldTables.write(chat, in: db) }
+            for user in last.users.values { try WorldTables.write(user, in: db) }
+            for (chat, at) in last.forgotten {
                 // A chat that never recorded its last event counts from when it was forgotten.
                 try db.cachedStatement(sql: "UPDATE chat SET forgotten_at = ?1, last_event_at = COALESCE(last_event_at, ?1) WHERE id = ?2")
-                    .execute(arguments: [chat.at.timeIntervalSinceReferenceDate, chat.chatID.rawValue])
+                    .execute(arguments: [at.timeIntervalSinceReferenceDate, chat.rawValue])
             }
         }
     }
@@ -257,24 +241,6 @@ public final class SQLiteStore: StateOnDemandStore {
         }
     }
 
-    /// Settled actions as retention deletes them.
-    public enum SettledActions: String, Sendable, CaseIterable {
-        /// Delivered, or expired before they were sent.
-        case done
-        /// Refused for good (dead letters).
-        case dead
-
-        var statuses: String {
-            switch self {
-            case .done: "'delivered', 'expired'"
-            case .dead: "'dead'"
-            }
-        }
-    }
-
-    /// Deletes up to `limit` settled actions of `kind` that settled before `date`,
-    /// oldest first, in one short transaction; returns how many it deleted. Pending
-    /// actions are never deleted.
     public func deleteSettledActions(_ kind: SettledActions, settledBefore date: Date, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
         let sql = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status != 'pending' AND settled_at < ? "
@@ -285,9 +251,6 @@ public final class SQLiteStore: StateOnDemandStore {
         }
     }
 
-    /// Deletes up to `limit` rows of chats that retention forgot and whose last event
-    /// came before `date`, oldest first; returns how many. (Their messages, state and
-    /// timers went when they were forgotten.)
     public func deleteForgottenChats(quietBefore date: Date, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
         return try await pool.write { db in
@@ -302,14 +265,6 @@ public final class SQLiteStore: StateOnDemandStore {
         }
     }
 
-    /// How many actions wait for delivery.
-    public func pendingActionCount() async throws -> Int {
-        try await pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
-        }
-    }
-
-    /// How many actions wait for delivery and how many are dead letters, in one read.
     public func outboxCounts() async throws -> (pending: Int, dead: Int) {
         try await pool.read { db in
             // Two counts over the partial indexes, not one pass over every row ever sent.
@@ -321,14 +276,16 @@ public final class SQLiteStore: StateOnDemandStore {
         }
     }
 
-    /// Takes the database's write lock and lets it go, writing nothing: whether a
-    /// commit could start now (for `/ready`). Waits as long as a commit would when
-    /// another process holds the lock; throws what SQLite says.
+    /// Takes the database's write lock and lets it go, writing nothing. Waits as long
+    /// as a commit would when another process holds the lock; throws what SQLite says.
     public func checkWritable() async throws {
         try await pool.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) { .commit }
         }
     }
+
+    /// Nothing to let go of: the pool closes its connections when the store goes.
+    public func close() async {}
 
     /// The `PRAGMA` values that matter for durability, for checks and tests.
     public func journalSettings() async throws -> (journalMode: String, synchronous: Int) {

@@ -23,7 +23,7 @@ struct StorePruner: Sendable {
         case deadLetters = "dead_letters"
     }
 
-    let store: SQLiteStore
+    let store: any RuntimeStore
     let retention: RetentionSection
     let clock: any EngineClock
     let logger: Logger
@@ -32,7 +32,7 @@ struct StorePruner: Sendable {
     private let counters: [What: Counter]
 
     init(
-        store: SQLiteStore, retention: RetentionSection, clock: any EngineClock = SystemClock(), logger: Logger, factory: any MetricsFactory,
+        store: any RuntimeStore, retention: RetentionSection, clock: any EngineClock = SystemClock(), logger: Logger, factory: any MetricsFactory,
         forgetChats: (@Sendable (Duration) async throws -> Int)? = nil
     ) {
         self.store = store

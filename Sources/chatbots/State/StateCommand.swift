@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatBotKit
 import ChatBotRuntime
 import Foundation
+import Logging
 
 /// `chatbots state`: what the store holds, read safely while `run` is running.
 struct StateCommand: AsyncParsableCommand {
@@ -30,18 +31,30 @@ struct StoreOptions: ParsableArguments {
     @Flag(help: "Print JSON, for scripts.")
     var json = false
 
-    /// The store, and the statuses that close a chat.
-    func open() throws -> (SQLiteStore, Set<ChatStatus>) {
+    /// The store, and the statuses that close a chat: the SQLite file `--store` names,
+    /// or the store the config names (a file, or a PostgreSQL database whose password
+    /// comes from the environment). Never creates one.
+    func open() async throws -> (any RuntimeStore, Set<ChatStatus>) {
+        let defaults: Set<ChatStatus> = [.closed, .resolved, .archived]
         do {
             if let store {
                 let statuses = (try? ConfigLoader.load(path: config)).map { Set($0.engine.closedStatuses.map(ChatStatus.init(wireValue:))) }
-                return (try SQLiteStore.existing(at: store), statuses ?? [.closed, .resolved, .archived])
+                return (try SQLiteStore.existing(at: store), statuses ?? defaults)
             }
             let loaded = try ConfigLoader.load(path: config)
-            return (try SQLiteStore.existing(at: loaded.store.path), Set(loaded.engine.closedStatuses.map(ChatStatus.init(wireValue:))))
+            let statuses = Set(loaded.engine.closedStatuses.map(ChatStatus.init(wireValue:)))
+            guard let postgres = loaded.store.postgres else {
+                return (try SQLiteStore.existing(at: loaded.store.path), statuses)
+            }
+            let password = ProcessInfo.processInfo.environment[postgres.passwordEnv].flatMap { $0.isEmpty ? nil : $0 }
+            var logger = Logger(label: "chatbots.state")
+            logger.logLevel = .warning
+            return (try await PostgresStore.open(postgres, password: password, logger: logger, existingOnly: true), statuses)
         } catch let error as ConfigError {
             throw ValidationError("\(error) (or name the file with --store)")
         } catch let error as StoreError {
+            throw ValidationError("\(error)")
+        } catch let error as PostgresStoreError {
             throw ValidationError("\(error)")
         }
     }
@@ -63,9 +76,10 @@ struct StateSummaryCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let (store, closed) = try options.open()
+        let (store, closed) = try await options.open()
         let summary = try await store.summary(closedStatuses: closed)
-        print(options.json ? try StoreOptions.json(summary) : StateText.summary(summary, store: store.path))
+        await store.close()
+        print(options.json ? try StoreOptions.json(summary) : StateText.summary(summary, store: store.location))
     }
 }
 
@@ -78,9 +92,11 @@ struct StateChatCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let (store, _) = try options.open()
-        guard let inspection = try await store.inspect(chat: ChatID(id)) else {
-            throw ValidationError("the store at \(store.path) has never seen chat \(id)")
+        let (store, _) = try await options.open()
+        let inspection = try await store.inspect(chat: ChatID(id))
+        await store.close()
+        guard let inspection else {
+            throw ValidationError("the store at \(store.location) has never seen chat \(id)")
         }
         print(options.json ? try StoreOptions.json(inspection) : StateText.chat(inspection))
     }
@@ -100,9 +116,10 @@ struct StateDeadLettersCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let (store, _) = try options.open()
+        let (store, _) = try await options.open()
         if requeueAll || !requeue.isEmpty {
             let done = try await store.requeueDeadLetters(requeueAll ? nil : requeue)
+            await store.close()
             let missing = Set(requeue).subtracting(done).sorted()
             print(
                 "re-queued \(done.count): \(done.map(String.init).joined(separator: ", "))"
@@ -111,6 +128,7 @@ struct StateDeadLettersCommand: AsyncParsableCommand {
             return
         }
         let letters = try await store.deadLetterList()
+        await store.close()
         print(options.json ? try StoreOptions.json(letters) : StateText.deadLetters(letters))
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import Synchronization
+
+/// Waits on a thread of its own for async work: for a synchronous requirement met by
+/// an async store (``StateOnDemandStore/chatStateNow(of:)``). The work runs on Swift's
+/// shared pool; the caller's thread only waits, so it must not be one of that pool's.
+enum BlockingWait {
+    struct TimedOut: Error, CustomStringConvertible {
+        var seconds: Int64
+        var description: String { "the store did not answer in \(seconds) s" }
+    }
+
+    static func result<Value: Sendable>(timeout: Duration, _ work: @escaping @Sendable () async throws -> Value) throws -> Value {
+        let outcome = Mutex<Result<Value, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let task = Task(executorPreference: globalConcurrentExecutor) {
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await work())
+            } catch {
+                result = .failure(error)
+            }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + .seconds(Int(timeout.components.seconds))) == .success else {
+            task.cancel()
+            throw TimedOut(seconds: timeout.components.seconds)
+        }
+        return try outcome.withLock { $0 }?.get() ?? { throw TimedOut(seconds: timeout.components.seconds) }()
+    }
+}
+
+/// Thrown by ``withDeadline(_:_:)`` when the work took longer.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    var description: String { "no answer in time" }
+}
+
+/// Runs `work`, cancelling it and throwing ``DeadlineExceeded`` if it takes longer than
+/// `limit`.
+func withDeadline<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
+        return value
+    }
+}

@@ -1,0 +1,379 @@
+import ChatBotKit
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The ``Store`` in a PostgreSQL database: the same tables, retention and guarantees as
+/// ``SQLiteStore``, in a schema of their own, for runtimes that share one store.
+///
+/// Every statement is a plain query: no prepared statements and nothing kept in a
+/// session (`SET`, session advisory locks, `LISTEN`), so a pooler in transaction mode
+/// (pgbouncer) may stand between. A batch of commits is one transaction of a dozen
+/// statements whatever its size (``PostgresBatch``); times are stored as in SQLite, so a
+/// store copied from one to the other reads back the same.
+public final class PostgresStore: RuntimeStore {
+    /// The database, as `postgres://user@host:port/database (schema NAME)`: never the password.
+    public let location: String
+    let client: PostgresClient
+    /// The schema, quoted, as it is put in SQL.
+    let schema: String
+    let logger: Logger
+    let decoder = JSONDecoder()
+    private let running: Task<Void, Never>
+    /// The time actions are settled at: the runtime's clock.
+    private let now: @Sendable () -> Date
+
+    private init(client: PostgresClient, section: PostgresSection, logger: Logger, now: @escaping @Sendable () -> Date) {
+        self.client = client
+        location = "\(section.url) (schema \(section.schema))"
+        schema = "\"\(section.schema)\""
+        self.logger = logger
+        self.now = now
+        // Detached: the pool lives until ``close()``, not until the service group
+        // begins its graceful shutdown (a task-local that a child task would inherit),
+        // so the last commits of a stopping runtime still have their connections.
+        running = Task.detached { await client.run() }
+    }
+
+    /// Connects, makes the schema if needed and brings it up to date.
+    ///
+    /// - Parameters:
+    ///   - password: The role's password (from the environment); `nil` for trust or
+    ///     peer authentication.
+    ///   - now: The clock actions are settled by (the runtime's).
+    /// - Throws: ``PostgresStoreError/cannotConnect(url:reason:)`` naming the host, never
+    ///   the password, when the database cannot be reached in `connect_timeout` or refuses us.
+    ///   - existingOnly: Refuse a schema that holds no ChatBots store rather than make
+    ///     one (for inspecting: `chatbots state` never creates a store).
+    public static func open(
+        _ section: PostgresSection, password: String?, logger: Logger, existingOnly: Bool = false,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> PostgresStore {
+        do {
+            // One connection first, alone: the pool would retry a refused connection or
+            // a wrong password quietly until the deadline; this says what went wrong.
+            try await withDeadline(.seconds(section.connectTimeout.seconds + 1)) {
+                try await probe(section, password: password, logger: logger)
+            }
+        } catch {
+            throw PostgresStoreError.cannotConnect(url: section.url, reason: PostgresErrorText.describe(error))
+        }
+        var configuration = PostgresClient.Configuration(
+            host: section.host, port: section.port, username: section.username, password: password, database: section.database,
+            tls: section.tls.clientTLS
+        )
+        configuration.options.connectTimeout = .seconds(section.connectTimeout.seconds)
+        configuration.options.maximumConnections = section.maxConnections
+        let store = PostgresStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), section: section, logger: logger, now: now
+        )
+        do {
+            // The pool retries a refused connection on its own: give up at the timeout.
+            try await withDeadline(.seconds(section.connectTimeout.seconds)) {
+                try await store.transaction { connection in
+                    if existingOnly, try await !PostgresSchema.exists(connection, schema: section.schema, logger: logger) {
+                        throw PostgresStoreError.noStore(location: store.location)
+                    }
+                    try await PostgresSchema.migrate(connection, schema: section.schema, logger: logger)
+                }
+            }
+        } catch {
+            await store.close()
+            if let problem = error as? PostgresStoreError { throw problem }
+            throw PostgresStoreError.cannotConnect(url: section.url, reason: PostgresErrorText.describe(error))
+        }
+        return store
+    }
+
+    /// Connects once and lets go: whether the server is there and takes us.
+    private static func probe(_ section: PostgresSection, password: String?, logger: Logger) async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: section.host, port: section.port, username: section.username, password: password, database: section.database,
+            tls: try section.tls.connectionTLS
+        )
+        configuration.options.connectTimeout = .seconds(section.connectTimeout.seconds)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
+    }
+
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    /// Runs `body` in one transaction on one connection: committed if it returns,
+    /// rolled back if it throws.
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger).drain()
+            let result: Result
+            do {
+                result = try await body(connection)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger).drain()
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger).drain()
+            return result
+        }
+    }
+
+    /// Runs one statement that returns no rows.
+    func execute(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
+        try await connection.query(query, logger: logger).drain()
+    }
+
+    // MARK: Loading
+
+    public func load() async throws -> StoreSnapshot {
+        try await load(withState: true)
+    }
+
+    public func loadWithoutChatState() async throws -> StoreSnapshot {
+        try await load(withState: false)
+    }
+
+    private func load(withState: Bool) async throws -> StoreSnapshot {
+        // One transaction, repeatable read: every table as of the same moment.
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger).drain()
+            var snapshot = StoreSnapshot()
+            do {
+                snapshot.chats = try await PostgresWorldRows.chats(on: connection, schema: schema, logger: logger)
+                snapshot.users = try await PostgresWorldRows.users(on: connection, schema: schema, logger: logger)
+                let filter = withState ? "" : " WHERE scope != 'chat'"
+                snapshot.botState = try await stateRows("SELECT scope, owner, bot, name, value FROM \(unescaped: schema).bot_state\(unescaped: filter)", on: connection)
+                let timers = try await connection.query(
+                    "SELECT bot, name, kind, fire_at, chat_id, payload FROM \(unescaped: schema).timer", logger: logger
+                )
+                for try await (bot, name, kind, fireAt, chat, payload) in timers.decode((String, String, String, Double, String?, Data).self) {
+                    let request = TimerRequest(
+                        name: name, kind: kind, fireAt: Date(timeIntervalSince1970: fireAt), chatID: chat.map { ChatID($0) }, payload: Array(payload)
+                    )
+                    snapshot.timers.append(StoredTimer(bot: bot, request: request))
+                }
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger).drain()
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger).drain()
+            return snapshot
+        }
+    }
+
+    public func chatState(of chat: ChatID) async throws -> [StoredBotState] {
+        try await client.withConnection { connection in
+            try await stateRows(
+                "SELECT scope, owner, bot, name, value FROM \(unescaped: schema).bot_state WHERE scope = 'chat' AND owner = \(chat.rawValue)",
+                on: connection
+            )
+        }
+    }
+
+    /// Waits for ``chatState(of:)``: called on the engine's own sequence thread (never
+    /// one of Swift's shared pool), which the query's wait only holds, while the query
+    /// itself runs on the pool and the database's event loop.
+    public func chatStateNow(of chat: ChatID) throws -> [StoredBotState] {
+        try BlockingWait.result(timeout: .seconds(30)) { try await self.chatState(of: chat) }
+    }
+
+    public func storedStates(bot: String) async throws -> [StoredBotState] {
+        try await client.withConnection { connection in
+            try await stateRows("SELECT scope, owner, bot, name, value FROM \(unescaped: schema).bot_state WHERE bot = \(bot)", on: connection)
+        }
+    }
+
+    func stateRows(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [StoredBotState] {
+        var states: [StoredBotState] = []
+        let rows = try await connection.query(query, logger: logger)
+        for try await (scope, owner, bot, name, value) in rows.decode((String, String, String, String, Data).self) {
+            if let state = BotStateRows.state(scope: scope, owner: owner, bot: bot, name: name, value: value) { states.append(state) }
+        }
+        return states
+    }
+
+    // MARK: Committing
+
+    public func commit(_ commits: [Commit]) async throws {
+        let batch = try PostgresBatch(commits)
+        try await transaction { connection in
+            try await PostgresWorldRows.write(batch, on: connection, schema: schema, logger: logger)
+        }
+    }
+
+    // MARK: The outbox
+
+    static let outboxColumns = "id, idempotency_key, bot, action, created_at, attempts, next_attempt_at, expires_at"
+
+    public func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
+        try await outboxEntries("""
+            SELECT \(unescaped: Self.outboxColumns) FROM \(unescaped: schema).outbox
+            WHERE status = 'pending' AND id > \(id) ORDER BY id LIMIT \(limit)
+            """)
+    }
+
+    public func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
+        try await outboxEntries("""
+            SELECT \(unescaped: Self.outboxColumns) FROM \(unescaped: schema).outbox
+            WHERE status = 'pending' AND chat_id = \(chat.rawValue) AND id BETWEEN \(ids.lowerBound) AND \(ids.upperBound)
+                AND (kind = 'alert') = \(alerts)
+            ORDER BY id LIMIT \(limit)
+            """)
+    }
+
+    private func outboxEntries(_ query: PostgresQuery) async throws -> [OutboxEntry] {
+        try await client.withConnection { connection in
+            var entries: [OutboxEntry] = []
+            let rows = try await connection.query(query, logger: logger)
+            for try await (id, key, bot, action, createdAt, attempts, nextAttemptAt, expiresAt) in rows.decode(
+                (Int64, String, String, Data, Double, Int, Double, Double?).self
+            ) {
+                entries.append(OutboxEntry(
+                    id: id, idempotencyKey: key, bot: bot, action: try decoder.decode(BotAction.self, from: action),
+                    createdAt: Date(timeIntervalSince1970: createdAt), attempts: attempts, nextAttemptAt: Date(timeIntervalSince1970: nextAttemptAt),
+                    expiresAt: expiresAt.map(Date.init(timeIntervalSince1970:))
+                ))
+            }
+            return entries
+        }
+    }
+
+    public func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
+        let now = now().timeIntervalSince1970
+        let outbox = "\(schema).outbox"
+        try await transaction { connection in
+            switch outcome {
+            case .delivered:
+                try await execute(
+                    "UPDATE \(unescaped: outbox) SET status = 'delivered', attempts = attempts + 1, settled_at = \(now), last_error = NULL WHERE id = \(id)",
+                    on: connection
+                )
+            case .retry(let date, let reason):
+                try await execute(
+                    "UPDATE \(unescaped: outbox) SET attempts = attempts + 1, next_attempt_at = \(date.timeIntervalSince1970), last_error = \(reason) WHERE id = \(id)",
+                    on: connection
+                )
+            case .deadLetter(let reason):
+                try await execute(
+                    "UPDATE \(unescaped: outbox) SET status = 'dead', attempts = attempts + 1, settled_at = \(now), last_error = \(reason) WHERE id = \(id)",
+                    on: connection
+                )
+            case .expired(let reason):
+                // Not an attempt: nothing was sent.
+                try await execute(
+                    "UPDATE \(unescaped: outbox) SET status = 'expired', settled_at = \(now), last_error = \(reason) WHERE id = \(id)", on: connection
+                )
+            }
+            if let followUp {
+                var batch = PostgresBatch()
+                batch.actions = [try PostgresBatch.ActionRow(followUp, order: 0, encoder: JSONEncoder())]
+                try await PostgresWorldRows.write(batch, on: connection, schema: schema, logger: logger)
+            }
+        }
+    }
+
+    // MARK: Retention and counts
+
+    public func deleteSettledActions(_ kind: SettledActions, settledBefore date: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await count("""
+            DELETE FROM \(unescaped: schema).outbox WHERE id IN (
+                SELECT id FROM \(unescaped: schema).outbox WHERE status != 'pending' AND settled_at < \(date.timeIntervalSince1970)
+                    AND status IN (\(unescaped: kind.statuses)) ORDER BY settled_at LIMIT \(limit))
+            RETURNING 1
+            """)
+    }
+
+    public func deleteForgottenChats(quietBefore date: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { return 0 }
+        return try await count("""
+            DELETE FROM \(unescaped: schema).chat WHERE id IN (
+                SELECT id FROM \(unescaped: schema).chat WHERE forgotten_at IS NOT NULL AND last_event_at < \(date.timeIntervalSinceReferenceDate)
+                    ORDER BY last_event_at LIMIT \(limit))
+            RETURNING 1
+            """)
+    }
+
+    /// Runs a statement and counts the rows it returns.
+    private func count(_ query: PostgresQuery) async throws -> Int {
+        try await client.withConnection { connection in
+            var count = 0
+            for try await _ in try await connection.query(query, logger: logger) { count += 1 }
+            return count
+        }
+    }
+
+    public func outboxCounts() async throws -> (pending: Int, dead: Int) {
+        try await client.withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'pending'),
+                       (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'dead')
+                """, logger: logger)
+            var counts = (pending: 0, dead: 0)
+            for try await (pending, dead) in rows.decode((Int, Int).self) { counts = (pending, dead) }
+            return counts
+        }
+    }
+
+    /// Whether a transaction that writes could start now: the database is reachable and
+    /// is not a read-only replica.
+    public func checkWritable() async throws {
+        let writable = try await transaction { connection in
+            var writable = false
+            let rows = try await connection.query(
+                "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", logger: logger
+            )
+            for try await value in rows.decode(Bool.self) { writable = value }
+            return writable
+        }
+        guard writable else { throw PostgresStoreError.readOnly(location: location) }
+    }
+}
+
+/// Why the PostgreSQL store could not be used.
+public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
+    /// The database could not be reached, or refused us.
+    case cannotConnect(url: String, reason: String)
+    /// The schema was migrated by a newer ChatBots: this one does not know its tables.
+    case newerSchema(schema: String, version: Int, known: Int)
+    /// The database takes no writes (a replica, or `default_transaction_read_only`).
+    case readOnly(location: String)
+    /// The schema holds no ChatBots store (and inspecting does not make one).
+    case noStore(location: String)
+
+    public var description: String {
+        switch self {
+        case .cannotConnect(let url, let reason):
+            "cannot reach the PostgreSQL store at \(url): \(reason). Check store.postgres.url, that the server runs and takes connections "
+                + "from here, and the password in the variable store.postgres.password_env names."
+        case .newerSchema(let schema, let version, let known):
+            "the store's schema \(schema) is at version \(version), newer than this ChatBots knows (\(known)): run a newer ChatBots, "
+                + "or use another schema"
+        case .readOnly(let location):
+            "the PostgreSQL store at \(location) takes no writes (a read-only replica?)"
+        case .noStore(let location):
+            "there is no ChatBots store at \(location): check store.postgres.schema (a runtime makes it when it first starts)"
+        }
+    }
+}
+
+extension PostgresSection.TLSMode {
+    var clientTLS: PostgresClient.Configuration.TLS {
+        switch self {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    var connectionTLS: PostgresConnection.Configuration.TLS {
+        get throws {
+            switch self {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        }
+    }
+}
