@@ -103,16 +103,23 @@ public final class OutboxDelivery: Sendable {
     private let lastPrune: Mutex<Date>
     /// When the outbox was last read forward.
     private let lastRead: Mutex<Date>
+    /// Asked before every request: whether this runtime may still send (it leads).
+    private let mayDeliver: @Sendable () -> Bool
 
     /// - Parameters:
     ///   - metricsFactory: Where actions are counted by kind and outcome
     ///     (`chatbots_actions_total`); swift-metrics' global factory by default.
     ///   - now: The clock that backoff, limits and expiry are judged by.
+    ///   - mayDeliver: Asked before every request (and every expiry recorded): `false`
+    ///     once this runtime no longer leads, and nothing more is sent or settled. The
+    ///     requests already in the air finish; their settlements are fenced by the store.
     public init(
         store: any Store, transport: any HTTPTransport, tokens: any TokenProvider, configuration: Configuration,
         logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        metricsFactory: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() }
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() },
+        mayDeliver: @escaping @Sendable () -> Bool = { true }
     ) {
+        self.mayDeliver = mayDeliver
         self.store = store
         self.transport = transport
         self.tokens = tokens
@@ -335,7 +342,7 @@ public final class OutboxDelivery: Sendable {
     /// the queue, so its chat's next action may go.
     private func carryOut(_ dispatch: DeliveryQueue.Dispatch) async {
         let entry = dispatch.entry
-        guard let id = entry.id else {
+        guard let id = entry.id, mayDeliver() else {
             finish(dispatch, with: .abandoned)
             return
         }

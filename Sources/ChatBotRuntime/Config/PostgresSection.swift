@@ -13,7 +13,12 @@ import Foundation
 ///     tls: prefer                   # disable, prefer or require
 ///     connect_timeout: 10s
 ///     max_connections: 8
+///     lease_ttl: 10s                # a standby takes over this long after the leader is lost
 /// ```
+///
+/// Runtimes on one database take turns: one leads (reads the socket, decides,
+/// delivers), the others stand by, and the leader's lease decides which (see
+/// ``LeaderLease``).
 public struct PostgresSection: Decodable, Sendable, Equatable {
     /// How the connection is encrypted.
     public enum TLSMode: String, Decodable, Sendable, CaseIterable {
@@ -35,11 +40,16 @@ public struct PostgresSection: Decodable, Sendable, Equatable {
     public var tls: TLSMode
     public var connectTimeout: ConfigDuration
     public var maxConnections: Int
+    /// How long the leader's lease lasts unrenewed: the longest a desk goes without a
+    /// leader when the leader dies, before loading the store.
+    public var leaseTTL: ConfigDuration
 
     public init(
         host: String, port: Int = 5432, username: String, database: String, passwordEnv: String = "CHATBOTS_POSTGRES_PASSWORD",
-        schema: String = "chatbots", tls: TLSMode = .prefer, connectTimeout: ConfigDuration = 10, maxConnections: Int = 8
+        schema: String = "chatbots", tls: TLSMode = .prefer, connectTimeout: ConfigDuration = 10, maxConnections: Int = 8,
+        leaseTTL: ConfigDuration = 10
     ) {
+        self.leaseTTL = leaseTTL
         self.host = host
         self.port = port
         self.username = username
@@ -61,6 +71,7 @@ public struct PostgresSection: Decodable, Sendable, Equatable {
         case passwordEnv = "password_env"
         case connectTimeout = "connect_timeout"
         case maxConnections = "max_connections"
+        case leaseTTL = "lease_ttl"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +90,7 @@ public struct PostgresSection: Decodable, Sendable, Equatable {
         tls = try container.decodeIfPresent(TLSMode.self, forKey: .tls) ?? tls
         connectTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? connectTimeout
         maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections) ?? maxConnections
+        leaseTTL = try container.decodeIfPresent(ConfigDuration.self, forKey: .leaseTTL) ?? leaseTTL
         guard Self.isPlainIdentifier(schema) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .schema, in: container, debugDescription: "must be lower-case letters, digits and _, starting with a letter or _ (got \"\(schema)\")"
@@ -86,6 +98,9 @@ public struct PostgresSection: Decodable, Sendable, Equatable {
         }
         guard connectTimeout.seconds > 0 else {
             throw DecodingError.dataCorruptedError(forKey: .connectTimeout, in: container, debugDescription: "must be more than 0")
+        }
+        guard leaseTTL.seconds >= 1, leaseTTL.seconds <= 3_600 else {
+            throw DecodingError.dataCorruptedError(forKey: .leaseTTL, in: container, debugDescription: "must be from 1s to 1h")
         }
         guard maxConnections >= 2 else {
             // One for the engine's commits, one for delivery's settling and the reads beside them.

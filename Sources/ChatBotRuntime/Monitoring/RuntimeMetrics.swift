@@ -17,6 +17,10 @@ public final class RuntimeMetrics: Sendable {
     private let secondsSinceLastEvent: Prometheus.Gauge
     private let storeWritable: Prometheus.Gauge
     private let outboxWaiting: [String: Prometheus.Gauge]
+    private let leader: Prometheus.Gauge
+    private let leaseTerm: Prometheus.Gauge
+    private let leaseTakeovers: Prometheus.Gauge
+    private let leaseAge: Prometheus.Gauge
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -38,6 +42,10 @@ public final class RuntimeMetrics: Sendable {
         timersPending = gauge("timers_pending", "Bot timers waiting to fire")
         secondsSinceLastEvent = gauge("seconds_since_last_event", "Seconds since the last event was decoded (-1 before the first)")
         storeWritable = gauge("store_writable", "1 when the store took its write lock at the last check, else 0")
+        leader = gauge("leader", "On a shared PostgreSQL store: 1 while this runtime leads, 0 while it stands by")
+        leaseTerm = gauge("lease_term", "The leader's term this runtime leads under, or last saw")
+        leaseTakeovers = gauge("lease_takeovers", "How many times this runtime took the leader's lease")
+        leaseAge = gauge("lease_age", unit: "seconds", "Seconds since this runtime last heard from the database about the lease")
         outboxWaiting = Dictionary(uniqueKeysWithValues: OutboxDelivery.waitReasons.map { reason in
             (reason, registry.makeGauge(
                 descriptor: MetricNameDescriptor(
@@ -57,6 +65,12 @@ public final class RuntimeMetrics: Sendable {
         timersPending.set(to: Double(status.pendingTimers))
         secondsSinceLastEvent.set(to: status.secondsSinceLastEvent ?? -1)
         storeWritable.set(to: status.storeWritable ? 1 : 0)
+        if let lease = status.lease {
+            leader.set(to: lease.isLeader ? 1 : 0)
+            leaseTerm.set(to: Double(lease.term))
+            leaseTakeovers.set(to: Double(lease.takeovers))
+            leaseAge.set(to: lease.ageSeconds ?? -1)
+        }
         for (reason, gauge) in outboxWaiting {
             gauge.set(to: Double(status.outboxWaiting[reason] ?? 0))
         }

@@ -25,15 +25,45 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
     /// messages after 31 s down"), and when; `nil` before the first.
     public var lastCatchUp: String?
     public var lastCatchUpAt: Date?
+    /// Where the runtime stands among those sharing a PostgreSQL store; `nil` on SQLite.
+    public var lease: LeaseStatus?
 
-    /// Connected, the store writable, the outbox backlog within its limit.
+    /// A runtime's side of the leader's lease.
+    public struct LeaseStatus: Sendable, Encodable, Equatable {
+        /// `leader` or `standby`.
+        public var role: String
+        /// The term it leads under, or the last it saw another lead under.
+        public var term: Int64
+        /// How many times it took the lease.
+        public var takeovers: Int
+        /// Seconds since it last heard from the database about the lease (renewed it,
+        /// or looked at it standing by).
+        public var ageSeconds: Double?
+        /// Why the database could not be asked, when it could not.
+        public var problem: String?
+
+        var isLeader: Bool { role == "leader" }
+
+        enum CodingKeys: String, CodingKey {
+            case role, term, takeovers, problem
+            case ageSeconds = "age_seconds"
+        }
+    }
+
+    /// Connected, the store writable, the outbox backlog within its limit; a standby,
+    /// which reads nothing, is ready while it can reach the database to take over.
     public var isReady: Bool {
-        connected && storeWritable && outboxPending <= outboxLimit
+        if let lease, !lease.isLeader { return storeWritable && lease.problem == nil }
+        return connected && storeWritable && outboxPending <= outboxLimit
     }
 
     /// What is wrong, one phrase each; empty when ready.
     public var problems: [String] {
+        if let lease, !lease.isLeader {
+            return [lease.problem, storeWritable ? nil : "store not writable: \(storeProblem ?? "unknown")"].compactMap { $0 }
+        }
         var problems: [String] = []
+        if let problem = lease?.problem { problems.append(problem) }
         if !connected { problems.append("not connected to the backend") }
         if !storeWritable { problems.append("store not writable: \(storeProblem ?? "unknown")") }
         if outboxPending > outboxLimit { problems.append("outbox backlog \(outboxPending) is over the limit of \(outboxLimit)") }
@@ -51,6 +81,7 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         case outboxWaiting = "outbox_waiting"
         case lastCatchUp = "last_catch_up"
         case lastCatchUpAt = "last_catch_up_at"
+        case lease
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -67,5 +98,6 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         try container.encode(outboxWaiting, forKey: .outboxWaiting)
         try container.encodeIfPresent(lastCatchUp, forKey: .lastCatchUp)
         try container.encodeIfPresent(lastCatchUpAt.map { $0.formatted(.iso8601) }, forKey: .lastCatchUpAt)
+        try container.encodeIfPresent(lease, forKey: .lease)
     }
 }

@@ -58,6 +58,16 @@ enum PostgresSchema {
             "CREATE INDEX outbox_dead ON §.outbox (id) WHERE status = 'dead'",
             "CREATE INDEX outbox_settled ON §.outbox (settled_at) WHERE status != 'pending'",
         ]),
+        Migration(version: 2, name: "the leader's lease", sql: [
+            // One row: who leads, under which term, until when. The database issues the
+            // terms and judges expiry on its own clock; see LeaderLease.
+            """
+            CREATE TABLE §.leader_lease (
+                name text PRIMARY KEY, holder text, term bigint NOT NULL DEFAULT 0, expires_at timestamptz, renewed_at timestamptz,
+                taken_at timestamptz)
+            """,
+            "INSERT INTO §.leader_lease (name) VALUES ('runtime')",
+        ]),
     ]
 
     /// The advisory lock (transaction-scoped) that migrations and every write of the

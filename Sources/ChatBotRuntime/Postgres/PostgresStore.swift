@@ -20,9 +20,27 @@ public final class PostgresStore: RuntimeStore {
     let schema: String
     let logger: Logger
     let decoder = JSONDecoder()
-    private let running: Task<Void, Never>
+    /// The connection pool's own task; `nil` in a fenced view, which shares its pool.
+    private let running: Task<Void, Never>?
     /// The time actions are settled at: the runtime's clock.
     private let now: @Sendable () -> Date
+    /// The term every commit and settlement of this view must still hold.
+    public let fence: Fence?
+
+    /// A leader's term, as the store checks it.
+    public struct Fence: Sendable, Equatable {
+        public var lease: LeaderLease
+        public var term: Int64
+
+        public init(lease: LeaderLease, term: Int64) {
+            self.lease = lease
+            self.term = term
+        }
+
+        public static func == (left: Fence, right: Fence) -> Bool {
+            left.lease.holder == right.lease.holder && left.term == right.term
+        }
+    }
 
     private init(client: PostgresClient, section: PostgresSection, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.client = client
@@ -30,10 +48,45 @@ public final class PostgresStore: RuntimeStore {
         schema = "\"\(section.schema)\""
         self.logger = logger
         self.now = now
+        fence = nil
         // Detached: the pool lives until ``close()``, not until the service group
         // begins its graceful shutdown (a task-local that a child task would inherit),
         // so the last commits of a stopping runtime still have their connections.
         running = Task.detached { await client.run() }
+    }
+
+    private init(fencing base: PostgresStore, by fence: Fence) {
+        client = base.client
+        location = base.location
+        schema = base.schema
+        logger = base.logger
+        now = base.now
+        running = nil
+        self.fence = fence
+    }
+
+    /// The same store, as one leader's term writes it: each commit and each settlement
+    /// first checks, in its own transaction, that the term still holds the lease, and
+    /// writes nothing if not (``PostgresStoreError/fencedOut(term:)``). It shares this
+    /// store's connections; closing it closes nothing.
+    public func fenced(by fence: Fence) -> PostgresStore {
+        PostgresStore(fencing: self, by: fence)
+    }
+
+    /// Inside a transaction: throws unless this view's term still holds the lease. The
+    /// row is locked (shared) until the transaction ends, so no other runtime can take
+    /// the lease while a write of this term is under way.
+    func checkFence(on connection: PostgresConnection) async throws {
+        guard let fence else { return }
+        var holds = false
+        for try await _ in try await connection.query("""
+            SELECT term FROM \(unescaped: schema).leader_lease
+            WHERE name = 'runtime' AND holder = \(fence.lease.holder) AND term = \(fence.term) AND expires_at > clock_timestamp()
+            FOR SHARE
+            """, logger: logger) {
+            holds = true
+        }
+        guard holds else { throw PostgresStoreError.fencedOut(term: fence.term) }
     }
 
     /// Connects, makes the schema if needed and brings it up to date.
@@ -98,8 +151,8 @@ public final class PostgresStore: RuntimeStore {
     }
 
     public func close() async {
-        running.cancel()
-        await running.value
+        running?.cancel()
+        await running?.value
     }
 
     /// Runs `body` in one transaction on one connection: committed if it returns,
@@ -198,6 +251,7 @@ public final class PostgresStore: RuntimeStore {
     public func commit(_ commits: [Commit]) async throws {
         let batch = try PostgresBatch(commits)
         try await transaction { connection in
+            try await checkFence(on: connection)
             try await PostgresWorldRows.write(batch, on: connection, schema: schema, logger: logger)
         }
     }
@@ -243,6 +297,7 @@ public final class PostgresStore: RuntimeStore {
         let now = now().timeIntervalSince1970
         let outbox = "\(schema).outbox"
         try await transaction { connection in
+            try await checkFence(on: connection)
             switch outcome {
             case .delivered:
                 try await execute(
@@ -341,6 +396,9 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case readOnly(location: String)
     /// The schema holds no ChatBots store (and inspecting does not make one).
     case noStore(location: String)
+    /// This runtime's term no longer holds the lease: another leads, or may; nothing
+    /// was written.
+    case fencedOut(term: Int64)
 
     public var description: String {
         switch self {
@@ -352,6 +410,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
                 + "or use another schema"
         case .readOnly(let location):
             "the PostgreSQL store at \(location) takes no writes (a read-only replica?)"
+        case .fencedOut(let term):
+            "term \(term) no longer holds the leader's lease: nothing was written (another runtime leads, or may)"
         case .noStore(let location):
             "there is no ChatBots store at \(location): check store.postgres.schema (a runtime makes it when it first starts)"
         }

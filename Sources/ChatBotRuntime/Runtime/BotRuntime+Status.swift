@@ -3,10 +3,34 @@ import Foundation
 import Synchronization
 
 extension BotRuntime {
-    /// The runtime's status now: what `/ready` answers. `nil` before it started.
+    /// The runtime's status now: what `/ready` answers. `nil` before it started (a
+    /// standby has started: it reports its role and the store).
     public func status() async -> RuntimeStatus? {
-        guard let parts else { return nil }
-        return await status(of: parts)
+        let turns = leadership.withLock { $0 }
+        guard parts != nil || turns != nil else { return nil }
+        return await currentStatus()
+    }
+
+    /// The status of the running parts, or of a standby, with its side of the lease.
+    func currentStatus() async -> RuntimeStatus {
+        let turns = leadership.withLock { $0 }
+        var current: RuntimeStatus
+        if let parts {
+            current = await status(of: parts)
+        } else {
+            current = RuntimeStatus(
+                connected: false, storeWritable: turns?.snapshot.problem == nil, storeProblem: turns?.snapshot.problem,
+                outboxPending: 0, outboxLimit: reloadable.withLock { $0.readyMaxOutbox }, deadLetters: 0, pendingTimers: 0,
+                secondsSinceLastEvent: nil
+            )
+        }
+        if let snapshot = turns?.snapshot {
+            current.lease = .init(
+                role: "\(snapshot.role)", term: snapshot.term, takeovers: snapshot.takeovers,
+                ageSeconds: snapshot.lastContact.map { (ContinuousClock.now - $0).timeInterval }, problem: snapshot.problem
+            )
+        }
+        return current
     }
 
     /// The port the monitoring endpoint listens on, once it does.

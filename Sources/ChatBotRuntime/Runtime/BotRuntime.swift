@@ -62,7 +62,7 @@ public final class BotRuntime: Service, Sendable {
     private let dryRun: Bool
     private let recordPath: String?
     private let monitoringByDefault: Bool
-    private let reloadSource: ReloadSource?
+    let reloadSource: ReloadSource?
     private let engineInputs: (@Sendable (RecordedInput) -> Void)?
     /// The one clock of everything that depends on time: events' arrival, timers,
     /// delivery's backoff and expiry, retention.
@@ -70,6 +70,8 @@ public final class BotRuntime: Service, Sendable {
     /// This runtime's own metrics registry, served at `/metrics`.
     public let metrics = RuntimeMetrics()
     private let started = Mutex<Parts?>(nil)
+    /// This runtime's side of the leader's lease, on a PostgreSQL store.
+    let leadership = Mutex<Leadership?>(nil)
     let monitoringPort = Mutex<Int?>(nil)
     let reloads = Mutex(ReloadCounters())
     /// Wakes whoever waits for the start, the endpoint, or a reload.
@@ -142,16 +144,28 @@ public final class BotRuntime: Service, Sendable {
         // Trap SIGHUP first: from here on the signal's default can no longer end the
         // process, and a reload asked for while the parts start waits for them.
         let hangups = reloadSource == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
-        let parts = try await assemble(deliveryClient: deliveryClient)
-        started.withLock { $0 = parts }
-        startSignal.notify()
+        let store = try await openStore()
         do {
-            try await run(parts, hangups: hangups)
+            if let postgres = store as? PostgresStore, let section = configuration.store.postgres {
+                // A shared database: runtimes take turns leading, by lease.
+                let lease = LeaderLease(timeToLive: .seconds(section.leaseTTL.seconds))
+                try await runTakingTurns(postgres, lease: lease, deliveryClient: deliveryClient, hangups: hangups)
+            } else {
+                let parts = try await assemble(store: store, deliveryClient: deliveryClient)
+                publish(parts)
+                try await run(parts, hangups: hangups, serveMonitoring: true)
+            }
         } catch {
-            await parts.store.close()
+            await store.close()
             throw error
         }
-        await parts.store.close()
+        await store.close()
+    }
+
+    /// Makes `parts` the running ones (`nil`: none, a standby), and says so.
+    func publish(_ parts: Parts?) {
+        started.withLock { $0 = parts }
+        startSignal.notify()
     }
 
     /// The parts of the runtime, an aspect each: what this Service's life follows.
@@ -161,7 +175,13 @@ public final class BotRuntime: Service, Sendable {
         var isAuxiliary: Bool { self != .engine && self != .delivery && self != .gateway }
     }
 
-    private func run(_ parts: Parts, hangups: UnixSignalsSequence?) async throws {
+    /// Runs the parts until reading stops (a graceful shutdown) or a part fails.
+    ///
+    /// - Parameters:
+    ///   - hangups: SIGHUP, to reload on; `nil` when the caller reloads.
+    ///   - serveMonitoring: Serve `/metrics`, `/health` and `/ready` with the parts
+    ///     (`false` when the caller serves them across turns).
+    func run(_ parts: Parts, hangups: UnixSignalsSequence?, serveMonitoring: Bool) async throws {
         try await withThrowingTaskGroup(of: Part.self) { group in
             group.addTask {
                 try await parts.engine.run()
@@ -203,15 +223,7 @@ public final class BotRuntime: Service, Sendable {
                 await pruner.run()
                 return .pruning
             }
-            let monitoring = configuration.monitoring
-            if monitoring.enabled ?? monitoringByDefault {
-                let server = MonitoringServer(
-                    section: monitoring, metrics: metrics, logger: logger, status: { await self.status(of: parts) },
-                    onListening: { port in
-                        self.monitoringPort.withLock { $0 = port }
-                        self.startSignal.notify()
-                    }
-                )
+            if serveMonitoring, let server = monitoringServer() {
                 group.addTask {
                     try await server.run()
                     return .monitoring
@@ -260,6 +272,19 @@ public final class BotRuntime: Service, Sendable {
         }
     }
 
+    /// The endpoint, when the configuration (or the default) asks for one.
+    func monitoringServer() -> MonitoringServer? {
+        let monitoring = configuration.monitoring
+        guard monitoring.enabled ?? monitoringByDefault else { return nil }
+        return MonitoringServer(
+            section: monitoring, metrics: metrics, logger: logger, status: { await self.currentStatus() },
+            onListening: { port in
+                self.monitoringPort.withLock { $0 = port }
+                self.startSignal.notify()
+            }
+        )
+    }
+
     /// How long a stopping runtime keeps delivering before it leaves the rest in the
     /// outbox for the next start.
     static let finalDeliveryBudget: TimeInterval = 10
@@ -285,31 +310,21 @@ public final class BotRuntime: Service, Sendable {
         }
     }
 
-    private func assemble(deliveryClient: HTTPClient) async throws -> Parts {
-        var storePath = configuration.store.path
+    /// The configured store: the SQLite file, or the PostgreSQL database; a dry run's
+    /// throwaway file whatever the config says.
+    private func openStore() async throws -> any RuntimeStore {
+        let now: @Sendable () -> Date = { [clock] in clock.now() }
         if dryRun {
             // Never the configured store: a live runtime on it would deliver what a dry
             // run decided, and a dry run's delivery would settle the live outbox unsent.
-            storePath = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-dry-run-\(UUID().uuidString).sqlite").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-dry-run-\(UUID().uuidString).sqlite").path
             logger.notice("dry run: the bots decide for real; nothing is delivered, each action is logged instead", metadata: [
-                "store.path": "\(storePath)",
+                "store.path": "\(path)",
             ])
+            return try SQLiteStore(path: path, now: now)
         }
-        let store = try await openStore(dryRunPath: dryRun ? storePath : nil)
-        do {
-            return try await assemble(store: store, deliveryClient: deliveryClient)
-        } catch {
-            await store.close()
-            throw error
-        }
-    }
-
-    /// The configured store: the SQLite file, or the PostgreSQL database; a dry run's
-    /// throwaway file whatever the config says.
-    private func openStore(dryRunPath: String?) async throws -> any RuntimeStore {
-        let now: @Sendable () -> Date = { [clock] in clock.now() }
-        guard dryRunPath == nil, let postgres = configuration.store.postgres else {
-            return try SQLiteStore(path: dryRunPath ?? configuration.store.path, now: now)
+        guard let postgres = configuration.store.postgres else {
+            return try SQLiteStore(path: configuration.store.path, now: now)
         }
         let password = environment[postgres.passwordEnv].flatMap { $0.isEmpty ? nil : $0 }
         if password == nil {
@@ -320,7 +335,10 @@ public final class BotRuntime: Service, Sendable {
         return store
     }
 
-    private func assemble(store: any RuntimeStore, deliveryClient: HTTPClient) async throws -> Parts {
+    /// Builds the running parts on `store`: loading it is most of the time this takes.
+    ///
+    /// - Parameter mayDeliver: Asked before every delivery request (a leader's term).
+    func assemble(store: any RuntimeStore, deliveryClient: HTTPClient, mayDeliver: @escaping @Sendable () -> Bool = { true }) async throws -> Parts {
         let tokens = try makeTokenProvider()
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil ? nil
@@ -341,7 +359,7 @@ public final class BotRuntime: Service, Sendable {
                 limits: deliverySection.limits, maxAge: .seconds(deliverySection.maxAge.seconds),
                 alertMaxAge: .seconds(deliverySection.alertMaxAge.seconds), alertTimeout: .seconds(deliverySection.alertRequestTimeout.seconds)
             ),
-            logger: logger, metricsFactory: metrics.factory, now: { [clock] in clock.now() }
+            logger: logger, metricsFactory: metrics.factory, now: { [clock] in clock.now() }, mayDeliver: mayDeliver
         )
         let engine = try await Engine(
             bots: bots, store: store, clock: clock,

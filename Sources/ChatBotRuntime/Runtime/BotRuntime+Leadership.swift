@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import ChatBotKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+extension BotRuntime {
+    /// Runtimes that share a PostgreSQL store take turns: each stands by until it takes
+    /// the leader's lease, then leads (loads the store, connects, catches up, decides,
+    /// delivers) until it stops or loses the lease, and stands by again.
+    ///
+    /// A turn's parts write through the store fenced by the turn's term, and deliver
+    /// only while the term holds by this process's clock, so a leader that lost its lease
+    /// (paused, cut off from the database) can neither commit nor send more than the
+    /// requests already in the air. Losing the lease stops the turn's parts at once;
+    /// what they had not committed is left to the next leader, which loads the store
+    /// and catches up. The endpoint and SIGHUP serve across turns.
+    func runTakingTurns(
+        _ store: PostgresStore, lease: LeaderLease, deliveryClient: HTTPClient, hangups: UnixSignalsSequence?
+    ) async throws {
+        let turns = Leadership(store: store, lease: lease, logger: logger)
+        leadership.withLock { $0 = turns }
+        logger.notice("standing by for the leader's lease", metadata: [
+            "lease.holder": "\(lease.holder)", "lease.ttl": "\(lease.timeToLive)", "store": "\(store.location)",
+        ])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await turns.run() }
+            if let server = monitoringServer() {
+                group.addTask { try await server.run() }
+            }
+            if let hangups, let source = reloadSource {
+                group.addTask {
+                    for await _ in hangups { await self.reload(from: source) }
+                }
+            }
+            defer { group.cancelAll() }
+            while let term = await cancelWhenGracefulShutdown({ await turns.waitUntilLeading() }) {
+                let lost = try await lead(term: term, store: store, turns: turns, deliveryClient: deliveryClient)
+                guard lost else {
+                    // Stopped: give the lease up so a standby takes over at once.
+                    await turns.release()
+                    return
+                }
+                logger.notice("standing by for the leader's lease", metadata: ["lease.term": "\(term)"])
+            }
+        }
+    }
+
+    /// One turn as leader; returns whether it ended by losing the lease (`false`: the
+    /// runtime is stopping).
+    private func lead(term: Int64, store: PostgresStore, turns: Leadership, deliveryClient: HTTPClient) async throws -> Bool {
+        let loadStarted = ContinuousClock.now
+        let parts: Parts
+        do {
+            parts = try await assemble(
+                store: store.fenced(by: .init(lease: turns.lease, term: term)), deliveryClient: deliveryClient,
+                mayDeliver: { turns.currentTerm() == term }
+            )
+        } catch where turns.currentTerm() != term || Self.isFencedOut(error) {
+            turns.stepDown(from: term, because: "the lease was lost while loading the store")
+            return true
+        }
+        publish(parts)
+        logger.notice("leading: store loaded, reading events", metadata: [
+            "lease.term": "\(term)", "engine.chats": "\(parts.engine.worldModel.chats.count)",
+            "takeover.load_seconds": "\((ContinuousClock.now - loadStarted).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3))))",
+        ])
+        defer { publish(nil) }
+        return try await withThrowingTaskGroup(of: Bool.self) { turn in
+            turn.addTask {
+                try await self.run(parts, hangups: nil, serveMonitoring: false)
+                return false
+            }
+            turn.addTask {
+                await turns.waitUntilLost(term)
+                return true
+            }
+            defer { turn.cancelAll() }
+            do {
+                let lost = try await turn.next() ?? false
+                if lost { turns.stepDown(from: term, because: "the lease ran out by this runtime's clock") }
+                return lost
+            } catch where turns.currentTerm() != term || Self.isFencedOut(error) {
+                turns.stepDown(from: term, because: "a write found the term no longer holds the lease: \(error)")
+                return true
+            }
+        }
+    }
+
+    private static func isFencedOut(_ error: any Error) -> Bool {
+        if case .fencedOut = error as? PostgresStoreError { true } else { false }
+    }
+}

@@ -1,0 +1,112 @@
+import ChatBotKit
+@testable import ChatBotRuntime
+import ChatBotTesting
+import ChatEmulator
+import Foundation
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Two runtimes on one PostgreSQL store against the emulator: one leads, the other
+/// stands by; when the leader's lease is lost under traffic, the other takes over,
+/// catches up, and nothing is decided twice or left undone.
+@Suite("Two runtimes on one PostgreSQL store, live", .enabled(if: TestPostgres.isEnabled), .timeLimit(.minutes(3)))
+struct TakeoverLiveTests {
+    static func configuration(port: Int, schema: String) throws -> String {
+        emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 2s\n", extra: """
+            directory:
+              open_chats_path: /api/chats/?status=open&page_size=50
+              chat_details_path: /api/chats/{chat_id}/
+            \(PostgresRuntimeLiveTests.bots)
+            """)
+    }
+
+    /// What the emulator applied, per chat: the replays of an action already applied
+    /// (a resend under its key) are counted apart, never as a second decision.
+    struct Applied {
+        var assignments: [String: Int] = [:]
+        var replies: [String: Int] = [:]
+        var replays = 0
+        var refused = 0
+        var keysAppliedTwice = 0
+
+        init(_ record: EmulatorRecord) {
+            var keys: Set<String> = []
+            for action in record.actions {
+                switch action.outcome {
+                case .replayed: replays += 1
+                case .applied:
+                    if let key = action.idempotencyKey, !keys.insert(key).inserted { keysAppliedTwice += 1 }
+                    let parts = action.path.split(separator: "/").map(String.init)
+                    guard parts.count == 4 else { continue }
+                    if parts[3] == "assign" { assignments[parts[2], default: 0] += 1 }
+                    if parts[3] == "messages" { replies[parts[2], default: 0] += 1 }
+                default: refused += 1
+                }
+            }
+        }
+    }
+
+    @Test func oneLeadsAndWhenItsLeaseIsLostTheOtherTakesOverLosingNothing() async throws {
+        let schema = TestPostgres.newSchemaName()
+        let emulatorConfiguration = EmulatorConfiguration(seed: 23, world: .init(clients: 12, curators: 3))
+        do {
+            try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
+                let loaded = try ConfigLoader.parse(try Self.configuration(port: port, schema: schema), file: "takeover.yaml", environment: [:])
+                let first = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: quietLogger)
+                let second = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: quietLogger)
+                let groups = [first, second].map { ServiceGroup(configuration: .init(services: [$0], logger: quietLogger)) }
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await groups[0].run() }
+                    let leading = try #require(await first.waitUntilStarted())
+                    await leading.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    tasks.addTask { try await groups[1].run() }
+                    try await eventually("the second runtime to stand by") { await second.status()?.lease?.role == "standby" }
+                    let leader = try #require(await first.status()?.lease)
+                    #expect(leader.role == "leader" && leader.term == 1 && leader.takeovers == 1 && leader.problem == nil)
+                    #expect(second.parts == nil, "a standby reads nothing")
+
+                    for curator in ["curator-1", "curator-2", "curator-3"] {
+                        try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
+                    }
+                    emulator.generate(steps: 120)
+                    try await settleTraffic(emulator, leading)
+                    let chatsBeforeSwitch = emulator.status.chatsOpenedInAll
+
+                    // The leader stops renewing its lease (as if paused, or cut off from the
+                    // database) while its parts run on, with traffic in the air.
+                    try #require(first.leadership.withLock { $0 }).suspendForTesting()
+                    let lost = ContinuousClock.now
+                    emulator.generate(steps: 60)
+                    let taking = try #require(await second.waitUntilStarted())
+                    let sentBefore = emulator.status.framesBroadcast
+                    await taking.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    let tookOver = ContinuousClock.now - lost
+                    #expect(tookOver < .seconds(4), "the lease's time to live (2 s), and 2 s to notice, load and connect; took \(tookOver)")
+                    try await eventually("the first runtime to step down") { await first.status()?.lease?.role == "standby" }
+                    #expect(first.parts == nil)
+                    #expect(await second.status()?.lease?.term == 2)
+                    #expect(await second.status()?.lease?.takeovers == 1)
+
+                    // Chats opened during the switch reached no socket: the catch-up finds them.
+                    emulator.generate(steps: 120)
+                    try await settleTraffic(emulator, taking, sentBefore: sentBefore)
+                    try await eventually("every chat to be assigned") { Applied(emulator.record).assignments.count == emulator.status.chatsOpenedInAll }
+                    let applied = Applied(emulator.record)
+                    #expect(emulator.status.chatsOpenedInAll > chatsBeforeSwitch)
+                    #expect(applied.refused == 0)
+                    #expect(applied.keysAppliedTwice == 0)
+                    #expect(applied.assignments.values.allSatisfy { $0 == 1 }, "every chat assigned exactly once")
+                    #expect(applied.replies.values.allSatisfy { $0 == 1 }, "no after-hours reply decided twice")
+                    #expect(applied.replies.count == emulator.status.chatsOpenedInAll)
+                    for group in groups { await group.triggerGracefulShutdown() }
+                    try await tasks.waitForAll()
+                }
+            }
+        } catch {
+            try? await TestPostgres.dropSchema(schema)
+            throw error
+        }
+        try await TestPostgres.dropSchema(schema)
+    }
+}
