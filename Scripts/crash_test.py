@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from emulator_runs import CONNECTION, get_json, wait_for, write_config
+from emulator_runs import BUILT_IN_BOTS, CONNECTION, get_json, wait_for, write_config
 
 CONFIG = CONNECTION + """\
 engine:
@@ -39,19 +39,7 @@ monitoring:
   enabled: false
 logging:
   level: warning
-bots:
-  - type: auto_assign
-    options: {{strategy: least_loaded, max_open_chats: 3}}
-  - type: after_hours
-    options:
-      hours: {{time_zone: UTC, mode: always_closed}}
-      replies: {{en: "Closed; back {{next_open}}.", ru: "Закрыто; вернёмся {{next_open}}."}}
-      default_language: en
-      reply_on_new_chat: false
-  - type: sla_alerts
-    options:
-      policies: [{{kind: unread, warning: 2s, breach: 4s}}]
-"""
+""" + BUILT_IN_BOTS
 
 
 def main():
@@ -70,7 +58,7 @@ def main():
     work = tempfile.mkdtemp(prefix="chatbots-crash-")
     store = os.path.join(work, "bots.sqlite")
     config = os.path.join(work, "bots.yaml")
-    write_config(config, CONFIG.format(port=args.port, store=store))
+    write_config(config, CONFIG.format(port=args.port, store=store, max_open_chats=3))
     log = open(os.path.join(work, "runtime.log"), "w")
 
     emulator = subprocess.Popen(

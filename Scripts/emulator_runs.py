@@ -1,15 +1,15 @@
 """What the scripts that run `chatbots run` against `chatbots emulator` share: the
 configuration's connection part, owner-only config files, and HTTP reads that wait for
-a process to listen. Imported by crash_test.py and delivery_pace.py (Python puts a
+a process to listen. Imported by crash_test.py, failover_test.py and delivery_pace.py (Python puts a
 script's own folder on its import path)."""
 import json
 import os
 import time
 import urllib.request
 
-# server, auth, service account, alert webhook and store, for the emulator on {port};
-# a script appends its own engine, monitoring, logging and bots sections.
-CONNECTION = """\
+# server, auth, service account and alert webhook, for the emulator on {port}; a
+# script adds its store and its own engine, monitoring, logging and bots sections.
+SERVER = """\
 server:
   url: ws://127.0.0.1:{port}
   ping_interval_seconds: 5
@@ -21,8 +21,30 @@ auth:
 service_account_id: 1000
 alerts:
   webhook_url: http://127.0.0.1:{port}/hooks/alerts
+"""
+
+# The same with a SQLite store at {store}.
+CONNECTION = SERVER + """\
 store:
   path: {store}
+"""
+
+# The three built-in bots as the long runs use them: every chat gets an after-hours
+# reply, curators take up to {max_open_chats} chats, unread messages warn at 2 s and
+# breach at 4 s.
+BUILT_IN_BOTS = """\
+bots:
+  - type: auto_assign
+    options: {{strategy: least_loaded, max_open_chats: {max_open_chats}}}
+  - type: after_hours
+    options:
+      hours: {{time_zone: UTC, mode: always_closed}}
+      replies: {{en: "Closed; back {{next_open}}.", ru: "Закрыто; вернёмся {{next_open}}."}}
+      default_language: en
+      reply_on_new_chat: false
+  - type: sla_alerts
+    options:
+      policies: [{{kind: unread, warning: 2s, breach: 4s}}]
 """
 
 

@@ -9,7 +9,8 @@
 # pgbouncer with it, for the tests that run through a pooler in transaction mode.
 # The cluster lives in $CHATBOTS_PG_DIR (a new one each run: the data is throwaway,
 # fsync is off) and listens on 127.0.0.1 only; the role may create databases, so each
-# test makes its own. `Scripts/postgres_throwaway.sh stop` stops it.
+# test makes its own. `Scripts/postgres_throwaway.sh stop` stops it; `restart N` takes
+# it away for N seconds and brings it back with its data.
 set -euo pipefail
 
 PORT=${CHATBOTS_PG_PORT:-54329}
@@ -25,6 +26,22 @@ as_owner() {
 find_bin() {
     ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 }
+
+start_server() {
+    as_owner "$1/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
+        -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        start >/dev/null
+}
+
+if [ "${1:-}" = restart ]; then
+    # The server goes away for $2 seconds (default 5), then comes back with its data:
+    # for scripts that test what runtimes do while the database is down.
+    BIN=$(find_bin)
+    as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null
+    sleep "${2:-5}"
+    start_server "$BIN"
+    exit 0
+fi
 
 if [ "${1:-}" = stop ]; then
     BIN=$(find_bin)
@@ -54,9 +71,7 @@ printf '%s\n' "$PASSWORD" > "$DIR/password"
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$DIR/password"
 as_owner "$BIN/initdb" -D "$DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     --pwfile="$DIR/password" >"$DIR/initdb.log"
-as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >/dev/null
+start_server "$BIN"
 as_owner psql -h "$DIR" -p "$PORT" -U postgres -q -v ON_ERROR_STOP=1 \
     -c "CREATE ROLE chatbots LOGIN CREATEDB PASSWORD '$PASSWORD'" \
     -c "CREATE DATABASE chatbots OWNER chatbots" >/dev/null

@@ -97,18 +97,21 @@ extension WorldModel {
             events.append(RecoveredEvent(event: event, details: learning))
             learning = nil
         }
-        if let known, Self.changed(known, since: listedAt) {
-            // Newer in the world than in the listing: only what it missed in the gap
-            // (messages, read marks) is recovered below.
-        } else if let known {
-            recoverStatus(details.status, of: known, into: &events, report: &report)
-            if known.openedAt == nil, known.curatorID == nil, details.curatorID == nil,
+        if let known {
+            // Newer in the world than in the listing: its status and curator stay as the
+            // world has them; what it missed in the gap (messages, read marks) is
+            // recovered below.
+            let stale = Self.changed(known, since: listedAt)
+            if !stale { recoverStatus(details.status, of: known, into: &events, report: &report) }
+            // Known only from later events (a message that came live before this turn),
+            // never opened: its opening fell in the gap, and the bots still need it.
+            if known.openedAt == nil, known.curatorID == nil, details.curatorID == nil, !(stale && closes(known.status)),
                let client = known.clientID ?? details.clientID, !closes(details.status)
             {
                 append(.newChat(NewChat(clientID: client, chatID: chatID, chatType: known.type ?? details.type ?? .order)))
                 report.chats += 1
             }
-            recoverCurator(details.curatorID, of: known, into: &events, report: &report)
+            if !stale { recoverCurator(details.curatorID, of: known, into: &events, report: &report) }
         } else if closes(details.status) {
             // Listed, yet closed (a route that ignores the status filter): not offered.
             return

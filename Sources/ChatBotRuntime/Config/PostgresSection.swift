@@ -114,7 +114,7 @@ public struct PostgresSection: Decodable, Sendable, Equatable {
 
     /// Reads `postgres://user@host[:port]/database`; a password in it is refused, so
     /// that it never sits in a config file (nor in the logs that quote one).
-    static func parse(url text: String) throws -> (host: String, port: Int, username: String, database: String) {
+    public static func parse(url text: String) throws -> (host: String, port: Int, username: String, database: String) {
         guard let components = URLComponents(string: text), let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme) else {
             throw URLProblem(message: "expected postgres://user@host:port/database (got \"\(text)\")")
         }

@@ -18,6 +18,8 @@ public struct StoreSummary: Codable, Sendable, Equatable {
     public var deadLetters: Int
     /// Closed chats retention forgot whose rows the store still keeps.
     public var chatsForgotten: Int
+    /// Who leads, on a store that runtimes share (PostgreSQL); `nil` on SQLite.
+    public var lease: LeaseState?
 }
 
 extension StoreSummary {

@@ -20,10 +20,12 @@ extension PostgresStore {
                 """, logger: logger).decode((Int, Double?, Int).self) {
                 (timers, forgotten) = ((row.0, row.1), row.2)
             }
-            return StoreSummary(
+            var summary = StoreSummary(
                 chats: chats, users: users, closedStatuses: closedStatuses, outboxByStatus: byStatus, pendingTimers: timers.count,
                 nextTimerDue: timers.next.map(Date.init(timeIntervalSince1970:)), chatsForgotten: forgotten
             )
+            summary.lease = try await leaseState()
+            return summary
         }
     }
 

@@ -78,6 +78,13 @@ public final class PostgresStore: RuntimeStore {
     /// the lease while a write of this term is under way.
     func checkFence(on connection: PostgresConnection) async throws {
         guard let fence else { return }
+        // The row lock below keeps any other runtime from taking the lease until this
+        // transaction ends. A process paused (or cut off) in the middle of it must not
+        // hold that lock for as long as it is paused: the server ends a transaction left
+        // idle for half the lease's life, which lets the standby in on time. (SET LOCAL
+        // lasts for this transaction only, so a pooler in transaction mode is fine.)
+        let idle = max(fence.lease.milliseconds / 2, 200)
+        try await execute("SET LOCAL idle_in_transaction_session_timeout = \(unescaped: String(idle))", on: connection)
         var holds = false
         for try await _ in try await connection.query("""
             SELECT term FROM \(unescaped: schema).leader_lease
@@ -153,6 +160,14 @@ public final class PostgresStore: RuntimeStore {
     public func close() async {
         running?.cancel()
         await running?.value
+    }
+
+    /// Drops the store's schema with everything in it: for throwaway stores (benches,
+    /// tests). The store is not used after.
+    public func dropSchema() async throws {
+        try await client.withConnection { connection in
+            try await execute("DROP SCHEMA \(unescaped: schema) CASCADE", on: connection)
+        }
     }
 
     /// Runs `body` in one transaction on one connection: committed if it returns,

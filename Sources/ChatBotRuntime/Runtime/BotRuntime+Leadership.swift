@@ -25,32 +25,54 @@ extension BotRuntime {
         logger.notice("standing by for the leader's lease", metadata: [
             "lease.holder": "\(lease.holder)", "lease.ttl": "\(lease.timeToLive)", "store": "\(store.location)",
         ])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await turns.run() }
+        /// What ended: the turns (the runtime is stopping), or a helper beside them.
+        enum Ended { case turns, helper }
+        try await withThrowingTaskGroup(of: Ended.self) { group in
+            group.addTask {
+                await turns.run()
+                return .helper
+            }
             if let server = monitoringServer() {
-                group.addTask { try await server.run() }
+                // A failure to serve (a port taken) ends the runtime, as without turns.
+                group.addTask {
+                    try await server.run()
+                    return .helper
+                }
             }
             if let hangups, let source = reloadSource {
                 group.addTask {
                     for await _ in hangups { await self.reload(from: source) }
+                    return .helper
                 }
+            }
+            group.addTask {
+                await self.takeTurns(store: store, turns: turns, deliveryClient: deliveryClient)
+                return .turns
             }
             defer { group.cancelAll() }
-            while let term = await cancelWhenGracefulShutdown({ await turns.waitUntilLeading() }) {
-                let lost = try await lead(term: term, store: store, turns: turns, deliveryClient: deliveryClient)
-                guard lost else {
-                    // Stopped: give the lease up so a standby takes over at once.
-                    await turns.release()
-                    return
-                }
-                logger.notice("standing by for the leader's lease", metadata: ["lease.term": "\(term)"])
-            }
+            while let ended = try await group.next(), ended != .turns {}
         }
+    }
+
+    /// Leads whenever the lease is taken, stands by in between, until a stop.
+    private func takeTurns(store: PostgresStore, turns: Leadership, deliveryClient: HTTPClient) async {
+        // A stop may come while the lease is being taken: once it has, this runtime
+        // leads no more, whatever the lease says.
+        while !Task.isShuttingDownGracefully, !Task.isCancelled,
+              let term = await cancelWhenGracefulShutdown({ await turns.waitUntilLeading() }), !Task.isShuttingDownGracefully
+        {
+            let lost = await lead(term: term, store: store, turns: turns, deliveryClient: deliveryClient)
+            guard lost else { break }
+            logger.notice("standing by for the leader's lease", metadata: ["lease.term": "\(term)"])
+        }
+        // Stopping: no more looks at the lease, and one held is given up, so a standby
+        // takes over at once.
+        await turns.retire()
     }
 
     /// One turn as leader; returns whether it ended by losing the lease (`false`: the
     /// runtime is stopping).
-    private func lead(term: Int64, store: PostgresStore, turns: Leadership, deliveryClient: HTTPClient) async throws -> Bool {
+    private func lead(term: Int64, store: PostgresStore, turns: Leadership, deliveryClient: HTTPClient) async -> Bool {
         let loadStarted = ContinuousClock.now
         let parts: Parts
         do {
@@ -58,8 +80,10 @@ extension BotRuntime {
                 store: store.fenced(by: .init(lease: turns.lease, term: term)), deliveryClient: deliveryClient,
                 mayDeliver: { turns.currentTerm() == term }
             )
-        } catch where turns.currentTerm() != term || Self.isFencedOut(error) {
-            turns.stepDown(from: term, because: "the lease was lost while loading the store")
+        } catch {
+            // The lease lost meanwhile, the database gone, the token endpoint refusing:
+            // stand by, and try again once the lease can be taken.
+            turns.stepDown(from: term, because: "the turn could not start: \(PostgresErrorText.describe(error))")
             return true
         }
         publish(parts)
@@ -68,7 +92,7 @@ extension BotRuntime {
             "takeover.load_seconds": "\((ContinuousClock.now - loadStarted).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3))))",
         ])
         defer { publish(nil) }
-        return try await withThrowingTaskGroup(of: Bool.self) { turn in
+        return await withThrowingTaskGroup(of: Bool.self) { turn in
             turn.addTask {
                 try await self.run(parts, hangups: nil, serveMonitoring: false)
                 return false
@@ -82,8 +106,14 @@ extension BotRuntime {
                 let lost = try await turn.next() ?? false
                 if lost { turns.stepDown(from: term, because: "the lease ran out by this runtime's clock") }
                 return lost
-            } catch where turns.currentTerm() != term || Self.isFencedOut(error) {
-                turns.stepDown(from: term, because: "a write found the term no longer holds the lease: \(error)")
+            } catch is CancellationError {
+                return false
+            } catch {
+                // A write fenced out, the database gone, a part that failed: whatever it
+                // was, this runtime cannot be sure of its store, so it leads no more. It
+                // stands by, and takes the lease again once the database answers.
+                let why = Self.isFencedOut(error) ? "a write found the term no longer holds the lease" : "a part failed"
+                turns.stepDown(from: term, because: "\(why): \(PostgresErrorText.describe(error))")
                 return true
             }
         }

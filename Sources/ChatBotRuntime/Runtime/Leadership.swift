@@ -146,8 +146,14 @@ final class Leadership: Sendable {
         logger.warning("stepping down: \(reason)", metadata: ["lease.term": "\(term)"])
     }
 
-    /// Gives the lease up (a graceful stop), so a standby takes over without waiting
-    /// for it to run out.
+    /// Takes no further part (a graceful stop): no more renewals or takeovers, and a
+    /// lease held is given up.
+    func retire() async {
+        suspended.withLock { $0 = true }
+        await release()
+    }
+
+    /// Gives the lease up, so a standby takes over without waiting for it to run out.
     func release() async {
         guard case .leader(let term) = state.withLock({ $0.role }) else { return }
         update { $0.role = .standby; $0.deadline = nil }

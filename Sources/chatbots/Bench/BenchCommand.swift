@@ -44,6 +44,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The SQLite file; by default a new one in a temporary folder, removed afterwards.")
     var store: String?
 
+    @Option(help: "Keep the store in PostgreSQL instead: postgres://user@host:port/database (the password in $CHATBOTS_POSTGRES_PASSWORD); a new schema there, dropped afterwards.")
+    var postgres: String?
+
     @Option(help: "Seed of the generated traffic.")
     var seed: UInt64 = 1
 
@@ -82,6 +85,10 @@ struct BenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let storePath = store ?? folder.appendingPathComponent("bench.sqlite").path
+        let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let storeSection = postgres.map { "store:\n  postgres:\n    url: \($0)\n    schema: \(schema)\n    tls: disable\n" }
+            ?? "store:\n  path: \(storePath)\n"
+        let storeName = postgres.map { "\($0) (schema \(schema))" } ?? storePath
 
         let emulatorConfiguration = EmulatorConfiguration(
             port: 0, seed: seed, world: .init(clients: clients, curators: max(6, clients / 50)),
@@ -92,7 +99,7 @@ struct BenchCommand: AsyncParsableCommand {
         let result = try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
             let roster = (1...emulatorConfiguration.world.curators).map { "curator-\($0)" }
             let configuration = try ConfigLoader.parse(
-                emulatorConfiguration.runtimeYAML(port: port) + Self.runtimeYAML(store: storePath, roster: roster, maxInFlight: maxInFlight),
+                emulatorConfiguration.runtimeYAML(port: port) + storeSection + Self.runtimeYAML(roster: roster, maxInFlight: maxInFlight),
                 file: "bench", environment: [:]
             )
             let runtime = BotRuntime(configuration: configuration, bots: try bot.bots, logger: logger)
@@ -110,8 +117,9 @@ struct BenchCommand: AsyncParsableCommand {
                 return await measure(emulator: emulator, parts: parts)
             }
         }
+        if let postgres { await Self.dropSchema(schema, at: postgres, logger: logger) }
         let backend = backendDelayMs > 0 ? ", backend answers \(backendDelayMs) ± \(backendJitterMs) ms, max_in_flight \(maxInFlight)" : ""
-        print(result.report(bot: bot, pacing: (rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames") + backend, store: storePath))
+        print(result.report(bot: bot, pacing: (rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames") + backend, store: storeName))
     }
 
     /// Pushes the traffic through and times it.
@@ -201,10 +209,23 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The runtime's configuration past the emulator's own sections, with the
     /// emulator's curators on the roster, as a real deployment would have them.
-    private static func runtimeYAML(store: String, roster: [String], maxInFlight: Int) -> String {
+    /// Drops the bench's schema.
+    private static func dropSchema(_ schema: String, at url: String, logger: Logger) async {
+        do {
+            let parsed = try PostgresSection.parse(url: url)
+            let section = PostgresSection(
+                host: parsed.host, port: parsed.port, username: parsed.username, database: parsed.database, schema: schema, tls: .disable
+            )
+            let store = try await PostgresStore.open(section, password: ProcessInfo.processInfo.environment[section.passwordEnv], logger: logger)
+            try await store.dropSchema()
+            await store.close()
+        } catch {
+            logger.warning("the bench's schema \(schema) could not be dropped: \(error)")
+        }
+    }
+
+    private static func runtimeYAML(roster: [String], maxInFlight: Int) -> String {
         """
-        store:
-          path: \(store)
         engine:
           curators: [\(roster.joined(separator: ", "))]
         delivery:

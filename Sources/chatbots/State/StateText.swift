@@ -16,7 +16,16 @@ enum StateText {
               curators:         \(summary.curatorsKnown) known, \(summary.curatorsOnline.count) online\(summary.curatorsOnline.isEmpty ? "" : " — \(summary.curatorsOnline.map { "\($0)" }.joined(separator: ", "))")
               timers pending:   \(summary.pendingTimers)\(summary.nextTimerDue.map { ", next due \(time($0))" } ?? "")
               outbox:           \(summary.outboxPending) waiting, \(summary.outboxDelivered) delivered, \(summary.deadLetters) dead letters
-            """
+            """ + (summary.lease.map { "\n  leader:           " + lease($0) } ?? "")
+    }
+
+    /// Who leads under which term, and how long the lease has left.
+    static func lease(_ lease: LeaseState) -> String {
+        guard let holder = lease.holder, let left = lease.expiresIn, left > 0 else {
+            return lease.term == 0 ? "none yet" : "none (term \(lease.term) ended; the next runtime to look takes over)"
+        }
+        let renewed = lease.renewedAgo.map { String(format: ", renewed %.1f s ago", $0) } ?? ""
+        return "\(holder), term \(lease.term), lease runs out in \(String(format: "%.1f", left)) s\(renewed)"
     }
 
     static func chat(_ inspection: ChatInspection) -> String {

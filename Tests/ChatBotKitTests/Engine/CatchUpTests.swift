@@ -198,6 +198,26 @@ private func listed(
         #expect(texts(harness, in: "8") == ["live new_chat", "live assign_curator boris"])
     }
 
+    /// A chat opened in the gap whose first live event (a message) came after the list
+    /// was read is newer in the world, yet was never opened there: it is still offered
+    /// as new (a runtime that took over found this: the chat was never assigned). One
+    /// closed live since is not.
+    @Test func aChatOpenedInTheGapIsOfferedEvenWhenALiveMessageCameFirst() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        try await harness.run { harness in
+            let listedAt = harness.clock.now()
+            try await harness.advance(by: .seconds(1))
+            try await harness.send([.message("m2", in: "7", from: "client-1"), .message("n2", in: "8", from: "client-2")])
+            try await harness.send(.statusChanged(of: "8", to: .closed))
+            try await harness.catchUp(CatchUpListing(openChats: [
+                listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")]),
+                listed("8", client: "client-2"),
+            ], listedAt: listedAt))
+        }
+        #expect(texts(harness, in: "7") == ["live new_message m2", "recovered new_chat", "recovered new_message m1"])
+        #expect(texts(harness, in: "8") == ["live new_message n2", "live status closed"])
+    }
+
     /// A route that ignores the status filter lists closed chats too: never offered.
     @Test func aListedChatThatIsClosedIsNotOffered() async throws {
         let harness = BotHarness(bots: [WitnessBot()], start: start)

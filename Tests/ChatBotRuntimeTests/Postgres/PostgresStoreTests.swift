@@ -102,7 +102,10 @@ struct PostgresStoreTests {
                 #expect(Set(found.botState) == Set(expected.botState))
                 #expect(Set(found.timers) == Set(expected.timers))
                 #expect(try await postgres.pendingActions(after: 0, limit: 10) == (try await sqlite.pendingActions(after: 0, limit: 10)))
-                #expect(try await postgres.summary() == (try await sqlite.summary()))
+                var summary = try await postgres.summary()
+                #expect(summary.lease == LeaseState(holder: nil, term: 0), "no runtime has led yet")
+                summary.lease = nil
+                #expect(summary == (try await sqlite.summary()))
                 // And what that is, spelled out.
                 #expect(found.chats.map(\.id).sorted() == ["x", "y"], "z ends forgotten; y came back")
                 #expect(found.chats.first { $0.id == "y" }?.messages.map(\.id) == ["y9"], "nothing of y's first life")

@@ -34,7 +34,9 @@ struct StoreCopyTests {
                 #expect(Set(found.timers) == Set(expected.timers))
                 #expect(try await postgres.pendingActions(after: 0, limit: 100) == (try await sqlite.pendingActions(after: 0, limit: 100)))
                 #expect(try await postgres.deadLetterList() == (try await sqlite.deadLetterList()))
-                #expect(try await postgres.summary() == (try await sqlite.summary()))
+                var summary = try await postgres.summary()
+                summary.lease = nil
+                #expect(summary == (try await sqlite.summary()))
 
                 // New actions continue after the copied ids.
                 var commit = Commit()

@@ -67,7 +67,7 @@ enum TestPostgres {
     /// Drops a test's schema with everything in it.
     static func dropSchema(_ name: String) async throws {
         let store = try await PostgresStore.open(try section(schema: name), password: password, logger: quietLogger)
-        try await store.client.query("DROP SCHEMA \(unescaped: "\"\(name)\"") CASCADE").drain()
+        try await store.dropSchema()
         await store.close()
     }
 }
