@@ -92,9 +92,28 @@ extension BotRuntime {
             "takeover.load_seconds": "\((ContinuousClock.now - loadStarted).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3))))",
         ])
         defer { publish(nil) }
-        return await withThrowingTaskGroup(of: Bool.self) { turn in
-            turn.addTask {
+        // The parts run in a task of their own, so that losing the lease never waits on
+        // them: they are cancelled, given a moment to stop, and otherwise left behind.
+        // Left behind they can do no harm: their commits and settlements carry this
+        // term, which no longer holds, and their delivery asks for this term before
+        // every request.
+        let ended = ChangeSignal()
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let token = ended.token
+        let running = Task {
+            let result: Result<Void, any Error>
+            do {
                 try await self.run(parts, hangups: nil, serveMonitoring: false)
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            outcome.withLock { $0 = result }
+            ended.notify()
+        }
+        let lost = await withTaskGroup(of: Bool.self) { turn in
+            turn.addTask {
+                await ended.wait(since: token)
                 return false
             }
             turn.addTask {
@@ -102,20 +121,42 @@ extension BotRuntime {
                 return true
             }
             defer { turn.cancelAll() }
-            do {
-                let lost = try await turn.next() ?? false
-                if lost { turns.stepDown(from: term, because: "the lease ran out by this runtime's clock") }
-                return lost
-            } catch is CancellationError {
-                return false
-            } catch {
-                // A write fenced out, the database gone, a part that failed: whatever it
-                // was, this runtime cannot be sure of its store, so it leads no more. It
-                // stands by, and takes the lease again once the database answers.
-                let why = Self.isFencedOut(error) ? "a write found the term no longer holds the lease" : "a part failed"
-                turns.stepDown(from: term, because: "\(why): \(PostgresErrorText.describe(error))")
-                return true
+            return await turn.next() ?? false
+        }
+        if lost {
+            turns.stepDown(from: term, because: "the lease ran out by this runtime's clock")
+        }
+        running.cancel()
+        if await !Self.waitForEnd(ended, since: token, atMost: .seconds(5)) {
+            logger.warning("the parts of this term did not stop within 5 s; left behind, fenced out", metadata: ["lease.term": "\(term)"])
+            return true
+        }
+        switch outcome.withLock({ $0 }) {
+        case .failure(let error) where !(error is CancellationError):
+            // A write fenced out, the database gone, a part that failed: whatever it
+            // was, this runtime cannot be sure of its store, so it leads no more. It
+            // stands by, and takes the lease again once the database answers.
+            let why = Self.isFencedOut(error) ? "a write found the term no longer holds the lease" : "a part failed"
+            turns.stepDown(from: term, because: "\(why): \(PostgresErrorText.describe(error))")
+            return true
+        default:
+            return lost
+        }
+    }
+
+    /// Whether `signal` changed since `token` within `limit`.
+    private static func waitForEnd(_ signal: ChangeSignal, since token: Int, atMost limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await signal.wait(since: token)
+                return !Task.isCancelled
             }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
         }
     }
 

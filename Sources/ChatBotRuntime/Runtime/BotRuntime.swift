@@ -247,7 +247,9 @@ public final class BotRuntime: Service, Sendable {
                 logger.critical("stopping: \(error)", metadata: ["error": "\(error)"])
                 throw error
             }
-            if first == .gateway {
+            // Cancelled (a leader that lost its lease): stop now, with nothing more
+            // committed or sent. Reading stopped otherwise (a graceful stop): finish.
+            if first == .gateway, !Task.isCancelled {
                 logger.info("stopping: reading stopped; letting handlers finish and commit")
                 await parts.engine.finish()
                 // Let the engine commit its last work and the delivery finish the
