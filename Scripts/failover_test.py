@@ -43,7 +43,8 @@ import uuid
 
 from emulator_runs import BUILT_IN_BOTS, SERVER, get_json, wait_for, write_config
 
-CONFIG = SERVER + """\
+# The store on a schema of the test server, its password from the tests' variable.
+POSTGRES_STORE = """\
 store:
   postgres:
     url: {url}
@@ -51,6 +52,9 @@ store:
     schema: {schema}
     tls: disable
     lease_ttl: {ttl}s
+"""
+
+CONFIG = SERVER + POSTGRES_STORE + """\
 directory:
   open_chats_path: /api/chats/?status=open&page_size=100
   chat_details_path: /api/chats/{{chat_id}}/

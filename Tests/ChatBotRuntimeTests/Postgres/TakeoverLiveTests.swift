@@ -14,6 +14,9 @@ import Testing
 struct TakeoverLiveTests {
     static func configuration(port: Int, schema: String) throws -> String {
         emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 2s\n", extra: """
+            monitoring:
+              enabled: true
+              port: 0
             directory:
               open_chats_path: /api/chats/?status=open&page_size=50
               chat_details_path: /api/chats/{chat_id}/
@@ -87,6 +90,16 @@ struct TakeoverLiveTests {
                     #expect(first.parts == nil)
                     #expect(await second.status()?.lease?.term == 2)
                     #expect(await second.status()?.lease?.takeovers == 1)
+                    // Seen from outside: the role, the term and the takeovers, on both.
+                    let leaderPage = try await scrapeMetrics(port: try #require(await second.waitForMonitoringPort()))
+                    #expect(leaderPage.value("chatbots_leader") == 1)
+                    #expect(leaderPage.value("chatbots_lease_term") == 2)
+                    #expect(leaderPage.value("chatbots_lease_takeovers") == 1)
+                    let standbyPort = try #require(await first.waitForMonitoringPort())
+                    #expect(try await scrapeMetrics(port: standbyPort).value("chatbots_leader") == 0)
+                    let standbyReady = try await monitoringGet(port: standbyPort, "/ready")
+                    #expect(standbyReady.status == 200, "a standby that can reach the database is ready to take over")
+                    #expect(standbyReady.bodyText().contains(#""role":"standby""#))
 
                     // Chats opened during the switch reached no socket: the catch-up finds them.
                     emulator.generate(steps: 120)
