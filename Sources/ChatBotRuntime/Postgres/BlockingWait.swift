@@ -1,3 +1,4 @@
+import ChatBotKit
 import Foundation
 import Synchronization
 
@@ -48,5 +49,23 @@ func withDeadline<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendabl
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
         return value
+    }
+}
+
+/// Whether `signal` changed since `token` within `limit`; `false` when the limit came
+/// first. For waiting on work that may never end (a task stuck in a query PostgresNIO
+/// never answers) without being held by it.
+func waitForChange(of signal: ChangeSignal, since token: Int, atMost limit: Duration) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            await signal.wait(since: token)
+            return !Task.isCancelled
+        }
+        group.addTask {
+            try? await Task.sleep(for: limit)
+            return false
+        }
+        defer { group.cancelAll() }
+        return await group.next() ?? false
     }
 }

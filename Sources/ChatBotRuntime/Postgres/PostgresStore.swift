@@ -157,9 +157,21 @@ public final class PostgresStore: RuntimeStore {
         try await connection.close()
     }
 
+    /// Closes the pool's connections. Waits at most 5 s: a connection held by a query
+    /// PostgresNIO never answers (left behind by a lost turn) would hold the pool, and
+    /// with it the process, for good.
     public func close() async {
-        running?.cancel()
-        await running?.value
+        guard let running else { return }
+        running.cancel()
+        let closed = ChangeSignal()
+        let token = closed.token
+        Task {
+            await running.value
+            closed.notify()
+        }
+        if await !waitForChange(of: closed, since: token, atMost: .seconds(5)) {
+            logger.warning("the store's connections did not all close within 5 s; left open", metadata: ["store": "\(location)"])
+        }
     }
 
     /// Drops the store's schema with everything in it: for throwaway stores (benches,

@@ -22,6 +22,15 @@ extension BotRuntime {
     ) async throws {
         let turns = Leadership(store: store, lease: lease, logger: logger)
         leadership.withLock { $0 = turns }
+        // Signed in while standing by: wrong credentials show now, not at the takeover,
+        // and the first token is ready when the lease is.
+        let tokens = try makeTokenProvider()
+        do {
+            _ = try await tokens.token()
+            logger.info("signed in; the standby is ready to lead")
+        } catch {
+            logger.error("could not sign in; standing by all the same, the takeover will try again", metadata: ["error": "\(error)"])
+        }
         logger.notice("standing by for the leader's lease", metadata: [
             "lease.holder": "\(lease.holder)", "lease.ttl": "\(lease.timeToLive)", "store": "\(store.location)",
         ])
@@ -46,7 +55,7 @@ extension BotRuntime {
                 }
             }
             group.addTask {
-                await self.takeTurns(store: store, turns: turns, deliveryClient: deliveryClient)
+                await self.takeTurns(store: store, turns: turns, tokens: tokens, deliveryClient: deliveryClient)
                 return .turns
             }
             defer { group.cancelAll() }
@@ -55,13 +64,13 @@ extension BotRuntime {
     }
 
     /// Leads whenever the lease is taken, stands by in between, until a stop.
-    private func takeTurns(store: PostgresStore, turns: Leadership, deliveryClient: HTTPClient) async {
+    private func takeTurns(store: PostgresStore, turns: Leadership, tokens: any TokenProvider, deliveryClient: HTTPClient) async {
         // A stop may come while the lease is being taken: once it has, this runtime
         // leads no more, whatever the lease says.
         while !Task.isShuttingDownGracefully, !Task.isCancelled,
               let term = await cancelWhenGracefulShutdown({ await turns.waitUntilLeading() }), !Task.isShuttingDownGracefully
         {
-            let lost = await lead(term: term, store: store, turns: turns, deliveryClient: deliveryClient)
+            let lost = await lead(term: term, store: store, turns: turns, tokens: tokens, deliveryClient: deliveryClient)
             guard lost else { break }
             logger.notice("standing by for the leader's lease", metadata: ["lease.term": "\(term)"])
         }
@@ -72,12 +81,12 @@ extension BotRuntime {
 
     /// One turn as leader; returns whether it ended by losing the lease (`false`: the
     /// runtime is stopping).
-    private func lead(term: Int64, store: PostgresStore, turns: Leadership, deliveryClient: HTTPClient) async -> Bool {
+    private func lead(term: Int64, store: PostgresStore, turns: Leadership, tokens: any TokenProvider, deliveryClient: HTTPClient) async -> Bool {
         let loadStarted = ContinuousClock.now
         let parts: Parts
         do {
             parts = try await assemble(
-                store: store.fenced(by: .init(lease: turns.lease, term: term)), deliveryClient: deliveryClient,
+                store: store.fenced(by: .init(lease: turns.lease, term: term)), deliveryClient: deliveryClient, tokens: tokens,
                 mayDeliver: { turns.currentTerm() == term }
             )
         } catch {
@@ -127,7 +136,7 @@ extension BotRuntime {
             turns.stepDown(from: term, because: "the lease ran out by this runtime's clock")
         }
         running.cancel()
-        if await !Self.waitForEnd(ended, since: token, atMost: .seconds(5)) {
+        if await !waitForChange(of: ended, since: token, atMost: .seconds(5)) {
             logger.warning("the parts of this term did not stop within 5 s; left behind, fenced out", metadata: ["lease.term": "\(term)"])
             return true
         }
@@ -141,22 +150,6 @@ extension BotRuntime {
             return true
         default:
             return lost
-        }
-    }
-
-    /// Whether `signal` changed since `token` within `limit`.
-    private static func waitForEnd(_ signal: ChangeSignal, since token: Int, atMost limit: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await signal.wait(since: token)
-                return !Task.isCancelled
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return false
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? false
         }
     }
 

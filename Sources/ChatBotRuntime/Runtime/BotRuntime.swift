@@ -339,9 +339,15 @@ public final class BotRuntime: Service, Sendable {
 
     /// Builds the running parts on `store`: loading it is most of the time this takes.
     ///
-    /// - Parameter mayDeliver: Asked before every delivery request (a leader's term).
-    func assemble(store: any RuntimeStore, deliveryClient: HTTPClient, mayDeliver: @escaping @Sendable () -> Bool = { true }) async throws -> Parts {
-        let tokens = try makeTokenProvider()
+    /// - Parameters:
+    ///   - tokens: The service account's tokens, when the caller signed in already (a
+    ///     standby does, so its credentials are known good before it must lead).
+    ///   - mayDeliver: Asked before every delivery request (a leader's term).
+    func assemble(
+        store: any RuntimeStore, deliveryClient: HTTPClient, tokens signedIn: (any TokenProvider)? = nil,
+        mayDeliver: @escaping @Sendable () -> Bool = { true }
+    ) async throws -> Parts {
+        let tokens = try signedIn ?? makeTokenProvider()
         let directorySection = configuration.directory
         let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil ? nil
             : BackendDirectory(
@@ -398,7 +404,7 @@ public final class BotRuntime: Service, Sendable {
         )
     }
 
-    private func makeTokenProvider() throws -> any TokenProvider {
+    func makeTokenProvider() throws -> any TokenProvider {
         if let keycloak = configuration.auth.keycloak {
             return KeycloakTokenProvider(
                 configuration: .init(tokenURL: keycloak.tokenURL, clientID: keycloak.clientID, clientSecret: keycloak.clientSecret),

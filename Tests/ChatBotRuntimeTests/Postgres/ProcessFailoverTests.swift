@@ -157,7 +157,8 @@ struct ProcessFailoverTests {
                     return ready["outbox_pending"] as? Int == 0 && (ready["seconds_since_last_event"] as? Double ?? 0) > 1
                 }
                 for runtime in runtimes { runtime.signal(SIGTERM) }
-                for runtime in runtimes { runtime.process.waitUntilExit() }
+                let stopping = runtimes
+                try await eventually("both runtimes to exit after SIGTERM") { stopping.allSatisfy { !$0.process.isRunning } }
                 #expect(runtimes.map(\.process.terminationStatus) == [0, 0], "both stop gracefully")
                 let applied = TakeoverLiveTests.Applied(emulator.record)
                 #expect(applied.refused == 0)

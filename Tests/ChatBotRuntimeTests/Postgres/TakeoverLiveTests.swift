@@ -3,6 +3,7 @@ import ChatBotKit
 import ChatBotTesting
 import ChatEmulator
 import Foundation
+import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -56,8 +57,14 @@ struct TakeoverLiveTests {
         do {
             try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
                 let loaded = try ConfigLoader.parse(try Self.configuration(port: port, schema: schema), file: "takeover.yaml", environment: [:])
-                let first = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: quietLogger)
-                let second = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: quietLogger)
+                let (firstLines, secondLines) = (LogLines(), LogLines())
+                func logger(into lines: LogLines) -> Logger {
+                    var logger = Logger(label: "chatbots") { JSONLogHandler(label: $0, write: lines.append) }
+                    logger.logLevel = .info
+                    return logger
+                }
+                let first = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: logger(into: firstLines))
+                let second = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: logger(into: secondLines))
                 let groups = [first, second].map { ServiceGroup(configuration: .init(services: [$0], logger: quietLogger)) }
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await groups[0].run() }
@@ -68,6 +75,7 @@ struct TakeoverLiveTests {
                     let leader = try #require(await first.status()?.lease)
                     #expect(leader.role == "leader" && leader.term == 1 && leader.takeovers == 1 && leader.problem == nil)
                     #expect(second.parts == nil, "a standby reads nothing")
+                    #expect(secondLines.all.contains { $0.contains("signed in; the standby is ready to lead") }, "it signed in while standing by")
 
                     for curator in ["curator-1", "curator-2", "curator-3"] {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
@@ -92,6 +100,9 @@ struct TakeoverLiveTests {
                     #expect(first.parts == nil)
                     #expect(await second.status()?.lease?.term == 2)
                     #expect(await second.status()?.lease?.takeovers == 1)
+                    // Every change of role is a log line that says why.
+                    #expect(secondLines.all.contains { $0.contains("leading: took the leader's lease") && $0.contains(#""lease.term":"2""#) })
+                    #expect(firstLines.all.contains { $0.contains("stepping down: the lease ran out by this runtime's clock") })
                     // Seen from outside: the role, the term and the takeovers, on both.
                     let leaderPage = try await scrapeMetrics(port: try #require(await second.waitForMonitoringPort()))
                     #expect(leaderPage.value("chatbots_leader") == 1)
