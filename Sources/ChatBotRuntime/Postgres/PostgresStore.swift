@@ -42,17 +42,16 @@ public final class PostgresStore: RuntimeStore {
         }
     }
 
-    private init(client: PostgresClient, section: PostgresSection, logger: Logger, now: @escaping @Sendable () -> Date) {
+    private init(
+        client: PostgresClient, running: Task<Void, Never>, section: PostgresSection, logger: Logger, now: @escaping @Sendable () -> Date
+    ) {
         self.client = client
+        self.running = running
         location = "\(section.url) (schema \(section.schema))"
         schema = "\"\(section.schema)\""
         self.logger = logger
         self.now = now
         fence = nil
-        // Detached: the pool lives until ``close()``, not until the service group
-        // begins its graceful shutdown (a task-local that a child task would inherit),
-        // so the last commits of a stopping runtime still have their connections.
-        running = Task.detached { await client.run() }
     }
 
     private init(fencing base: PostgresStore, by fence: Fence) {
@@ -125,9 +124,12 @@ public final class PostgresStore: RuntimeStore {
         )
         configuration.options.connectTimeout = .seconds(section.connectTimeout.seconds)
         configuration.options.maximumConnections = section.maxConnections
-        let store = PostgresStore(
-            client: PostgresClient(configuration: configuration, backgroundLogger: logger), section: section, logger: logger, now: now
-        )
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool runs until ``close()``. Detached: not until the service group begins
+        // its graceful shutdown (a task-local that a child task would inherit), so the
+        // last commits of a stopping runtime still have their connections.
+        let running = Task.detached { await client.run() }
+        let store = PostgresStore(client: client, running: running, section: section, logger: logger, now: now)
         do {
             // The pool retries a refused connection on its own: give up at the timeout.
             try await withDeadline(.seconds(section.connectTimeout.seconds)) {
