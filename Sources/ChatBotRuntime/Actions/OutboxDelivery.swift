@@ -424,6 +424,9 @@ public final class OutboxDelivery: Sendable {
             request = chatRequest
         }
 
+        // Asked again at the last moment: a token's round trip, or a wait for a pooled
+        // connection, may have outlasted this runtime's lease since the dispatch began.
+        guard mayDeliver() else { return nil }
         let response: IncomingResponse
         do {
             response = try await transport.perform(request)

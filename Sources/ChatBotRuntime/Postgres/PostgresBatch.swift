@@ -45,7 +45,9 @@ struct PostgresBatch {
         wiped.insert(chat.rawValue)
         messages = messages.filter { $0.key.chatID != chat }
         states = states.filter { $0.key.chatID != chat }
-        timers = timers.filter { $0.value?.chatId != chat.rawValue }
+        // A timer rescheduled onto this chat in the batch may still be stored under
+        // another chat: delete it by its key, as SQLite's commit-by-commit forget does.
+        for (key, row) in timers where row?.chatId == chat.rawValue { timers[key] = .some(nil) }
     }
 
     // MARK: Rows, as JSON for jsonb_to_recordset

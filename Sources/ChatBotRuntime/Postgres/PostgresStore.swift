@@ -338,6 +338,15 @@ public final class PostgresStore: RuntimeStore {
 
     public func settle(_ id: Int64, as outcome: DeliveryOutcome, followUp: OutboxEntry?) async throws {
         let now = now().timeIntervalSince1970
+        // PostgreSQL text holds no NUL, which a response body (a gzip error page) may:
+        // the reason is kept without them, or settling would fail on every attempt.
+        var outcome = outcome
+        switch outcome {
+        case .retry(let at, let reason): outcome = .retry(at: at, reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+        case .deadLetter(let reason): outcome = .deadLetter(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+        case .expired(let reason): outcome = .expired(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+        case .delivered: break
+        }
         let outbox = "\(schema).outbox"
         try await transaction { connection in
             try await checkFence(on: connection)

@@ -373,7 +373,9 @@ public final class BotRuntime: Service, Sendable {
             bots: bots, store: store, clock: clock,
             configuration: configuration.engineConfiguration(chatDetails: directorySection.chatDetailsPath == nil ? nil : directory),
             logger: logger, metricsFactory: metrics.factory,
-            outsideCaller: HTTPOutsideCaller(transport: AsyncHTTPTransport(client: deliveryClient), dryRun: dryRun),
+            outsideCaller: LeaderOnlyCaller(
+                base: HTTPOutsideCaller(transport: AsyncHTTPTransport(client: deliveryClient), dryRun: dryRun), mayCall: mayDeliver
+            ),
             inputObserver: engineInputs,
             onActionsCommitted: { _ in delivery.notify() }
         )

@@ -53,12 +53,16 @@ final class Leadership: Sendable {
     /// How often the lease is renewed (leader) or looked at (standby): a third of its
     /// life, so two renewals may fail before it runs out.
     let interval: Duration
+    /// How long this process may act after a renewal began: the lease's life less a
+    /// tenth, a margin for the database's clock, which judges expiry, running fast.
+    let actFor: Duration
 
     init(store: PostgresStore, lease: LeaderLease, logger: Logger) {
         self.store = store
         self.lease = lease
         self.logger = logger
         interval = lease.timeToLive / 3
+        actFor = lease.timeToLive * 9 / 10
     }
 
     var snapshot: Snapshot {
@@ -93,17 +97,22 @@ final class Leadership: Sendable {
             case .leader(let term):
                 let renewed = try await withDeadline(interval) { try await self.store.renew(self.lease, term: term) }
                 if renewed {
-                    update { $0.deadline = started + self.lease.timeToLive; $0.lastContact = started; $0.problem = nil }
+                    update { $0.deadline = started + self.actFor; $0.lastContact = started; $0.problem = nil }
                 } else {
                     stepDown(from: term, because: "the lease ran out or another runtime took it")
                 }
             case .standby:
                 if let term = try await withDeadline(interval, { try await self.store.acquire(self.lease) }) {
+                    if suspended.withLock({ $0 }) {
+                        // Retired while asking: give back what was taken.
+                        try await store.release(lease, term: term)
+                        return
+                    }
                     update { state in
                         state.role = .leader(term: term)
                         state.term = term
                         state.takeovers += 1
-                        state.deadline = started + self.lease.timeToLive
+                        state.deadline = started + self.actFor
                         state.lastContact = started
                         state.problem = nil
                     }

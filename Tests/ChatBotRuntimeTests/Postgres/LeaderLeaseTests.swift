@@ -38,6 +38,24 @@ struct LeaderLeaseTests {
         }
     }
 
+    /// The runtime acts on a renewal for nine tenths of the lease, counted from when the
+    /// renewal began: the database's clock, which judges expiry, may run a little fast.
+    @Test func aLeaderActsForLessThanItsLeaseFromWhenItAsked() async throws {
+        try await StoreSite.with(.postgres) { site in
+            let store = try #require(try await site.open() as? PostgresStore)
+            let turns = Leadership(store: store, lease: LeaderLease(holder: "a", timeToLive: .seconds(30)), logger: quietLogger)
+            let keeper = Task { await turns.run() }
+            defer { keeper.cancel() }
+            #expect(await turns.waitUntilLeading() == 1)
+            let snapshot = turns.snapshot
+            let acted = try #require(snapshot.deadline) - (try #require(snapshot.lastContact))
+            #expect(acted == .seconds(27))
+            #expect(try await store.leaseState().expiresIn.map { $0 > 27 } == true, "the database's lease outlasts it")
+            await turns.retire()
+            #expect(try await store.leaseState().holder == nil, "retired: given up")
+        }
+    }
+
     @Test(arguments: [StoreKind.postgres, .pgbouncer]) func aTermThatLostTheLeaseCommitsAndSettlesNothing(kind: StoreKind) async throws {
         try await StoreSite.with(kind) { site in
             let store = try #require(try await site.open() as? PostgresStore)

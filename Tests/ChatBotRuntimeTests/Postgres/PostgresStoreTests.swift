@@ -46,10 +46,10 @@ struct PostgresStoreTests {
     /// written then forgotten, a timer scheduled, removed and scheduled again.
     private func overlappingBatch() -> (before: [Commit], batch: [Commit]) {
         var before = Commit()
-        before.chats = [chat("y", messages: ["y1", "y2"], readBy: "curator-1"), chat("z")]
+        before.chats = [chat("y", messages: ["y1", "y2"], readBy: "curator-1"), chat("z"), chat("w")]
         before.messages = ["y1", "y2"].enumerated().map { StoredMessage(chatID: "y", message: chat("y", messages: ["y1", "y2"]).messages[$0.offset]) }
         before.stateWrites = [state(.chat("y"), "k", "1"), state(.chat("z"), "k", "1")]
-        before.timersScheduled = [timer("t.y", chat: "y", at: 60), timer("t.z", chat: "z", at: 60)]
+        before.timersScheduled = [timer("t.y", chat: "y", at: 60), timer("t.z", chat: "z", at: 60), timer("moving", chat: "w", at: 60)]
 
         var first = Commit()
         let x = chat("x", messages: ["m1", "m2"])
@@ -76,6 +76,8 @@ struct PostgresStoreTests {
         fourth.chats = [y]
         fourth.messages = y.messages.map { StoredMessage(chatID: "y", message: $0) }
         fourth.stateWrites = [state(.chat("y"), "k", "3")]
+        // A stored timer moved onto a chat that is then forgotten goes with that chat.
+        fourth.timersScheduled = [timer("moving", chat: "z", at: 90)]
         var fifth = Commit()
         fifth.chatsForgotten = [ForgottenChat(chatID: "z", at: start.addingTimeInterval(200))]
         var sixth = Commit()
@@ -107,7 +109,7 @@ struct PostgresStoreTests {
                 summary.lease = nil
                 #expect(summary == (try await sqlite.summary()))
                 // And what that is, spelled out.
-                #expect(found.chats.map(\.id).sorted() == ["x", "y"], "z ends forgotten; y came back")
+                #expect(found.chats.map(\.id).sorted() == ["w", "x", "y"], "z ends forgotten; y came back")
                 #expect(found.chats.first { $0.id == "y" }?.messages.map(\.id) == ["y9"], "nothing of y's first life")
                 #expect(found.chats.first { $0.id == "x" }?.messages.map(\.id) == ["m2"])
                 #expect(found.chats.first { $0.id == "x" }?.readUpTo == ["curator-1": 2])
@@ -116,6 +118,20 @@ struct PostgresStoreTests {
                 #expect(found.timers.first?.request.fireAt == start.addingTimeInterval(30))
                 #expect(try await postgres.pendingActions(after: 0, limit: 10).map(\.idempotencyKey) == ["a1", "a2", "a3", "a4"])
             }
+        }
+    }
+
+    /// PostgreSQL text holds no NUL byte; a response body may (a gzip error page). The
+    /// settlement keeps the reason without it instead of failing on every attempt.
+    @Test func aReasonWithANulByteIsKeptWithoutIt() async throws {
+        try await StoreSite.with(.postgres) { site in
+            let store = try await site.open()
+            var commit = Commit()
+            commit.actions = [action("k", chat: "1")]
+            try await store.commit([commit])
+            let id = try #require(try await store.pendingActions(after: 0, limit: 1).first?.id)
+            try await store.settle(id, as: .deadLetter(reason: "HTTP 400 \u{1F}\u{8B}\u{0}\u{0}gz"))
+            #expect(try await store.deadLetterList().map(\.reason) == ["HTTP 400 \u{1F}\u{8B}gz"])
         }
     }
 
