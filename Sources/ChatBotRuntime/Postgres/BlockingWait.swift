@@ -69,3 +69,30 @@ func waitForChange(of signal: ChangeSignal, since token: Int, atMost limit: Dura
         return await group.next() ?? false
     }
 }
+
+/// Runs `work` in a task of its own and waits for it at most `limit`: past that, the
+/// task is cancelled and left behind, and ``DeadlineExceeded`` is thrown. Unlike
+/// ``withDeadline(_:_:)``, which as a task group must wait for its child, this returns
+/// on time even when the work ignores cancellation (a PostgresNIO query on a connection
+/// that has just closed is never answered).
+func withAbandonableDeadline<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    let finished = ChangeSignal()
+    let token = finished.token
+    let outcome = Mutex<Result<Value, any Error>?>(nil)
+    let task = Task {
+        let result: Result<Value, any Error>
+        do {
+            result = .success(try await work())
+        } catch {
+            result = .failure(error)
+        }
+        outcome.withLock { $0 = result }
+        finished.notify()
+    }
+    guard await waitForChange(of: finished, since: token, atMost: limit), let result = outcome.withLock({ $0 }) else {
+        task.cancel()
+        try Task.checkCancellation()
+        throw DeadlineExceeded()
+    }
+    return try result.get()
+}

@@ -84,7 +84,7 @@ extension PostgresStore {
     public func leaseState() async throws -> LeaseState {
         try await client.withConnection { connection in
             var state = LeaseState(holder: nil, term: 0)
-            for try await (holder, term, expiresIn, renewedAgo) in try await connection.query("""
+            for try await (holder, term, expiresIn, renewedAgo) in try await connection.statement("""
                 SELECT holder, term, EXTRACT(EPOCH FROM expires_at - clock_timestamp())::float8,
                        EXTRACT(EPOCH FROM clock_timestamp() - renewed_at)::float8
                 FROM \(unescaped: schema).leader_lease WHERE name = 'runtime'
@@ -98,7 +98,7 @@ extension PostgresStore {
     private func returnedTerm(_ query: PostgresQuery) async throws -> Int64? {
         try await client.withConnection { connection in
             var term: Int64?
-            for try await value in try await connection.query(query, logger: logger).decode(Int64.self) { term = value }
+            for try await value in try await connection.statement(query, logger: logger).decode(Int64.self) { term = value }
             return term
         }
     }

@@ -79,7 +79,7 @@ enum PostgresSchema {
     static func exists(_ connection: PostgresConnection, schema: String, logger: Logger) async throws -> Bool {
         var found = false
         let table = "\"\(schema)\".migrations"
-        for try await value in try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).decode(Bool.self) {
+        for try await value in try await connection.statement("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).decode(Bool.self) {
             found = value
         }
         return found
@@ -88,14 +88,14 @@ enum PostgresSchema {
     /// Brings the schema up to date; refuses a schema migrated by a newer version.
     static func migrate(_ connection: PostgresConnection, schema: String, logger: Logger) async throws {
         let quoted = "\"\(schema)\""
-        try await connection.query("SELECT pg_advisory_xact_lock(\(writeLock))", logger: logger).drain()
-        try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: quoted)", logger: logger).drain()
-        try await connection.query("""
+        try await connection.statement("SELECT pg_advisory_xact_lock(\(writeLock))", logger: logger).drain()
+        try await connection.statement("CREATE SCHEMA IF NOT EXISTS \(unescaped: quoted)", logger: logger).drain()
+        try await connection.statement("""
             CREATE TABLE IF NOT EXISTS \(unescaped: quoted).migrations (
                 version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger).drain()
         var applied: Set<Int> = []
-        for try await version in try await connection.query("SELECT version FROM \(unescaped: quoted).migrations", logger: logger).decode(Int.self) {
+        for try await version in try await connection.statement("SELECT version FROM \(unescaped: quoted).migrations", logger: logger).decode(Int.self) {
             applied.insert(version)
         }
         if let newest = applied.max(), let known = migrations.last?.version, newest > known {
@@ -104,13 +104,22 @@ enum PostgresSchema {
         for migration in migrations where !applied.contains(migration.version) {
             for statement in migration.sql {
                 let sql = statement.replacingOccurrences(of: "§", with: quoted)
-                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).drain()
+                try await connection.statement(PostgresQuery(unsafeSQL: sql), logger: logger).drain()
             }
-            try await connection.query(
+            try await connection.statement(
                 "INSERT INTO \(unescaped: quoted).migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger
             ).drain()
             logger.info("store migrated", metadata: ["store.migration": "\(migration.version): \(migration.name)"])
         }
+    }
+}
+
+extension PostgresConnection {
+    /// `query`, refused on a connection already closed: PostgresNIO 1.33 never answers a
+    /// statement written to a channel that has just closed (see PostgresStore.execute).
+    func statement(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        guard !isClosed else { throw PostgresStoreError.connectionClosed(location: "the store's database") }
+        return try await self.query(query, logger: logger)
     }
 }
 

@@ -8,13 +8,13 @@ extension PostgresStore {
             let chats = try await PostgresWorldRows.chats(on: connection, schema: schema, logger: logger)
             let users = try await PostgresWorldRows.users(on: connection, schema: schema, logger: logger)
             var byStatus: [String: Int] = [:]
-            for try await (status, count) in try await connection.query(
+            for try await (status, count) in try await connection.statement(
                 "SELECT status, COUNT(*) FROM \(unescaped: schema).outbox GROUP BY status", logger: logger
             ).decode((String, Int).self) {
                 byStatus[status] = count
             }
             var timers = (count: 0, next: nil as Double?), forgotten = 0
-            for try await row in try await connection.query("""
+            for try await row in try await connection.statement("""
                 SELECT (SELECT COUNT(*) FROM \(unescaped: schema).timer), (SELECT MIN(fire_at) FROM \(unescaped: schema).timer),
                        (SELECT COUNT(*) FROM \(unescaped: schema).chat WHERE forgotten_at IS NOT NULL)
                 """, logger: logger).decode((Int, Double?, Int).self) {
@@ -37,13 +37,13 @@ extension PostgresStore {
             // The chat's own keys, and its client's (their last curator, say).
             if let client = chat.clientID { states += try await stateRows(Self.query(stateQuery, ["user", client.rawValue]), on: connection) }
             var timers: [ChatInspection.TimerEntry] = []
-            for try await (bot, name, fireAt, payload) in try await connection.query(
+            for try await (bot, name, fireAt, payload) in try await connection.statement(
                 "SELECT bot, name, fire_at, payload FROM \(unescaped: schema).timer WHERE chat_id = \(id.rawValue) ORDER BY fire_at", logger: logger
             ).decode((String, String, Double, Data).self) {
                 timers.append(.init(bot: bot, name: name, fireAt: Date(timeIntervalSince1970: fireAt), payload: try decoder.decode(JSONValue.self, from: payload)))
             }
             var actions: [ChatInspection.ActionEntry] = []
-            for try await row in try await connection.query("""
+            for try await row in try await connection.statement("""
                 SELECT id, idempotency_key, bot, action, created_at, attempts, status, settled_at, last_error FROM \(unescaped: schema).outbox
                 WHERE chat_id = \(id.rawValue) ORDER BY id
                 """, logger: logger).decode((Int64, String, String, Data, Double, Int, String, Double?, String?).self) {
@@ -60,7 +60,7 @@ extension PostgresStore {
     public func deadLetterList() async throws -> [DeadLetter] {
         try await client.withConnection { connection in
             var letters: [DeadLetter] = []
-            for try await row in try await connection.query("""
+            for try await row in try await connection.statement("""
                 SELECT id, bot, action, attempts, last_error, settled_at, status FROM \(unescaped: schema).outbox
                 WHERE status IN ('dead', 'expired') ORDER BY id
                 """, logger: logger).decode((Int64, String, Data, Int, String?, Double?, String).self) {
@@ -79,7 +79,7 @@ extension PostgresStore {
             // A new, highest id each, given under the outbox's write lock as a commit's are.
             try await execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", on: connection)
             var dead: [Int64] = []
-            for try await id in try await connection.query(
+            for try await id in try await connection.statement(
                 "SELECT id FROM \(unescaped: schema).outbox WHERE status = 'dead' ORDER BY id", logger: logger
             ).decode(Int64.self) {
                 dead.append(id)

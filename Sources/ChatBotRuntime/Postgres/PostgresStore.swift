@@ -85,7 +85,7 @@ public final class PostgresStore: RuntimeStore {
         let idle = max(fence.lease.milliseconds / 2, 200)
         try await execute("SET LOCAL idle_in_transaction_session_timeout = \(unescaped: String(idle))", on: connection)
         var holds = false
-        for try await _ in try await connection.query("""
+        for try await _ in try await connection.statement("""
             SELECT term FROM \(unescaped: schema).leader_lease
             WHERE name = 'runtime' AND holder = \(fence.lease.holder) AND term = \(fence.term) AND expires_at > clock_timestamp()
             FOR SHARE
@@ -240,7 +240,7 @@ public final class PostgresStore: RuntimeStore {
                 snapshot.users = try await PostgresWorldRows.users(on: connection, schema: schema, logger: logger)
                 let filter = withState ? "" : " WHERE scope != 'chat'"
                 snapshot.botState = try await stateRows("SELECT scope, owner, bot, name, value FROM \(unescaped: schema).bot_state\(unescaped: filter)", on: connection)
-                let timers = try await connection.query(
+                let timers = try await connection.statement(
                     "SELECT bot, name, kind, fire_at, chat_id, payload FROM \(unescaped: schema).timer", logger: logger
                 )
                 for try await (bot, name, kind, fireAt, chat, payload) in timers.decode((String, String, String, Double, String?, Data).self) {
@@ -282,7 +282,7 @@ public final class PostgresStore: RuntimeStore {
 
     func stateRows(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [StoredBotState] {
         var states: [StoredBotState] = []
-        let rows = try await connection.query(query, logger: logger)
+        let rows = try await connection.statement(query, logger: logger)
         for try await (scope, owner, bot, name, value) in rows.decode((String, String, String, String, Data).self) {
             if let state = BotStateRows.state(scope: scope, owner: owner, bot: bot, name: name, value: value) { states.append(state) }
         }
@@ -322,7 +322,7 @@ public final class PostgresStore: RuntimeStore {
     private func outboxEntries(_ query: PostgresQuery) async throws -> [OutboxEntry] {
         try await client.withConnection { connection in
             var entries: [OutboxEntry] = []
-            let rows = try await connection.query(query, logger: logger)
+            let rows = try await connection.statement(query, logger: logger)
             for try await (id, key, bot, action, createdAt, attempts, nextAttemptAt, expiresAt) in rows.decode(
                 (Int64, String, String, Data, Double, Int, Double, Double?).self
             ) {
@@ -406,14 +406,14 @@ public final class PostgresStore: RuntimeStore {
     private func count(_ query: PostgresQuery) async throws -> Int {
         try await client.withConnection { connection in
             var count = 0
-            for try await _ in try await connection.query(query, logger: logger) { count += 1 }
+            for try await _ in try await connection.statement(query, logger: logger) { count += 1 }
             return count
         }
     }
 
     public func outboxCounts() async throws -> (pending: Int, dead: Int) {
         try await client.withConnection { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.statement("""
                 SELECT (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'pending'),
                        (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'dead')
                 """, logger: logger)
@@ -428,7 +428,7 @@ public final class PostgresStore: RuntimeStore {
     public func checkWritable() async throws {
         let writable = try await transaction { connection in
             var writable = false
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", logger: logger
             )
             for try await value in rows.decode(Bool.self) { writable = value }

@@ -24,7 +24,7 @@ enum PostgresWorldRows {
         let filter = only == nil ? "forgotten_at IS NULL" : "id = $1"
         let chatFilter = only == nil ? "" : " WHERE chat_id = $1"
         let binds = only.map { [$0.rawValue] } ?? []
-        let rows = try await connection.query(PostgresStore.query("SELECT \(chatColumns) FROM \(schema).chat WHERE \(filter)", binds), logger: logger)
+        let rows = try await connection.statement(PostgresStore.query("SELECT \(chatColumns) FROM \(schema).chat WHERE \(filter)", binds), logger: logger)
         for try await row in rows.decode((String, String?, String?, String?, String?, String?, Double?, Int64, Double?, Double?, Double?).self) {
             var chat = ChatRecord(id: ChatID(row.0))
             chat.clientID = row.1.map { UserID($0) }
@@ -40,7 +40,7 @@ enum PostgresWorldRows {
             index[chat.id.rawValue] = chats.count
             chats.append(chat)
         }
-        let messages = try await connection.query(
+        let messages = try await connection.statement(
             PostgresStore.query("SELECT \(messageColumns) FROM \(schema).message\(chatFilter) ORDER BY chat_id, sequence", binds), logger: logger
         )
         for try await row in messages.decode((String, Int64, String, String, String?, String, Double?, Double).self) {
@@ -51,7 +51,7 @@ enum PostgresWorldRows {
                 receivedAt: Date(timeIntervalSinceReferenceDate: row.7)
             ))
         }
-        let marks = try await connection.query(PostgresStore.query("SELECT chat_id, reader_id, sequence FROM \(schema).read_mark\(chatFilter)", binds), logger: logger)
+        let marks = try await connection.statement(PostgresStore.query("SELECT chat_id, reader_id, sequence FROM \(schema).read_mark\(chatFilter)", binds), logger: logger)
         for try await (chat, reader, sequence) in marks.decode((String, String, Int64).self) {
             guard let position = index[chat] else { continue }
             chats[position].readUpTo[UserID(reader)] = sequence
@@ -61,7 +61,7 @@ enum PostgresWorldRows {
 
     static func users(on connection: PostgresConnection, schema: String, logger: Logger) async throws -> [UserRecord] {
         var users: [UserRecord] = []
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             "SELECT id, role, presence, presence_since, last_assigned_at, topics FROM \(unescaped: schema).chat_user", logger: logger
         )
         for try await (id, role, presence, since, assigned, topics) in rows.decode((String, String?, String?, Double?, Double?, String?).self) {
@@ -127,7 +127,7 @@ enum PostgresWorldRows {
             ] {
                 var bindings = PostgresBindings()
                 bindings.append(chats)
-                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).drain()
+                try await connection.statement(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).drain()
             }
         }
         let messageKeys = batch.messages.filter { $0.value == nil }.keys.map { PostgresBatch.KeyRow(chatId: $0.chatID.rawValue, sequence: $0.sequence) }
@@ -146,7 +146,7 @@ enum PostgresWorldRows {
         try await writer.upsert("timer", timerTable, key: 2, batch.timers.values.compactMap { $0 })
         if !batch.actions.isEmpty {
             // Ids in commit order, visible in that order: one outbox writer at a time.
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger).drain()
+            try await connection.statement("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger).drain()
             try await writer.insert("outbox", outboxTable, orderedBy: "ord bigint", batch.actions)
         }
         let chats = batch.records.chats.values
@@ -206,7 +206,7 @@ enum PostgresWorldRows {
             guard !rows.isEmpty else { return }
             var bindings = PostgresBindings()
             bindings.append(try JSONRows.text(rows))
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).drain()
+            try await connection.statement(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).drain()
         }
 
         private func recordDefinition(_ columns: [Column]) -> String {

@@ -66,7 +66,7 @@ public enum StoreCopy {
                     created_at float8, attempts bigint, next_attempt_at float8, status text, settled_at float8, last_error text, expires_at float8)
                 """, outbox)
             // New rows continue after the copied ids.
-            try await connection.query(
+            try await connection.statement(
                 "SELECT setval(\("\(schema).outbox_id_seq")::regclass, GREATEST((SELECT MAX(id) FROM \(unescaped: schema).outbox), 1))",
                 logger: destination.logger
             ).drain()
@@ -116,7 +116,7 @@ extension PostgresStore {
         var total = 0
         let tables = ["chat", "chat_user", "message", "read_mark", "bot_state", "timer", "outbox"]
         let sql = "SELECT " + tables.map { "(SELECT COUNT(*) FROM \(schema).\($0))" }.joined(separator: " + ")
-        for try await count in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) { total = count }
+        for try await count in try await connection.statement(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) { total = count }
         return total
     }
 }

@@ -95,17 +95,17 @@ final class Leadership: Sendable {
         do {
             switch role {
             case .leader(let term):
-                let renewed = try await withDeadline(interval) { try await self.store.renew(self.lease, term: term) }
+                let renewed = try await withAbandonableDeadline(interval) { try await self.store.renew(self.lease, term: term) }
                 if renewed {
                     update { $0.deadline = started + self.actFor; $0.lastContact = started; $0.problem = nil }
                 } else {
                     stepDown(from: term, because: "the lease ran out or another runtime took it")
                 }
             case .standby:
-                if let term = try await withDeadline(interval, { try await self.store.acquire(self.lease) }) {
+                if let term = try await withAbandonableDeadline(interval, { try await self.store.acquire(self.lease) }) {
                     if suspended.withLock({ $0 }) {
                         // Retired while asking: give back what was taken.
-                        try await store.release(lease, term: term)
+                        _ = try? await withAbandonableDeadline(interval) { try await self.store.release(self.lease, term: term) }
                         return
                     }
                     update { state in
@@ -118,7 +118,7 @@ final class Leadership: Sendable {
                     }
                     logger.notice("leading: took the leader's lease", metadata: ["lease.term": "\(term)", "lease.holder": "\(lease.holder)"])
                 } else {
-                    let held = try await store.leaseState()
+                    let held = try await withAbandonableDeadline(interval) { try await self.store.leaseState() }
                     update { $0.term = held.term; $0.lastContact = started; $0.problem = nil }
                 }
             }
@@ -167,7 +167,7 @@ final class Leadership: Sendable {
         guard case .leader(let term) = state.withLock({ $0.role }) else { return }
         update { $0.role = .standby; $0.deadline = nil }
         do {
-            try await store.release(lease, term: term)
+            try await withAbandonableDeadline(interval) { try await self.store.release(self.lease, term: term) }
             logger.notice("gave the leader's lease up", metadata: ["lease.term": "\(term)"])
         } catch {
             logger.warning("could not give the lease up; it runs out on its own", metadata: ["error": "\(PostgresErrorText.describe(error))"])
