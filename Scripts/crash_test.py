@@ -20,7 +20,6 @@ KILLS times in a row; a last run is stopped gracefully. Then it checks:
 Prints the figures, exits 1 if any check fails.
 """
 import argparse
-import collections
 import os
 import random
 import signal
@@ -30,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from emulator_runs import BUILT_IN_BOTS, CONNECTION, get_json, wait_for, write_config
+from emulator_runs import BUILT_IN_BOTS, CONNECTION, count_record, get_json, wait_for, write_config
 
 CONFIG = CONNECTION + """\
 engine:
@@ -97,17 +96,7 @@ def main():
         if not ok:
             failures.append(message)
 
-    actions = record["actions"]
-    applied = collections.Counter(a["idempotency_key"] for a in actions if a["outcome"] == "applied")
-    replayed = sum(1 for a in actions if a["outcome"] == "replayed")
-    replies = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/messages/"))
-    assigned = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/assign/"))
-    alerts = record["alerts"]
-    alert_keys = collections.defaultdict(set)
-    for alert in alerts:
-        details = alert["body"].get("alert", {})
-        alert_keys[(details.get("chat_id"), details.get("message_id"), details.get("sla_level"))].add(details.get("idempotency_key"))
-    resent_alerts = len(alerts) - len({key for keys in alert_keys.values() for key in keys})
+    actions, applied, replayed, replies, assigned, alerts, alert_keys, resent_alerts = count_record(record)
 
     print(f"\nseed {args.seed}; {len(kills)} kills; the last runtime stopped with status {status}")
     print(f"actions: {len(actions)} requests, {sum(applied.values())} applied, {replayed} answered again (resent after a kill)")

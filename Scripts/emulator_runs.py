@@ -2,6 +2,7 @@
 configuration's connection part, owner-only config files, and HTTP reads that wait for
 a process to listen. Imported by crash_test.py, failover_test.py and delivery_pace.py (Python puts a
 script's own folder on its import path)."""
+import collections
 import json
 import os
 import time
@@ -72,3 +73,22 @@ def wait_for(url, deadline=60):
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"nothing answered at {url} within {deadline} s")
+
+
+def count_record(record):
+    """What the emulator's record says the runtimes did, as the crash and failover tests
+    check it: every action, the keys applied, the resends answered from the stored
+    answer, applied replies and assignments by chat, the alerts, each alert's keys by
+    (chat, message, SLA level), and the alerts resent under a key already sent."""
+    actions = record["actions"]
+    applied = collections.Counter(a["idempotency_key"] for a in actions if a["outcome"] == "applied")
+    replayed = sum(1 for a in actions if a["outcome"] == "replayed")
+    replies = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/messages/"))
+    assigned = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/assign/"))
+    alerts = record["alerts"]
+    alert_keys = collections.defaultdict(set)
+    for alert in alerts:
+        details = alert["body"].get("alert", {})
+        alert_keys[(details.get("chat_id"), details.get("message_id"), details.get("sla_level"))].add(details.get("idempotency_key"))
+    resent_alerts = len(alerts) - len({key for keys in alert_keys.values() for key in keys})
+    return actions, applied, replayed, replies, assigned, alerts, alert_keys, resent_alerts

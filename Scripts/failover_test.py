@@ -26,7 +26,6 @@ CHATBOTS_TEST_POSTGRES_PASSWORD), dropped at the end unless --keep. Prints the f
 exits 1 if any check fails.
 """
 import argparse
-import collections
 import json
 import os
 import random
@@ -41,7 +40,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from emulator_runs import BUILT_IN_BOTS, SERVER, get_json, wait_for, write_config
+from emulator_runs import BUILT_IN_BOTS, SERVER, count_record, get_json, wait_for, write_config
 
 # The store on a schema of the test server, its password from the tests' variable.
 POSTGRES_STORE = """\
@@ -277,17 +276,7 @@ def main():
         emulator.send_signal(signal.SIGTERM)
         emulator.wait(timeout=30)
 
-    actions = record["actions"]
-    applied = collections.Counter(a["idempotency_key"] for a in actions if a["outcome"] == "applied")
-    replayed = sum(1 for a in actions if a["outcome"] == "replayed")
-    replies = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/messages/"))
-    assigned = collections.Counter(a["path"] for a in actions if a["outcome"] == "applied" and a["path"].endswith("/assign/"))
-    alerts = record["alerts"]
-    alert_keys = collections.defaultdict(set)
-    for alert in alerts:
-        details = alert["body"].get("alert", {})
-        alert_keys[(details.get("chat_id"), details.get("message_id"), details.get("sla_level"))].add(details.get("idempotency_key"))
-    resent_alerts = len(alerts) - len({key for keys in alert_keys.values() for key in keys})
+    actions, applied, replayed, replies, assigned, alerts, alert_keys, resent_alerts = count_record(record)
     opened = emulator_state.get("chats_opened_in_all", emulator_state.get("chats", 0))
 
     table = f'"{schema}"'

@@ -52,45 +52,66 @@ func withDeadline<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendabl
     }
 }
 
-/// Whether `signal` changed since `token` within `limit`; `false` when the limit came
-/// first. For waiting on work that may never end (a task stuck in a query PostgresNIO
-/// never answers) without being held by it.
-func waitForChange(of signal: ChangeSignal, since token: Int, atMost limit: Duration) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            await signal.wait(since: token)
-            return !Task.isCancelled
+/// Work in a task of its own, which its caller waits for, with a limit or without, and
+/// may leave behind: unlike a child task, which its group must wait for, it holds
+/// nobody when it ignores cancellation (a PostgresNIO query on a connection that has
+/// just closed is never answered).
+final class AbandonableTask<Value: Sendable>: Sendable {
+    private let finished = ChangeSignal()
+    private let token: Int
+    private let outcome = Mutex<Result<Value, any Error>?>(nil)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    private init() {
+        token = finished.token
+    }
+
+    /// Starts `work`.
+    static func start(_ work: @escaping @Sendable () async throws -> Value) -> AbandonableTask {
+        let started = AbandonableTask()
+        let task = Task {
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await work())
+            } catch {
+                result = .failure(error)
+            }
+            started.outcome.withLock { $0 = result }
+            started.finished.notify()
         }
-        group.addTask {
-            try? await Task.sleep(for: limit)
-            return false
+        started.task.withLock { $0 = task }
+        return started
+    }
+
+    /// Returns once the work ended, or the caller is cancelled.
+    func waitUntilEnded() async {
+        await finished.wait(since: token)
+    }
+
+    /// The work's outcome once it ended; `nil` when `limit` came first, or the caller
+    /// was cancelled.
+    func result(within limit: Duration) async -> Result<Value, any Error>? {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.finished.wait(since: self.token) }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
         }
-        defer { group.cancelAll() }
-        return await group.next() ?? false
+        return outcome.withLock { $0 }
+    }
+
+    func cancel() {
+        task.withLock { $0 }?.cancel()
     }
 }
 
-/// Runs `work` in a task of its own and waits for it at most `limit`: past that, the
-/// task is cancelled and left behind, and ``DeadlineExceeded`` is thrown. Unlike
-/// ``withDeadline(_:_:)``, which as a task group must wait for its child, this returns
-/// on time even when the work ignores cancellation (a PostgresNIO query on a connection
-/// that has just closed is never answered).
+/// Runs `work` and waits for it at most `limit`: past that, it is cancelled and left
+/// behind, and ``DeadlineExceeded`` is thrown. Unlike ``withDeadline(_:_:)``, this
+/// returns on time even when the work ignores cancellation.
 func withAbandonableDeadline<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
-    let finished = ChangeSignal()
-    let token = finished.token
-    let outcome = Mutex<Result<Value, any Error>?>(nil)
-    let task = Task {
-        let result: Result<Value, any Error>
-        do {
-            result = .success(try await work())
-        } catch {
-            result = .failure(error)
-        }
-        outcome.withLock { $0 = result }
-        finished.notify()
-    }
-    guard await waitForChange(of: finished, since: token, atMost: limit), let result = outcome.withLock({ $0 }) else {
-        task.cancel()
+    let running = AbandonableTask.start(work)
+    guard let result = await running.result(within: limit) else {
+        running.cancel()
         try Task.checkCancellation()
         throw DeadlineExceeded()
     }

@@ -165,13 +165,7 @@ public final class PostgresStore: RuntimeStore {
     public func close() async {
         guard let running else { return }
         running.cancel()
-        let closed = ChangeSignal()
-        let token = closed.token
-        Task {
-            await running.value
-            closed.notify()
-        }
-        if await !waitForChange(of: closed, since: token, atMost: .seconds(5)) {
+        if await AbandonableTask.start({ await running.value }).result(within: .seconds(5)) == nil {
             logger.warning("the store's connections did not all close within 5 s; left open", metadata: ["store": "\(location)"])
         }
     }

@@ -106,23 +106,10 @@ extension BotRuntime {
         // Left behind they can do no harm: their commits and settlements carry this
         // term, which no longer holds, and their delivery asks for this term before
         // every request.
-        let ended = ChangeSignal()
-        let outcome = Mutex<Result<Void, any Error>?>(nil)
-        let token = ended.token
-        let running = Task {
-            let result: Result<Void, any Error>
-            do {
-                try await self.run(parts, hangups: nil, serveMonitoring: false)
-                result = .success(())
-            } catch {
-                result = .failure(error)
-            }
-            outcome.withLock { $0 = result }
-            ended.notify()
-        }
+        let running = AbandonableTask.start { try await self.run(parts, hangups: nil, serveMonitoring: false) }
         let lost = await withTaskGroup(of: Bool.self) { turn in
             turn.addTask {
-                await ended.wait(since: token)
+                await running.waitUntilEnded()
                 return false
             }
             turn.addTask {
@@ -136,11 +123,11 @@ extension BotRuntime {
             turns.stepDown(from: term, because: "the lease ran out by this runtime's clock")
         }
         running.cancel()
-        if await !waitForChange(of: ended, since: token, atMost: .seconds(5)) {
+        guard let outcome = await running.result(within: .seconds(5)) else {
             logger.warning("the parts of this term did not stop within 5 s; left behind, fenced out", metadata: ["lease.term": "\(term)"])
             return true
         }
-        switch outcome.withLock({ $0 }) {
+        switch outcome {
         case .failure(let error) where !(error is CancellationError):
             // A write fenced out, the database gone, a part that failed: whatever it
             // was, this runtime cannot be sure of its store, so it leads no more. It

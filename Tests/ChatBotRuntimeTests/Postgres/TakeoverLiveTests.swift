@@ -68,8 +68,8 @@ struct TakeoverLiveTests {
                 let groups = [first, second].map { ServiceGroup(configuration: .init(services: [$0], logger: quietLogger)) }
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await groups[0].run() }
-                    let leading = try #require(await first.waitUntilStarted())
-                    await leading.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    let leading = try #require(await within(.seconds(60), "the first runtime to start") { await first.waitUntilStarted() })
+                    try await within(.seconds(60), "the first runtime to connect") { await leading.gateway.waitUntilConnected() }
                     tasks.addTask { try await groups[1].run() }
                     try await eventually("the second runtime to stand by") { await second.status()?.lease?.role == "standby" }
                     let leader = try #require(await first.status()?.lease)
@@ -81,7 +81,7 @@ struct TakeoverLiveTests {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
                     }
                     emulator.generate(steps: 120)
-                    try await settleTraffic(emulator, leading)
+                    try await within(.seconds(60), "the traffic to settle before the switch") { try await settleTraffic(emulator, leading) }
                     let chatsBeforeSwitch = emulator.status.chatsOpenedInAll
 
                     // The leader stops renewing its lease (as if paused, or cut off from the
@@ -89,9 +89,8 @@ struct TakeoverLiveTests {
                     try #require(first.leadership.withLock { $0 }).suspendForTesting()
                     let lost = ContinuousClock.now
                     emulator.generate(steps: 60)
-                    let taking = try #require(await second.waitUntilStarted())
-                    let sentBefore = emulator.status.framesBroadcast
-                    await taking.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
+                    let taking = try #require(await within(.seconds(60), "the second runtime to take over") { await second.waitUntilStarted() })
+                    try await within(.seconds(60), "the second runtime to connect") { await taking.gateway.waitUntilConnected() }
                     let tookOver = ContinuousClock.now - lost
                     // The target, the ttl + 2 s, is timed by Scripts/failover_test.py on a quiet
                     // machine; beside the whole suite only a takeover that waited on a timeout fails.
@@ -114,10 +113,23 @@ struct TakeoverLiveTests {
                     #expect(standbyReady.status == 200, "a standby that can reach the database is ready to take over")
                     #expect(standbyReady.bodyText().contains(#""role":"standby""#))
 
+                    // What the emulator sent before the new leader's socket, or to the old
+                    // leader's, the new leader never reads: counted from once the old socket
+                    // is gone, and without what the new one already read. (Counted from the
+                    // takeover, the old leader's deliveries in between made frames the new
+                    // socket never gets, and the settling below waited for them for ever.)
+                    try await eventually("the old leader's socket to close") { emulator.status.sockets == 1 }
+                    let sentBefore = emulator.status.framesBroadcast - taking.gateway.statistics.framesReceived
+
                     // Chats opened during the switch reached no socket: the catch-up finds them.
                     emulator.generate(steps: 120)
-                    try await settleTraffic(emulator, taking, sentBefore: sentBefore)
-                    try await eventually("every chat to be assigned") { Applied(emulator.record).assignments.count == emulator.status.chatsOpenedInAll }
+                    try await within(.seconds(60), "the traffic to settle after the switch") {
+                        try await settleTraffic(emulator, taking, sentBefore: sentBefore)
+                    }
+                    try await eventually("every chat to be assigned and answered") {
+                        let applied = Applied(emulator.record), opened = emulator.status.chatsOpenedInAll
+                        return applied.assignments.count == opened && applied.replies.count == opened
+                    }
                     let applied = Applied(emulator.record)
                     #expect(emulator.status.chatsOpenedInAll > chatsBeforeSwitch)
                     #expect(applied.refused == 0)

@@ -1,0 +1,30 @@
+@testable import ChatBotRuntime
+import Testing
+
+/// Runs a wait that should end, and records which one it was when it does not end
+/// within `limit`: a test stuck on a wait then fails naming it, not only its time limit.
+func within<Value: Sendable>(
+    _ limit: Duration, _ what: @autoclosure @Sendable () -> String, sourceLocation: SourceLocation = #_sourceLocation,
+    _ wait: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await wait() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let value = try await group.next(), let value else {
+            Issue.record("gave up after \(limit) waiting for \(what())", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        return value
+    }
+}
+
+extension Gateway {
+    /// Returns once the socket is open.
+    func waitUntilConnected() async {
+        await waitUntil { state, _ in if case .connected = state { true } else { false } }
+    }
+}
