@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import CompilerPluginSupport
 import PackageDescription
 
 import class Foundation.ProcessInfo
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "AutoAssign", targets: ["AutoAssign"]),
         .library(name: "SLAAlerts", targets: ["SLAAlerts"]),
         .library(name: "Greeter", targets: ["Greeter"]),
+        .library(name: "Triage", targets: ["Triage"]),
         .executable(name: "chatbots", targets: ["chatbots"]),
     ],
     dependencies: [
@@ -42,12 +44,26 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
     ],
     targets: [
+        // `@Configurable`: settings structs read from the config file, defaults written once.
+        .macro(
+            name: "ChatBotMacros",
+            dependencies: [
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxBuilder", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The event model: typed events, tolerant decoding, wire encoding.
         .target(
             name: "ChatBotKit",
             dependencies: [
+                "ChatBotMacros",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -86,6 +102,13 @@ let package = Package(
             name: "Greeter",
             dependencies: ["ChatBotKit"],
             path: "Bots/Greeter",
+            swiftSettings: swiftSettings
+        ),
+        // An example of a bot that asks an outside service and acts on the answer.
+        .target(
+            name: "Triage",
+            dependencies: ["ChatBotKit"],
+            path: "Bots/Triage",
             swiftSettings: swiftSettings
         ),
         // The live parts: gateway, tokens, SQLite store, delivery, config, the runtime.
@@ -186,6 +209,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TriageTests",
+            dependencies: ["ChatBotKit", "ChatBotTesting", "Triage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ChatBotsCommandTests",
             dependencies: [
                 "chatbots", "AutoAssign", "ChatBotKit", "ChatBotRuntime", "ChatBotTesting", "ChatEmulator", "SLAAlerts",
@@ -202,6 +230,7 @@ let package = Package(
                 "ChatBotRuntime",
                 "ChatBotTesting",
                 "ChatEmulator",
+                "Triage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

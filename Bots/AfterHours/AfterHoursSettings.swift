@@ -57,7 +57,6 @@ public struct AfterHoursSettings: Sendable, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         hours = try container.decode(BusinessCalendar.self, forKey: .hours)
         let texts = try container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: .replies)

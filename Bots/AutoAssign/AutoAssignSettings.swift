@@ -50,7 +50,6 @@ public struct AutoAssignSettings: Sendable, Decodable {
         }
 
         public init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
             let container = try decoder.container(keyedBy: CodingKeys.self)
             maxOpenChats = try container.decodeIfPresent(Int.self, forKey: .maxOpenChats)
             chatTypes = try container.decodeIfPresent(Set<ChatType>.self, forKey: .chatTypes)
@@ -96,7 +95,6 @@ public struct AutoAssignSettings: Sendable, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         strategy = try container.decodeIfPresent(Strategy.self, forKey: .strategy) ?? .leastLoaded
         stickyFallback = try container.decodeIfPresent(Strategy.self, forKey: .stickyFallback) ?? .leastLoaded

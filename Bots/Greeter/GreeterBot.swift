@@ -19,34 +19,14 @@ public struct GreeterBot: Bot {
     public static let type = "greeter"
 
     /// The greeter's options.
-    public struct Settings: Sendable, Decodable {
+    @Configurable
+    public struct Settings: Sendable {
         public var greeting: String
         /// Tag → keywords; a client message containing a keyword (any case) tags its chat.
-        public var tags: [String: [String]]
+        public var tags: [String: [String]] = [:]
         /// Nudge the client when the chat has been quiet this long; `nil` for never.
         public var nudgeAfter: ConfigDuration?
-        public var nudge: String
-
-        public init(greeting: String, tags: [String: [String]] = [:], nudgeAfter: ConfigDuration? = nil, nudge: String = "Are you still there?") {
-            self.greeting = greeting
-            self.tags = tags
-            self.nudgeAfter = nudgeAfter
-            self.nudge = nudge
-        }
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case greeting, tags, nudge
-            case nudgeAfter = "nudge_after"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            greeting = try container.decode(String.self, forKey: .greeting)
-            tags = try container.decodeIfPresent([String: [String]].self, forKey: .tags) ?? [:]
-            nudgeAfter = try container.decodeIfPresent(ConfigDuration.self, forKey: .nudgeAfter)
-            nudge = try container.decodeIfPresent(String.self, forKey: .nudge) ?? "Are you still there?"
-        }
+        public var nudge: String = "Are you still there?"
     }
 
     public let name: String
@@ -64,32 +44,30 @@ public struct GreeterBot: Bot {
     /// The nudge after a quiet spell, one per chat.
     public static let nudge = TimerKind<NoPayload>("nudge")
 
-    public func handle(_ event: ChatEvent, in context: BotContext) throws {
-        switch event {
-        case .newChat(let chat):
-            // Backends can repeat an event after a reconnect: greet once.
-            guard context.state(Self.greeted(chat.chatID)) == nil else { return }
-            context.send(settings.greeting, to: chat.chatID)
-            context.set(Self.greeted(chat.chatID), to: true)
-        case .newMessage(let message):
-            tag(message, context: context)
-            if let quiet = settings.nudgeAfter {
-                // Every message restarts the quiet period: the same timer is replaced.
-                context.schedule(Self.nudge, after: quiet.duration, chat: message.chatID)
-            }
-        case .updateChatStatus(let change):
-            // A closed chat needs nothing more from the greeter: state that only grows is a leak.
-            if let chat = context.world.chat(change.chatID), context.world.isClosed(chat) {
-                context.cancel(Self.nudge, chat: change.chatID)
-                context.remove(Self.greeted(change.chatID))
-                context.remove(Self.tags(change.chatID))
-            }
-        default:
-            break
+    public func newChat(_ chat: NewChat, in context: BotContext) {
+        // Backends can repeat an event after a reconnect: greet once.
+        guard context.state(Self.greeted(chat.chatID)) == nil else { return }
+        context.send(settings.greeting, to: chat.chatID)
+        context.set(Self.greeted(chat.chatID), to: true)
+    }
+
+    public func newMessage(_ message: ChatMessage, in context: BotContext) {
+        tag(message, context: context)
+        if let quiet = settings.nudgeAfter {
+            // Every message restarts the quiet period: the same timer is replaced.
+            context.schedule(Self.nudge, after: quiet.duration, chat: message.chatID)
         }
     }
 
-    public func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
+    public func chatStatusChanged(_ change: ChatStatusChange, in context: BotContext) {
+        // A closed chat needs nothing more from the greeter: state that only grows is a leak.
+        guard let chat = context.world.chat(change.chatID), context.world.isClosed(chat) else { return }
+        context.cancel(Self.nudge, chat: change.chatID)
+        context.remove(Self.greeted(change.chatID))
+        context.remove(Self.tags(change.chatID))
+    }
+
+    public func timerFired(_ timer: FiredTimer, in context: BotContext) {
         guard let chatID = timer.chatID, let chat = context.world.chat(chatID), !context.world.isClosed(chat) else { return }
         // Nudge only when the client wrote last: if a curator answered, the ball is theirs.
         guard chat.messages.last?.senderRole == .client else { return }

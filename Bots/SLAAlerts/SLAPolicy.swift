@@ -62,7 +62,6 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? kind.rawValue
@@ -129,7 +128,6 @@ public struct SLAAlertsSettings: Sendable, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         policies = try container.decode([SLAPolicy].self, forKey: .policies)
         businessHours = try container.decodeIfPresent(BusinessCalendar.self, forKey: .businessHours)

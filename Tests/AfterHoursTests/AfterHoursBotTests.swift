@@ -23,7 +23,7 @@ let officeOptions = #"""
 """#
 
 func afterHours(_ json: String = officeOptions) throws -> AfterHoursBot {
-    AfterHoursBot(settings: try JSONDecoder().decode(AfterHoursSettings.self, from: Data(json.utf8)))
+    AfterHoursBot(settings: try StrictDecoding.decode(AfterHoursSettings.self, fromJSON: Data(json.utf8)))
 }
 
 func utc(_ text: String) throws -> Date {

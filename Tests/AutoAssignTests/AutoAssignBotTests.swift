@@ -308,12 +308,12 @@ extension BotHarness {
         (#"{"strategy": "random"}"#, "random"),
         (#"{"max_open_chats": 0}"#, "must be at least 1"),
         (#"{"sticky_fallback": "sticky"}"#, "must be least_loaded or round_robin"),
-        (#"{"curators": {"a": {"max_chats": 3}}}"#, "unknown key \"max_chats\"; known keys: chat_types, max_open_chats"),
+        (#"{"curators": {"a": {"max_chats": 3}}}"#, "unknown key \"max_chats\"; known keys: chat_types, max_open_chats, topics"),
         (#"{"reassign_offline_after": "later"}"#, "\"later\" is not a duration"),
     ])
     func badOptionsAreRefusedWithTheReason(json: String, reason: String) {
         #expect {
-            try JSONDecoder().decode(AutoAssignSettings.self, from: Data(json.utf8))
+            try StrictDecoding.decode(AutoAssignSettings.self, fromJSON: Data(json.utf8))
         } throws: { error in
             "\(error)".contains(reason)
         }

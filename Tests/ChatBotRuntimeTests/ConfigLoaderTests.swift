@@ -166,6 +166,33 @@ struct ConfigLoaderTests {
         }
     }
 
+    /// A user's settings type, synthesized `Decodable` with nothing about strictness: a
+    /// misspelt optional key is refused all the same, with its file, line and path.
+    @Test func aUsersBotOptionsAreStrictWithoutALineOfTheirOwn() throws {
+        struct Options: Decodable {
+            var greeting: String
+            var limit: Int?
+        }
+        struct Quiet: Bot {
+            let name: String
+            func handle(_ event: ChatEvent, in context: BotContext) {}
+        }
+        var registry = BotRegistry()
+        registry.register("quiet") { options in
+            _ = try options.decode(Options.self)
+            return Quiet(name: options.name)
+        }
+        let bots = { (options: String) in
+            try registry.makeBots(try load(minimal + "\nbots:\n  - type: quiet\n    options:\n" + options).bots, file: "bots.yaml")
+        }
+        #expect(try bots("      greeting: hi\n      limit: 3\n").map(\.name) == ["quiet"])
+        let error = try #require(throws: ConfigError.self) { try bots("      greeting: hi\n      limt: 3\n") }
+        #expect(error.keyPath == "bots[0].options.limt")
+        #expect(error.line == 13)
+        #expect(error.message.contains(#"unknown key "limt" (did you mean "limit"?)"#))
+        #expect("\(error)".hasPrefix("bots.yaml:13: bots[0].options.limt: unknown key"))
+    }
+
     @Test func aMisspeltKeyIsNamedWithItsLine() throws {
         let error = try #require(configError(minimal + "\nengine:\n  handler_timout_seconds: 5\n"))
         #expect(error.keyPath == "engine.handler_timout_seconds")

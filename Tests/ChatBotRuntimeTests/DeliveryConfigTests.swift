@@ -1,7 +1,9 @@
 import ChatBotKit
 import ChatBotRuntime
+import ChatBotTesting
 import Foundation
 import Testing
+import Triage
 
 private let base = """
 server:
@@ -93,5 +95,27 @@ struct DeliveryConfigTests {
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: "chatbots.yaml")
         #expect(bots.map(\.actionExpiry) == [.seconds(900), nil, .seconds(120)])
         #expect(bots.map(\.name) == ["after_hours", "never_stale", "quick"])
+    }
+
+    /// A bot whose section sets `expires_after` still gets the answers to what it asked
+    /// (the wrapper that carries the expiry once dropped them).
+    @Test func aBotWithAConfiguredExpiryStillHearsItsAnswers() async throws {
+        var registry = BotRegistry()
+        registry.register(TriageBot.type) { options in TriageBot(name: options.name, settings: try options.decode(TriageBot.Settings.self)) }
+        let configuration = try load("""
+            bots:
+              - type: triage
+                expires_after: 2m
+                options: {classifier_url: "http://classifier.test/route"}
+            """)
+        let bots = try registry.makeBots(configuration.bots, file: "chatbots.yaml")
+        #expect(bots.map(\.actionExpiry) == [.seconds(120)])
+        let harness = BotHarness(bots: bots, outside: ScriptedOutside { _ in (200, Data(#"{"curator": "curator-2"}"#.utf8)) })
+        try await harness.run { harness in
+            try await harness.send(.chatOpened("7", by: "client-1"))
+            try await harness.send(.message("m1", in: "7", from: "client-1", text: "Hi"))
+            try await harness.waitForAnswers()
+        }
+        #expect(harness.actions == [.assignCurator(chatID: "7", curatorID: "curator-2")])
     }
 }

@@ -5,7 +5,7 @@ import SLAAlerts
 import Testing
 
 func slaBot(_ json: String) throws -> SLAAlertsBot {
-    SLAAlertsBot(settings: try JSONDecoder().decode(SLAAlertsSettings.self, from: Data(json.utf8)))
+    SLAAlertsBot(settings: try StrictDecoding.decode(SLAAlertsSettings.self, fromJSON: Data(json.utf8)))
 }
 
 func slaHarness(_ json: String, start: Date = Date(timeIntervalSince1970: 1_767_225_600)) throws -> BotHarness {

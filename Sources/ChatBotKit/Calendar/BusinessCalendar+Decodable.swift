@@ -17,7 +17,6 @@ extension BusinessCalendar: Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let zoneName = try container.decode(String.self, forKey: .timeZone)
         guard let zone = TimeZone(identifier: zoneName) else {

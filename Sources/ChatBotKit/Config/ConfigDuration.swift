@@ -21,6 +21,11 @@ public struct ConfigDuration: Hashable, Sendable, Comparable, Codable, CustomStr
         seconds = value
     }
 
+    /// A default written the way a reader thinks of it: `.minutes(10)`.
+    public static func seconds(_ count: Int64) -> ConfigDuration { ConfigDuration(seconds: count) }
+    public static func minutes(_ count: Int64) -> ConfigDuration { ConfigDuration(seconds: count * 60) }
+    public static func hours(_ count: Int64) -> ConfigDuration { ConfigDuration(seconds: count * 3_600) }
+
     /// The longest duration a config may give: ten years. Anything longer is a typo, and
     /// would overflow the clocks that wait for it.
     public static let maximum = ConfigDuration(seconds: 3_650 * 86_400)

@@ -43,7 +43,12 @@ extension Engine {
                     throw error
                 }
             }
+            // Durable now: the outside calls they asked for may go. Counted in flight in
+            // the same step that makes their inputs durable, so nobody waiting for the
+            // answers sees the inputs durable with their calls not yet out.
+            let asked = replaying ? [] : taken.flatMap(\.calls)
             let durableEvents = core.withLock { core -> [EventType] in
+                core.callsInFlight += asked.count
                 core.durableThrough = max(core.durableThrough, through)
                 var types: [EventType] = []
                 while let first = core.undurableEvents.first, first.input <= through {
@@ -57,12 +62,7 @@ extension Engine {
             inputsChanged.notify()
             let actions = commits.reduce(0) { $0 + $1.actions.count }
             if actions > 0 { onActionsCommitted(actions) }
-            // Durable now: the outside calls they asked for may go.
-            let asked = taken.flatMap(\.calls)
-            if !asked.isEmpty, !replaying {
-                core.withLock { $0.callsInFlight += asked.count }
-                for call in asked { calls.yield(call) }
-            }
+            for call in asked { calls.yield(call) }
         }
     }
 

@@ -26,7 +26,6 @@ public struct ActionRoutes: Codable, Sendable, Equatable {
         }
 
         public init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
             let container = try decoder.container(keyedBy: CodingKeys.self)
             method = try container.decode(String.self, forKey: .method).uppercased()
             path = try container.decode(String.self, forKey: .path)
@@ -60,7 +59,6 @@ public struct ActionRoutes: Codable, Sendable, Equatable {
 
     /// Reads overrides: a route not given keeps its default.
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ActionRoutes()
         sendMessage = try container.decodeIfPresent(Route.self, forKey: .sendMessage) ?? defaults.sendMessage

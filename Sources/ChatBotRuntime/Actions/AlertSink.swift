@@ -16,7 +16,6 @@ public struct AlertSink: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: [CodingKeys.webhookURL.rawValue])
         webhookURL = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .webhookURL)
     }
 

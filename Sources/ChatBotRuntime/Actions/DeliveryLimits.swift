@@ -94,7 +94,6 @@ public struct DeliverySection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         var limits = DeliveryLimits()
         limits.maxInFlight = try Self.count(container, .maxInFlight, default: limits.maxInFlight, range: 1...1_024)
@@ -113,7 +112,6 @@ public struct DeliverySection: Decodable, Sendable, Equatable {
         maxAge = try Self.duration(container, .maxAge, default: maxAge)
         if container.contains(.alerts) {
             let alerts = try container.superDecoder(forKey: .alerts)
-            try alerts.rejectUnknownKeys(allowed: AlertKeys.allCases.map(\.rawValue))
             let nested = try alerts.container(keyedBy: AlertKeys.self)
             limits.alertMaxInFlight = try Self.count(nested, .maxInFlight, default: limits.alertMaxInFlight, range: 1...256)
             alertRequestTimeout = try Self.duration(nested, .requestTimeout, default: alertRequestTimeout)

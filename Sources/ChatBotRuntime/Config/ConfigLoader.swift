@@ -58,7 +58,7 @@ public enum ConfigLoader {
         }
         var configuration: RuntimeConfiguration
         do {
-            configuration = try YAMLDecoder().decode(RuntimeConfiguration.self, from: node)
+            configuration = try YAMLDecoder().decode(Strictly<RuntimeConfiguration>.self, from: node).value
         } catch let error as DecodingError {
             let (path, message) = describe(error)
             throw ConfigError(file: file, keyPath: path, line: nearestLine(for: path, in: lines), message: message)

@@ -43,7 +43,6 @@ public struct RetentionSection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = RetentionSection()
         closedChatsInMemory = try container.decodeIfPresent(ConfigDuration.self, forKey: .closedChatsInMemory) ?? defaults.closedChatsInMemory

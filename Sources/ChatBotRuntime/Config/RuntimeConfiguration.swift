@@ -33,7 +33,6 @@ public struct RuntimeConfiguration: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         server = try container.decode(ServerSection.self, forKey: .server)
         auth = try container.decode(AuthSection.self, forKey: .auth)
@@ -75,7 +74,6 @@ public struct ServerSection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         url = try container.decode(String.self, forKey: .url)
         path = try container.decodeIfPresent(String.self, forKey: .path) ?? "/connect/"
@@ -112,7 +110,6 @@ public struct AuthSection: Decodable, Sendable, Equatable {
         }
 
         public init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
             let container = try decoder.container(keyedBy: CodingKeys.self)
             tokenURL = try container.decode(String.self, forKey: .tokenURL)
             clientID = try container.decode(String.self, forKey: .clientID)
@@ -130,7 +127,6 @@ public struct AuthSection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         keycloak = try container.decodeIfPresent(Keycloak.self, forKey: .keycloak)
         staticTokenEnv = try container.decodeIfPresent(String.self, forKey: .staticTokenEnv)
@@ -157,7 +153,6 @@ public struct StoreSection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let path = try container.decodeIfPresent(String.self, forKey: .path)
         postgres = try container.decodeIfPresent(PostgresSection.self, forKey: .postgres)
@@ -202,7 +197,6 @@ public struct EngineSection: Decodable, Sendable, Equatable {
     public init() {}
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         handlerTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .handlerTimeoutSeconds) ?? handlerTimeoutSeconds
         maxCommitBatch = try container.decodeIfPresent(Int.self, forKey: .maxCommitBatch) ?? maxCommitBatch
@@ -265,7 +259,6 @@ public struct BotSection: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? type

@@ -34,7 +34,6 @@ public struct DirectorySection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         curatorsPath = try container.decodeIfPresent(String.self, forKey: .curatorsPath)
         refreshSeconds = try container.decodeIfPresent(Double.self, forKey: .refreshSeconds) ?? 600

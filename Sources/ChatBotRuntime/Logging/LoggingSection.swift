@@ -27,7 +27,6 @@ public struct LoggingSection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let levelName = try container.decodeIfPresent(String.self, forKey: .level) ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {

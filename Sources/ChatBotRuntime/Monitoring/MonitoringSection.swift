@@ -30,7 +30,6 @@ public struct MonitoringSection: Decodable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = MonitoringSection()
         enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)

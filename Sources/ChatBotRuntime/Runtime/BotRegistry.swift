@@ -67,9 +67,10 @@ public struct BotOptions: Sendable {
         self.raw = raw
     }
 
-    /// The options decoded as the bot's own settings type.
+    /// The options decoded as the bot's own settings type, strictly: a key the type
+    /// does not read is an error (``StrictDecoding``).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(raw))
+        try StrictDecoding.decode(T.self, fromJSON: JSONEncoder().encode(raw))
     }
 }
 
@@ -94,5 +95,9 @@ struct ExpiryConfiguredBot: Bot {
 
     func timerFired(_ timer: FiredTimer, in context: BotContext) throws {
         try base.timerFired(timer, in: context)
+    }
+
+    func answerArrived(_ answer: OutsideAnswer, in context: BotContext) throws {
+        try base.answerArrived(answer, in: context)
     }
 }

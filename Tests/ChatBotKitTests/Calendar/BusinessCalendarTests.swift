@@ -111,7 +111,7 @@ func utc(_ text: String) -> Date {
     ])
     func badCalendarTextIsNamed(json: String, named: String) {
         #expect {
-            try JSONDecoder().decode(BusinessCalendar.self, from: Data(json.utf8))
+            try StrictDecoding.decode(BusinessCalendar.self, fromJSON: Data(json.utf8))
         } throws: { error in
             "\(error)".contains(named)
         }
