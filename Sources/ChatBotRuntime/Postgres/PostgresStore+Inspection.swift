@@ -75,7 +75,7 @@ extension PostgresStore {
 
     @discardableResult
     public func requeueDeadLetters(_ ids: [Int64]?, now: Date) async throws -> [Int64] {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             // A new, highest id each, given under the outbox's write lock as a commit's are.
             try await execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", on: connection)
             var dead: [Int64] = []

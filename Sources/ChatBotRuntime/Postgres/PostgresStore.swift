@@ -26,6 +26,8 @@ public final class PostgresStore: RuntimeStore {
     private let now: @Sendable () -> Date
     /// The term every commit and settlement of this view must still hold.
     public let fence: Fence?
+    /// The least time a leader's transaction is given (``transactionLimit``).
+    private let transactionLimitFloor: Duration
 
     /// A leader's term, as the store checks it.
     public struct Fence: Sendable, Equatable {
@@ -52,9 +54,10 @@ public final class PostgresStore: RuntimeStore {
         self.logger = logger
         self.now = now
         fence = nil
+        transactionLimitFloor = .seconds(30)
     }
 
-    private init(fencing base: PostgresStore, by fence: Fence) {
+    private init(fencing base: PostgresStore, by fence: Fence, transactionLimitFloor: Duration) {
         client = base.client
         location = base.location
         schema = base.schema
@@ -62,6 +65,7 @@ public final class PostgresStore: RuntimeStore {
         now = base.now
         running = nil
         self.fence = fence
+        self.transactionLimitFloor = transactionLimitFloor
     }
 
     /// The same store, as one leader's term writes it: each commit and each settlement
@@ -69,7 +73,12 @@ public final class PostgresStore: RuntimeStore {
     /// writes nothing if not (``PostgresStoreError/fencedOut(term:)``). It shares this
     /// store's connections; closing it closes nothing.
     public func fenced(by fence: Fence) -> PostgresStore {
-        PostgresStore(fencing: self, by: fence)
+        PostgresStore(fencing: self, by: fence, transactionLimitFloor: .seconds(30))
+    }
+
+    /// A fenced view whose transactions may take less than 30 s (a test's).
+    func fenced(by fence: Fence, transactionLimitFloor: Duration) -> PostgresStore {
+        PostgresStore(fencing: self, by: fence, transactionLimitFloor: transactionLimitFloor)
     }
 
     /// Inside a transaction: throws unless this view's term still holds the lease. The
@@ -80,9 +89,13 @@ public final class PostgresStore: RuntimeStore {
         // The row lock below keeps any other runtime from taking the lease until this
         // transaction ends. A process paused (or cut off) in the middle of it must not
         // hold that lock for as long as it is paused: the server ends a transaction left
-        // idle for half the lease's life, which lets the standby in on time. (SET LOCAL
-        // lasts for this transaction only, so a pooler in transaction mode is fine.)
-        let idle = max(fence.lease.milliseconds / 2, 200)
+        // idle for the lease's life. No standby could take the lease sooner anyway (it
+        // runs a ttl from the last renewal, which came before this transaction began),
+        // and a shorter limit ended healthy transactions on a starved machine: with a
+        // 2 s lease, half of it between two statements was seen under the full test
+        // suite on two cores. (SET LOCAL lasts for this transaction only, so a pooler in
+        // transaction mode is fine.)
+        let idle = max(fence.lease.milliseconds, 200)
         try await execute("SET LOCAL idle_in_transaction_session_timeout = \(unescaped: String(idle))", on: connection)
         var holds = false
         for try await _ in try await connection.statement("""
@@ -180,7 +193,29 @@ public final class PostgresStore: RuntimeStore {
 
     /// Runs `body` in one transaction on one connection: committed if it returns,
     /// rolled back if it throws.
-    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    ///
+    /// A leader's transaction (a fenced view's) is left behind once it has taken three
+    /// leases' time, and at least 30 s (``transactionLimit``; ``timedOut``). The server
+    /// ends a transaction left idle for the lease's life (the fence's own timeout), and
+    /// PostgresNIO 1.33 may then never answer its next statement: unbounded, the engine
+    /// waited on that commit for ever while the keeper went on renewing. Bounded, the
+    /// commit fails, the turn ends, and a runtime leads afresh from the store. The limit
+    /// is generous: a commit slow under load is no reason to end a turn.
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        guard let limit = transactionLimit else { return try await unboundedTransaction(body) }
+        do {
+            return try await withAbandonableDeadline(limit) { try await self.unboundedTransaction(body) }
+        } catch is DeadlineExceeded {
+            throw PostgresStoreError.timedOut(location: location, limit: limit)
+        }
+    }
+
+    /// How long a leader's transaction may take; `nil` for a view without a fence.
+    var transactionLimit: Duration? {
+        fence.map { max($0.lease.timeToLive * 3, transactionLimitFloor) }
+    }
+
+    private func unboundedTransaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
             try await execute("BEGIN", on: connection)
             let result: Result
@@ -287,7 +322,7 @@ public final class PostgresStore: RuntimeStore {
 
     public func commit(_ commits: [Commit]) async throws {
         let batch = try PostgresBatch(commits)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await checkFence(on: connection)
             try await PostgresWorldRows.write(batch, on: connection, schema: schema, logger: logger)
         }
@@ -334,15 +369,14 @@ public final class PostgresStore: RuntimeStore {
         let now = now().timeIntervalSince1970
         // PostgreSQL text holds no NUL, which a response body (a gzip error page) may:
         // the reason is kept without them, or settling would fail on every attempt.
-        var outcome = outcome
-        switch outcome {
-        case .retry(let at, let reason): outcome = .retry(at: at, reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
-        case .deadLetter(let reason): outcome = .deadLetter(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
-        case .expired(let reason): outcome = .expired(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
-        case .delivered: break
+        let outcome: DeliveryOutcome = switch outcome {
+        case .retry(let at, let reason): .retry(at: at, reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+        case .deadLetter(let reason): .deadLetter(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+        case .expired(let reason): .expired(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+        case .delivered: .delivered
         }
         let outbox = "\(schema).outbox"
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await checkFence(on: connection)
             switch outcome {
             case .delivered:
@@ -405,14 +439,17 @@ public final class PostgresStore: RuntimeStore {
         }
     }
 
-    public func outboxCounts() async throws -> (pending: Int, dead: Int) {
+    public func outboxCounts() async throws -> OutboxCounts {
         try await client.withConnection { connection in
             let rows = try await connection.statement("""
                 SELECT (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'pending'),
-                       (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'dead')
+                       (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'dead'),
+                       (SELECT created_at FROM \(unescaped: schema).outbox WHERE status = 'pending' ORDER BY id LIMIT 1)
                 """, logger: logger)
-            var counts = (pending: 0, dead: 0)
-            for try await (pending, dead) in rows.decode((Int, Int).self) { counts = (pending, dead) }
+            var counts = OutboxCounts(pending: 0, dead: 0, oldestPendingCreatedAt: nil)
+            for try await (pending, dead, oldest) in rows.decode((Int, Int, Double?).self) {
+                counts = OutboxCounts(pending: pending, dead: dead, oldestPendingCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
+            }
             return counts
         }
     }
@@ -420,7 +457,7 @@ public final class PostgresStore: RuntimeStore {
     /// Whether a transaction that writes could start now: the database is reachable and
     /// is not a read-only replica.
     public func checkWritable() async throws {
-        let writable = try await transaction { connection in
+        let writable = try await transaction { [self] connection in
             var writable = false
             let rows = try await connection.statement(
                 "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", logger: logger
@@ -448,6 +485,9 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     /// The connection closed under a transaction (the server restarted, the network
     /// dropped): it was not committed.
     case connectionClosed(location: String)
+    /// A leader's transaction took longer than the lease's time to live, and was left
+    /// unfinished (its connection may never have answered).
+    case timedOut(location: String, limit: Duration)
 
     public var description: String {
         switch self {
@@ -461,6 +501,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
             "the PostgreSQL store at \(location) takes no writes (a read-only replica?)"
         case .connectionClosed(let location):
             "the connection to the PostgreSQL store at \(location) closed (the server restarted, or the network dropped); nothing was committed"
+        case .timedOut(let location, let limit):
+            "a transaction on the PostgreSQL store at \(location) took longer than the lease (\(limit)) and was left unfinished"
         case .fencedOut(let term):
             "term \(term) no longer holds the leader's lease: nothing was written (another runtime leads, or may)"
         case .noStore(let location):

@@ -83,4 +83,27 @@ struct LeaderLeaseTests {
             #expect(Set(try await store.load().chats.map(\.id)) == ["1", "2"])
         }
     }
+
+    /// A leader's transaction that cannot finish (here the table it writes is locked;
+    /// in life, a connection the server closed that PostgresNIO never answers) fails
+    /// after three leases' time (at least 30 s, not in this test), instead of holding
+    /// the engine for ever.
+    @Test func aLeadersTransactionIsBounded() async throws {
+        try await StoreSite.with(.postgres) { site in
+            let store = try #require(try await site.open() as? PostgresStore)
+            let lease = LeaderLease(holder: "slow", timeToLive: .seconds(2))
+            let fenced = store.fenced(by: .init(lease: lease, term: try #require(try await store.acquire(lease))), transactionLimitFloor: .zero)
+            var commit = Commit()
+            commit.chats = [ChatRecord(id: "1")]
+            try await store.client.withConnection { blocker in
+                try await blocker.query("BEGIN", logger: quietLogger).drain()
+                try await blocker.query("LOCK TABLE \(unescaped: store.schema).chat IN ACCESS EXCLUSIVE MODE", logger: quietLogger).drain()
+                let started = ContinuousClock.now
+                await #expect(throws: PostgresStoreError.timedOut(location: store.location, limit: .seconds(6))) { try await fenced.commit([commit]) }
+                let waited = ContinuousClock.now - started
+                #expect(waited >= .seconds(6) && waited < .seconds(60), "bounded by three leases; waited \(waited)")
+                try await blocker.query("ROLLBACK", logger: quietLogger).drain()
+            }
+        }
+    }
 }

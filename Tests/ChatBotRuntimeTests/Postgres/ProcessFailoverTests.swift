@@ -31,6 +31,12 @@ struct ProcessFailoverTests {
     }
 
     /// One runtime process and where it says how it stands.
+    /// The last lines of a runtime's log, for a failure to show what it was doing.
+    static func tail(of log: URL, lines: Int = 40) -> String {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? "(no log)"
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
     final class Runtime: @unchecked Sendable {
         // Safety: used from the test's task only.
         let process = Process()
@@ -125,7 +131,7 @@ struct ProcessFailoverTests {
                 // The target is the ttl + 2 s (Scripts/failover_test.py times it on a quiet
                 // machine: docs/RELIABILITY.md); here, beside the whole suite on two cores,
                 // only a takeover that waited on something else (a timeout) fails.
-                #expect(tookOver < .seconds(12), "the lease's ttl is 2 s; took \(tookOver)")
+                #expect(tookOver < .seconds(12), "the lease's ttl is 2 s; took \(tookOver); the standby's log:\n\(Self.tail(of: folder.appendingPathComponent("runtime-1.log")))")
 
                 // The killed one comes back as the standby; then the leader is paused past its lease.
                 runtimes[0] = try Runtime(

@@ -14,7 +14,7 @@ import Testing
 @Suite("Two runtimes on one PostgreSQL store, live", .enabled(if: TestPostgres.isEnabled), .timeLimit(.minutes(3)))
 struct TakeoverLiveTests {
     static func configuration(port: Int, schema: String) throws -> String {
-        emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 2s\n", extra: """
+        emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 4s\n", extra: """
             monitoring:
               enabled: true
               port: 0
@@ -75,7 +75,8 @@ struct TakeoverLiveTests {
                     let leader = try #require(await first.status()?.lease)
                     #expect(leader.role == "leader" && leader.term == 1 && leader.takeovers == 1 && leader.problem == nil)
                     #expect(second.parts == nil, "a standby reads nothing")
-                    #expect(secondLines.all.contains { $0.contains("signed in; the standby is ready to lead") }, "it signed in while standing by")
+                    // It signs in once it stands by (its role shows first).
+                    try await eventually("the standby to sign in") { secondLines.all.contains { $0.contains("signed in; the standby is ready to lead") } }
 
                     for curator in ["curator-1", "curator-2", "curator-3"] {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
@@ -94,7 +95,7 @@ struct TakeoverLiveTests {
                     let tookOver = ContinuousClock.now - lost
                     // The target, the ttl + 2 s, is timed by Scripts/failover_test.py on a quiet
                     // machine; beside the whole suite only a takeover that waited on a timeout fails.
-                    #expect(tookOver < .seconds(12), "the lease's time to live is 2 s; took \(tookOver)")
+                    #expect(tookOver < .seconds(15), "the lease's time to live is 4 s; took \(tookOver)")
                     try await eventually("the first runtime to step down") { await first.status()?.lease?.role == "standby" }
                     #expect(first.parts == nil)
                     #expect(await second.status()?.lease?.term == 2)
@@ -106,7 +107,7 @@ struct TakeoverLiveTests {
                     let leaderPage = try await scrapeMetrics(port: try #require(await second.waitForMonitoringPort()))
                     #expect(leaderPage.value("chatbots_leader") == 1)
                     #expect(leaderPage.value("chatbots_lease_term") == 2)
-                    #expect(leaderPage.value("chatbots_lease_takeovers") == 1)
+                    #expect(leaderPage.value("chatbots_lease_takeovers_total") == 1)
                     let standbyPort = try #require(await first.waitForMonitoringPort())
                     #expect(try await scrapeMetrics(port: standbyPort).value("chatbots_leader") == 0)
                     let standbyReady = try await monitoringGet(port: standbyPort, "/ready")
@@ -126,7 +127,7 @@ struct TakeoverLiveTests {
                     try await within(.seconds(60), "the traffic to settle after the switch") {
                         try await settleTraffic(emulator, taking, sentBefore: sentBefore)
                     }
-                    try await eventually("every chat to be assigned and answered") {
+                    try await eventually("every chat to be assigned and answered: \(Applied(emulator.record)), \(emulator.status.chatsOpenedInAll) opened") {
                         let applied = Applied(emulator.record), opened = emulator.status.chatsOpenedInAll
                         return applied.assignments.count == opened && applied.replies.count == opened
                     }

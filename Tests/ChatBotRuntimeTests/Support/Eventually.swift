@@ -6,7 +6,7 @@ import Testing
 /// where there is no event to wait on. The deadline is generous on purpose; a test that
 /// reaches it fails, naming what it waited for.
 func eventually(
-    _ what: String, within deadline: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: @autoclosure () -> String, within deadline: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: @Sendable () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
@@ -15,6 +15,6 @@ func eventually(
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
-    Issue.record("gave up after \(deadline) waiting for \(what)", sourceLocation: sourceLocation)
+    Issue.record("gave up after \(deadline) waiting for \(what())", sourceLocation: sourceLocation)
     throw CancellationError()
 }
