@@ -43,7 +43,9 @@ struct MonitoringTests {
                     let before = try await scrapeMetrics(port: monitoringPort)
                     #expect(before.value("chatbots_connected") == 1)
                     #expect(before.value("chatbots_frames_received_total") ?? 0 == 0)
-                    #expect(before.value("chatbots_seconds_since_last_event") == -1)
+                    // Before the first event, the runtime's start stands for it.
+                    let started = try #require(before.value("chatbots_last_event_timestamp_seconds"))
+                    #expect(abs(started - Date().timeIntervalSince1970) < 120)
 
                     let chat = emulator.openChat(client: "client-1")
                     emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
@@ -70,7 +72,9 @@ struct MonitoringTests {
                     #expect(after.value("chatbots_actions_total", ["kind": "send_message", "outcome": "delivered"]) == 1)
                     #expect(after.value("chatbots_outbox_pending") == 0)
                     #expect(after.value("chatbots_timers_pending") == 1, "the unread message's breach timer")
-                    #expect((after.value("chatbots_seconds_since_last_event") ?? -1) >= 0)
+                    #expect((after.value("chatbots_last_event_timestamp_seconds") ?? 0) >= started)
+                    #expect(after.value("chatbots_outbox_oldest_pending_age_seconds") == 0)
+                    #expect(after.value("chatbots_alerts_total", ["bot": "sla_alerts", "level": "critical"]) == 0, "made at 0, before any alert")
                     #expect(after.value("chatbots_store_writable") == 1)
                     #expect(after.value("chatbots_handler_failures_total", ["bot": "after_hours"]) == 0, "no handler failed")
                 }

@@ -40,7 +40,7 @@ public enum BotAction: Hashable, Sendable, Codable {
 /// An alert that is not a chat message: an SLA breach, a queue nobody serves.
 public struct Alert: Hashable, Sendable, Codable {
     /// How urgent it is.
-    public enum Level: String, Hashable, Sendable, Codable {
+    public enum Level: String, Hashable, Sendable, Codable, CaseIterable {
         case info, warning, critical
     }
 

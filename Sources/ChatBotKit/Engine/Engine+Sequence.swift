@@ -111,6 +111,7 @@ extension Engine {
         while let call = core.withLock({ $0.nextCall(generation: generation) }) {
             let effects = run(call)
             guard core.withLock({ $0.record(effects, of: call.member.bot.name, generation: generation) }) else { return false }
+            if let effects { call.member.metrics.countAlerts(in: effects.actions) }
         }
         return core.withLock { $0.generation == generation }
     }

@@ -13,6 +13,16 @@ final class EngineMetrics: Sendable {
         let handlerDuration: CoreMetrics.Timer
         let failedByError: Counter
         let failedByTimeout: Counter
+        /// `chatbots_alerts_total` by level, each made at 0 with the bot, so a first
+        /// alert counts as an increase.
+        let alertsRaised: [Alert.Level: Counter]
+
+        /// Counts the alerts among a run's actions, once its effects count.
+        func countAlerts(in actions: [PlannedAction]) {
+            for planned in actions {
+                if case .alert(let alert) = planned.action { alertsRaised[alert.level]?.increment() }
+            }
+        }
     }
 
     init(factory: any MetricsFactory) {
@@ -29,7 +39,10 @@ final class EngineMetrics: Sendable {
         BotMetrics(
             handlerDuration: CoreMetrics.Timer(label: "chatbots_handler_duration_seconds", dimensions: [("bot", name)], factory: factory),
             failedByError: Counter(label: "chatbots_handler_failures_total", dimensions: [("bot", name), ("reason", "error")], factory: factory),
-            failedByTimeout: Counter(label: "chatbots_handler_failures_total", dimensions: [("bot", name), ("reason", "timeout")], factory: factory)
+            failedByTimeout: Counter(label: "chatbots_handler_failures_total", dimensions: [("bot", name), ("reason", "timeout")], factory: factory),
+            alertsRaised: Dictionary(uniqueKeysWithValues: Alert.Level.allCases.map { level in
+                (level, Counter(label: "chatbots_alerts_total", dimensions: [("bot", name), ("level", level.rawValue)], factory: factory))
+            })
         )
     }
 }

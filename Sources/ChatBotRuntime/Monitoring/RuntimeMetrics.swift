@@ -1,4 +1,6 @@
+import Foundation
 import Prometheus
+import Synchronization
 
 /// One runtime's metrics: a Prometheus registry that its parts count into through
 /// swift-metrics, plus the gauges read off the running parts at each scrape.
@@ -14,12 +16,16 @@ public final class RuntimeMetrics: Sendable {
     private let outboxPending: Prometheus.Gauge
     private let deadLetters: Prometheus.Gauge
     private let timersPending: Prometheus.Gauge
-    private let secondsSinceLastEvent: Prometheus.Gauge
+    private let lastEventTimestamp: Prometheus.Gauge
+    private let oldestPendingAge: Prometheus.Gauge
+    private let startedAt = Date()
     private let storeWritable: Prometheus.Gauge
     private let outboxWaiting: [String: Prometheus.Gauge]
     private let leader: Prometheus.Gauge
     private let leaseTerm: Prometheus.Gauge
-    private let leaseTakeovers: Prometheus.Gauge
+    private let leaseTakeovers: Prometheus.Counter
+    /// The takeovers already counted into ``leaseTakeovers``.
+    private let takeoversCounted = Mutex(0)
     private let leaseAge: Prometheus.Gauge
 
     public init() {
@@ -40,11 +46,16 @@ public final class RuntimeMetrics: Sendable {
         outboxPending = gauge("outbox_pending", "Committed actions waiting for delivery")
         deadLetters = gauge("outbox_dead_letters", "Actions the backend refused for good")
         timersPending = gauge("timers_pending", "Bot timers waiting to fire")
-        secondsSinceLastEvent = gauge("seconds_since_last_event", "Seconds since the last event was decoded (-1 before the first)")
+        lastEventTimestamp = gauge(
+            "last_event_timestamp", unit: "seconds", "Unix time of the last event decoded from the backend (of the runtime's start, before the first)"
+        )
+        oldestPendingAge = gauge("outbox_oldest_pending_age", unit: "seconds", "How long the oldest action waiting for delivery has waited (0 when none waits)")
         storeWritable = gauge("store_writable", "1 when the store took its write lock at the last check, else 0")
         leader = gauge("leader", "On a shared PostgreSQL store: 1 while this runtime leads, 0 while it stands by")
         leaseTerm = gauge("lease_term", "The leader's term this runtime leads under, or last saw")
-        leaseTakeovers = gauge("lease_takeovers", "How many times this runtime took the leader's lease")
+        leaseTakeovers = registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "chatbots", metricName: "lease_takeovers", unitName: "total", helpText: "Times this runtime took the leader's lease")
+        )
         leaseAge = gauge("lease_age", unit: "seconds", "Seconds since this runtime last heard from the database about the lease")
         outboxWaiting = Dictionary(uniqueKeysWithValues: OutboxDelivery.waitReasons.map { reason in
             (reason, registry.makeGauge(
@@ -63,12 +74,17 @@ public final class RuntimeMetrics: Sendable {
         outboxPending.set(to: Double(status.outboxPending))
         deadLetters.set(to: Double(status.deadLetters))
         timersPending.set(to: Double(status.pendingTimers))
-        secondsSinceLastEvent.set(to: status.secondsSinceLastEvent ?? -1)
+        lastEventTimestamp.set(to: (status.lastEventAt ?? startedAt).timeIntervalSince1970)
+        oldestPendingAge.set(to: status.oldestPendingAgeSeconds ?? 0)
         storeWritable.set(to: status.storeWritable ? 1 : 0)
         if let lease = status.lease {
             leader.set(to: lease.isLeader ? 1 : 0)
             leaseTerm.set(to: Double(lease.term))
-            leaseTakeovers.set(to: Double(lease.takeovers))
+            let newTakeovers = takeoversCounted.withLock { counted in
+                defer { counted = max(counted, lease.takeovers) }
+                return max(0, lease.takeovers - counted)
+            }
+            if newTakeovers > 0 { leaseTakeovers.increment(by: Int64(newTakeovers)) }
             leaseAge.set(to: lease.ageSeconds ?? -1)
         }
         for (reason, gauge) in outboxWaiting {

@@ -18,6 +18,10 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
     public var pendingTimers: Int
     /// Seconds since the last event was decoded; `nil` before the first.
     public var secondsSinceLastEvent: Double?
+    /// When the last event was decoded; `nil` before the first.
+    public var lastEventAt: Date?
+    /// How long the oldest action waiting for delivery has waited; `nil` when none waits.
+    public var oldestPendingAgeSeconds: Double?
     /// The actions the delivery holds, by what they wait on (`in_flight`,
     /// `behind_chat`, `backoff`, `rate_limited`, `paused`, `capacity`).
     public var outboxWaiting: [String: Int] = [:]
@@ -78,6 +82,7 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         case deadLetters = "dead_letters"
         case pendingTimers = "pending_timers"
         case secondsSinceLastEvent = "seconds_since_last_event"
+        case oldestPendingAgeSeconds = "oldest_pending_age_seconds"
         case outboxWaiting = "outbox_waiting"
         case lastCatchUp = "last_catch_up"
         case lastCatchUpAt = "last_catch_up_at"
@@ -95,6 +100,7 @@ public struct RuntimeStatus: Sendable, Encodable, Equatable {
         try container.encode(deadLetters, forKey: .deadLetters)
         try container.encode(pendingTimers, forKey: .pendingTimers)
         try container.encodeIfPresent(secondsSinceLastEvent, forKey: .secondsSinceLastEvent)
+        try container.encodeIfPresent(oldestPendingAgeSeconds, forKey: .oldestPendingAgeSeconds)
         try container.encode(outboxWaiting, forKey: .outboxWaiting)
         try container.encodeIfPresent(lastCatchUp, forKey: .lastCatchUp)
         try container.encodeIfPresent(lastCatchUpAt.map { $0.formatted(.iso8601) }, forKey: .lastCatchUpAt)

@@ -58,6 +58,8 @@ extension BotRuntime {
             deadLetters: counts?.dead ?? 0,
             pendingTimers: parts.engine.pendingTimerCount,
             secondsSinceLastEvent: lastEvent.map { clock.now().timeIntervalSince($0) },
+            lastEventAt: lastEvent,
+            oldestPendingAgeSeconds: counts?.oldestPendingCreatedAt.map { max(0, clock.now().timeIntervalSince($0)) },
             outboxWaiting: parts.delivery.waitingActions(),
             lastCatchUp: catchUp.map(\.description), lastCatchUpAt: catchUp?.at
         )

@@ -23,8 +23,9 @@ public protocol RuntimeStore: StateOnDemandStore {
     /// timers went when they were forgotten.)
     func deleteForgottenChats(quietBefore date: Date, limit: Int) async throws -> Int
 
-    /// How many actions wait for delivery and how many are dead letters, in one read.
-    func outboxCounts() async throws -> (pending: Int, dead: Int)
+    /// How many actions wait for delivery, how many are dead letters, and when the
+    /// oldest waiting one was committed, in one read.
+    func outboxCounts() async throws -> OutboxCounts
 
     /// Whether a commit could start now (for `/ready`); throws what the store says.
     func checkWritable() async throws
@@ -84,5 +85,21 @@ public enum SettledActions: String, Sendable, CaseIterable {
         case .done: "'delivered', 'expired'"
         case .dead: "'dead'"
         }
+    }
+}
+
+/// The outbox at a glance, for `/ready` and `/metrics`.
+public struct OutboxCounts: Sendable, Equatable {
+    /// Actions waiting for delivery.
+    public var pending: Int
+    /// Actions the backend refused for good, or given up on.
+    public var dead: Int
+    /// When the oldest action still waiting was committed; `nil` when none waits.
+    public var oldestPendingCreatedAt: Date?
+
+    public init(pending: Int, dead: Int, oldestPendingCreatedAt: Date?) {
+        self.pending = pending
+        self.dead = dead
+        self.oldestPendingCreatedAt = oldestPendingCreatedAt
     }
 }

@@ -265,14 +265,17 @@ public final class SQLiteStore: RuntimeStore {
         }
     }
 
-    public func outboxCounts() async throws -> (pending: Int, dead: Int) {
+    public func outboxCounts() async throws -> OutboxCounts {
         try await pool.read { db in
-            // Two counts over the partial indexes, not one pass over every row ever sent.
+            // Counts over the index, not one pass over every row ever sent; ids grow
+            // with commits, so the lowest pending id is the oldest pending action.
             let row = try Row.fetchOne(db, sql: """
                 SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
-                       (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead
+                       (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead,
+                       (SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest
                 """)
-            return (row?["pending"] ?? 0, row?["dead"] ?? 0)
+            let oldest: Double? = row?["oldest"]
+            return OutboxCounts(pending: row?["pending"] ?? 0, dead: row?["dead"] ?? 0, oldestPendingCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
         }
     }
 
