@@ -14,13 +14,14 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let loaded: RuntimeConfiguration
+        let leftOut: [String]
         do {
-            loaded = try ConfigLoader.load(path: config)
+            (loaded, leftOut) = try ConfigLoader.loadLeavingOutUnset(path: config)
             _ = try BotRegistry.builtIn.makeBots(loaded.bots, file: config)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw fileProblem(error)
         }
+        noteLeftOut(leftOut, by: "check")
         let auth = loaded.auth.keycloak.map { "Keycloak client \"\($0.clientID)\" at \($0.tokenURL)" }
             ?? "static token from $\(loaded.auth.staticTokenEnv ?? "")"
         let store = loaded.store.postgres.map { postgres in

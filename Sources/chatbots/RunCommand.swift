@@ -32,8 +32,7 @@ struct RunCommand: AsyncParsableCommand {
             // The config's logging section decides the log; a level given here wins.
             try await BotRuntime.serve(configurationFile: config, registry: .builtIn, logLevel: logLevel, dryRun: dryRun, recordPath: record)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw fileProblem(error)
         }
     }
 }

@@ -74,7 +74,7 @@ struct StateCommandPostgresTests {
         let options = try StoreOptions.parse(["--config", config])
 
         // Inspecting never makes a store.
-        await #expect(throws: ValidationError.self) { try await options.open() }
+        await #expect(throws: ExitCode(2)) { try await options.open() }
 
         let section = try #require(try ConfigLoader.load(path: config).store.postgres)
         let password = ProcessInfo.processInfo.environment["CHATBOTS_TEST_POSTGRES_PASSWORD"]

@@ -25,6 +25,30 @@ public enum ConfigLoader {
         try parse(text, file: file, environment: environment, permissions: nil)
     }
 
+    /// Loads the file for a command that connects nowhere and sends nothing (`replay`,
+    /// `check`): a `${VAR}` that is not set stands for a placeholder (a URL that goes
+    /// nowhere, `http://unset.invalid/`) instead of failing, and is named in `leftOut`,
+    /// so trying a configuration needs no production secrets.
+    public static func loadLeavingOutUnset(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (configuration: RuntimeConfiguration, leftOut: [String]) {
+        var leftOut: [String] = []
+        var withPlaceholders = environment
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        _ = substitute(text) { name, _ in
+            if environment[name] == nil, !leftOut.contains(name) {
+                leftOut.append(name)
+                withPlaceholders[name] = unsetPlaceholder
+            }
+            return ""
+        }
+        return (try load(path: path, environment: withPlaceholders), leftOut)
+    }
+
+    /// What an unset variable reads as in ``loadLeavingOutUnset(path:environment:)``:
+    /// valid where a secret or a URL is expected, and never reachable.
+    public static let unsetPlaceholder = "http://unset.invalid/"
+
     /// The keys whose values are secrets: written into a file others can read, they
     /// would be readable by others too.
     static let secretKeys: [(key: String, variable: String)] = [

@@ -39,19 +39,21 @@ struct ReplayCommand: AsyncParsableCommand {
         let bots: [any Bot]
         let lines: [FrameRecorder.Line]
         do {
-            loaded = try ConfigLoader.load(path: config)
+            let (configuration, leftOut) = try ConfigLoader.loadLeavingOutUnset(path: config)
+            loaded = configuration
             bots = try BotRegistry.builtIn.makeBots(loaded.bots, file: config)
+            noteLeftOut(leftOut, by: "replay")
             let read = try FrameRecorder.readSkippingDamage(path: recording)
             lines = read.lines
             if !read.badLines.isEmpty {
                 FileHandle.standardError.write(Data("warning: \(recording): \(read.badLines.count) lines are not recorded frames and were skipped (first: line \(read.badLines[0]))\n".utf8))
             }
         } catch let error as ConfigError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         } catch let error as RecorderError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         } catch {
-            throw ValidationError("cannot read \(recording): \(error.localizedDescription)")
+            throw fileProblem("cannot read \(recording): \(error.localizedDescription)")
         }
         let progress = ProgressBar(total: lines.count)
         let quiet = json

@@ -28,14 +28,14 @@ struct CopyStoreCommand: AsyncParsableCommand {
         let source: SQLiteStore
         do {
             guard let postgres = try ConfigLoader.load(path: config).store.postgres else {
-                throw ValidationError("\(config) names no store.postgres to copy into")
+                throw fileProblem("\(config) names no store.postgres to copy into")
             }
             section = postgres
             source = try SQLiteStore.existing(at: from)
         } catch let error as ConfigError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         } catch let error as StoreError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         }
         var logger = Logger(label: "chatbots.copy-store")
         logger.logLevel = .warning
@@ -44,7 +44,7 @@ struct CopyStoreCommand: AsyncParsableCommand {
         do {
             destination = try await PostgresStore.open(section, password: password, logger: logger)
         } catch let error as PostgresStoreError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         }
         do {
             let report = try await StoreCopy.copy(from: source, to: destination)
@@ -52,7 +52,7 @@ struct CopyStoreCommand: AsyncParsableCommand {
             print("copied \(report) from \(source.location) to \(destination.location)")
         } catch let refusal as StoreCopy.Refusal {
             await destination.close()
-            throw ValidationError("\(refusal)")
+            throw fileProblem(refusal)
         } catch {
             await destination.close()
             throw error

@@ -38,10 +38,11 @@ struct StoreOptions: ParsableArguments {
         let defaults: Set<ChatStatus> = [.closed, .resolved, .archived]
         do {
             if let store {
-                let statuses = (try? ConfigLoader.load(path: config)).map { Set($0.engine.closedStatuses.map(ChatStatus.init(wireValue:))) }
+                let statuses = (try? ConfigLoader.loadLeavingOutUnset(path: config).configuration).map { Set($0.engine.closedStatuses.map(ChatStatus.init(wireValue:))) }
                 return (try SQLiteStore.existing(at: store), statuses ?? defaults)
             }
-            let loaded = try ConfigLoader.load(path: config)
+            // It reads the store only: the bots' secrets may be unset.
+            let loaded = try ConfigLoader.loadLeavingOutUnset(path: config).configuration
             let statuses = Set(loaded.engine.closedStatuses.map(ChatStatus.init(wireValue:)))
             guard let postgres = loaded.store.postgres else {
                 return (try SQLiteStore.existing(at: loaded.store.path), statuses)
@@ -51,11 +52,11 @@ struct StoreOptions: ParsableArguments {
             logger.logLevel = .warning
             return (try await PostgresStore.open(postgres, password: password, logger: logger, existingOnly: true), statuses)
         } catch let error as ConfigError {
-            throw ValidationError("\(error) (or name the file with --store)")
+            throw fileProblem("\(error) (or name the file with --store)")
         } catch let error as StoreError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         } catch let error as PostgresStoreError {
-            throw ValidationError("\(error)")
+            throw fileProblem(error)
         }
     }
 
@@ -96,7 +97,7 @@ struct StateChatCommand: AsyncParsableCommand {
         let inspection = try await store.inspect(chat: ChatID(id))
         await store.close()
         guard let inspection else {
-            throw ValidationError("the store at \(store.location) has never seen chat \(id)")
+            throw fileProblem("the store at \(store.location) has never seen chat \(id)")
         }
         print(options.json ? try StoreOptions.json(inspection) : StateText.chat(inspection))
     }
