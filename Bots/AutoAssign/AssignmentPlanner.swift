@@ -12,7 +12,7 @@ struct AssignmentPlanner {
 
     init(settings: AutoAssignSettings) {
         self.settings = settings
-        listed = settings.curators.keys.sorted()
+        listed = settings.curators.keys.map { UserID($0) }.sorted()
     }
 
     /// What led to a decision, besides the world.

@@ -250,7 +250,7 @@ public struct AutoAssignBot: Bot {
     }
 
     private func isCurator(_ user: UserID, _ world: WorldView) -> Bool {
-        world.role(of: user) == .curator || settings.curators[user] != nil
+        world.role(of: user) == .curator || settings.limits(of: user) != nil
     }
 
     /// A curator who went offline, checked again after `reassign_offline_after`; one

@@ -14,7 +14,8 @@ import Foundation
 ///     presence_grace: 2m              # offline shorter than this is a flap: nothing moves
 ///     reassign_offline_after: 15m     # optional: move a curator's open chats once offline this long
 /// ```
-public struct AutoAssignSettings: Sendable, Decodable {
+@Configurable
+public struct AutoAssignSettings: Sendable, ValidatedConfiguration {
     /// How a curator is picked among those who can take a chat.
     public enum Strategy: String, Sendable, Decodable, CaseIterable {
         /// Whoever has the fewest open chats; ties go to whoever waited longest since
@@ -28,7 +29,8 @@ public struct AutoAssignSettings: Sendable, Decodable {
     }
 
     /// One curator's limits.
-    public struct Curator: Sendable, Decodable {
+    @Configurable
+    public struct Curator: Sendable, ValidatedConfiguration {
         /// Their capacity; the bot-wide ``AutoAssignSettings/maxOpenChats`` if `nil`.
         public var maxOpenChats: Int?
         /// The chat types they may take; every type if `nil`.
@@ -37,88 +39,45 @@ public struct AutoAssignSettings: Sendable, Decodable {
         /// topic when it says nothing.
         public var topics: Set<String>?
 
-        public init(maxOpenChats: Int? = nil, chatTypes: Set<ChatType>? = nil, topics: Set<String>? = nil) {
-            self.maxOpenChats = maxOpenChats
-            self.chatTypes = chatTypes
-            self.topics = topics
-        }
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case topics
-            case maxOpenChats = "max_open_chats"
-            case chatTypes = "chat_types"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            maxOpenChats = try container.decodeIfPresent(Int.self, forKey: .maxOpenChats)
-            chatTypes = try container.decodeIfPresent(Set<ChatType>.self, forKey: .chatTypes)
-            topics = try container.decodeIfPresent([String].self, forKey: .topics).map(Set.init)
-            if let maxOpenChats, maxOpenChats < 1 {
-                throw DecodingError.dataCorruptedError(forKey: .maxOpenChats, in: container, debugDescription: "must be at least 1 (\(maxOpenChats))")
-            }
+        public func validate() throws {
+            if let maxOpenChats, maxOpenChats < 1 { throw ConfigurationInvalid("max_open_chats", "must be at least 1 (\(maxOpenChats))") }
         }
     }
 
-    public var strategy: Strategy
+    public var strategy: Strategy = .leastLoaded
     /// What ``Strategy/sticky`` does when the client is new or their curator cannot
-    /// take the chat: ``Strategy/leastLoaded`` or ``Strategy/roundRobin``.
-    public var stickyFallback: Strategy
+    /// take the chat: ``Strategy/leastLoaded`` or ``Strategy/roundRobin`` (a sticky
+    /// fallback, which the file cannot give, picks as least loaded).
+    public var stickyFallback: Strategy = .leastLoaded
     /// A curator's capacity: open chats at which they get no more.
-    public var maxOpenChats: Int
-    /// Per curator limits; listed curators are candidates even before an event names them.
-    public var curators: [UserID: Curator]
+    public var maxOpenChats: Int = 5
+    /// Per curator limits, by curator id; listed curators are candidates even before an
+    /// event names them.
+    public var curators: [String: Curator] = [:]
     /// A curator offline for less than this keeps everything; nothing is moved.
-    public var presenceGrace: ConfigDuration
+    public var presenceGrace: ConfigDuration = .minutes(2)
     /// Once a curator has been offline this long (and at least ``presenceGrace``), their
     /// open chats are reassigned; `nil` leaves them where they are.
     public var reassignOfflineAfter: ConfigDuration?
 
-    public init(
-        strategy: Strategy = .leastLoaded, stickyFallback: Strategy = .leastLoaded, maxOpenChats: Int = 5,
-        curators: [UserID: Curator] = [:], presenceGrace: ConfigDuration = 120, reassignOfflineAfter: ConfigDuration? = nil
-    ) {
-        self.strategy = strategy
-        self.stickyFallback = stickyFallback == .sticky ? .leastLoaded : stickyFallback
-        self.maxOpenChats = maxOpenChats
-        self.curators = curators
-        self.presenceGrace = presenceGrace
-        self.reassignOfflineAfter = reassignOfflineAfter
+    public func validate() throws {
+        guard stickyFallback != .sticky else { throw ConfigurationInvalid("sticky_fallback", "must be least_loaded or round_robin") }
+        guard maxOpenChats >= 1 else { throw ConfigurationInvalid("max_open_chats", "must be at least 1 (\(maxOpenChats))") }
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case strategy, curators
-        case stickyFallback = "sticky_fallback"
-        case maxOpenChats = "max_open_chats"
-        case presenceGrace = "presence_grace"
-        case reassignOfflineAfter = "reassign_offline_after"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        strategy = try container.decodeIfPresent(Strategy.self, forKey: .strategy) ?? .leastLoaded
-        stickyFallback = try container.decodeIfPresent(Strategy.self, forKey: .stickyFallback) ?? .leastLoaded
-        guard stickyFallback != .sticky else {
-            throw DecodingError.dataCorruptedError(forKey: .stickyFallback, in: container, debugDescription: "must be least_loaded or round_robin")
-        }
-        maxOpenChats = try container.decodeIfPresent(Int.self, forKey: .maxOpenChats) ?? 5
-        guard maxOpenChats >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .maxOpenChats, in: container, debugDescription: "must be at least 1 (\(maxOpenChats))")
-        }
-        let listed = try container.decodeIfPresent([String: Curator].self, forKey: .curators) ?? [:]
-        curators = Dictionary(uniqueKeysWithValues: listed.map { (UserID($0.key), $0.value) })
-        presenceGrace = try container.decodeIfPresent(ConfigDuration.self, forKey: .presenceGrace) ?? 120
-        reassignOfflineAfter = try container.decodeIfPresent(ConfigDuration.self, forKey: .reassignOfflineAfter)
+    /// The limits of a curator, if the settings list them.
+    public func limits(of curator: UserID) -> Curator? {
+        curators[curator.rawValue]
     }
 
     /// A curator's capacity.
     public func capacity(of curator: UserID) -> Int {
-        curators[curator]?.maxOpenChats ?? maxOpenChats
+        limits(of: curator)?.maxOpenChats ?? maxOpenChats
     }
 
     /// Whether a curator may take a chat of this type (every type when unknown).
     public func mayTake(_ type: ChatType?, curator: UserID) -> Bool {
-        guard let allowed = curators[curator]?.chatTypes, let type else { return true }
+        guard let allowed = limits(of: curator)?.chatTypes, let type else { return true }
         return allowed.contains(type)
     }
 
@@ -126,7 +85,7 @@ public struct AutoAssignSettings: Sendable, Decodable {
     /// directory (`known`); a chat without a known topic, or a curator whose topics
     /// nobody listed, matches.
     public func covers(_ topic: String?, curator: UserID, known: Set<String>?) -> Bool {
-        guard let topic, let topics = curators[curator]?.topics ?? known else { return true }
+        guard let topic, let topics = limits(of: curator)?.topics ?? known else { return true }
         return topics.contains(topic)
     }
 

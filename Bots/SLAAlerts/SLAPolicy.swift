@@ -107,39 +107,20 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
 ///       strategy: least_loaded
 ///       max_open_chats: 5
 /// ```
-public struct SLAAlertsSettings: Sendable, Decodable {
+@Configurable
+public struct SLAAlertsSettings: Sendable, ValidatedConfiguration {
     public var policies: [SLAPolicy]
     /// When set, clocks count only the desk's open time.
     public var businessHours: BusinessCalendar?
     /// How a breach with `escalate_reassign` picks the new curator: the same options
     /// and rules as the auto-assign bot (online, allowed, under capacity).
-    public var reassignRules: AutoAssignSettings
+    public var reassignRules: AutoAssignSettings = AutoAssignSettings()
 
-    public init(policies: [SLAPolicy], businessHours: BusinessCalendar? = nil, reassignRules: AutoAssignSettings = AutoAssignSettings()) {
-        self.policies = policies
-        self.businessHours = businessHours
-        self.reassignRules = reassignRules
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case policies
-        case businessHours = "business_hours"
-        case reassignRules = "reassign_rules"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        policies = try container.decode([SLAPolicy].self, forKey: .policies)
-        businessHours = try container.decodeIfPresent(BusinessCalendar.self, forKey: .businessHours)
-        reassignRules = try container.decodeIfPresent(AutoAssignSettings.self, forKey: .reassignRules) ?? AutoAssignSettings()
-        guard !policies.isEmpty else {
-            throw DecodingError.dataCorruptedError(forKey: .policies, in: container, debugDescription: "give at least one policy, e.g. {kind: unread, breach: 10m}")
-        }
+    public func validate() throws {
+        guard !policies.isEmpty else { throw ConfigurationInvalid("policies", "give at least one policy, e.g. {kind: unread, breach: 10m}") }
         var names: Set<String> = []
         for policy in policies where !names.insert(policy.name).inserted {
-            throw DecodingError.dataCorruptedError(
-                forKey: .policies, in: container, debugDescription: "two policies are named \"\(policy.name)\"; give one of them a name"
-            )
+            throw ConfigurationInvalid("policies", "two policies are named \"\(policy.name)\"; give one of them a name")
         }
     }
 }

@@ -250,7 +250,7 @@ extension BotHarness {
     }
 
     @Test func curatorsFromTheWorldAndTheOptionsAreWeighedOnceEachInIdOrder() async throws {
-        let options: [UserID: AutoAssignSettings.Curator] = ["b": .init(maxOpenChats: 3), "d": .init(), "0": .init()]
+        let options: [String: AutoAssignSettings.Curator] = ["b": .init(maxOpenChats: 3), "d": .init(), "0": .init()]
         let harness = BotHarness(
             bots: [AutoAssignBot(settings: AutoAssignSettings(curators: options))],
             configuration: EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["c", "a", "b"])

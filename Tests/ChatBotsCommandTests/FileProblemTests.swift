@@ -14,8 +14,18 @@ struct FileProblemTests {
         let errors: String
     }
 
-    /// Runs `chatbots` with `arguments`, without the example's two secret variables.
-    static func chatbots(_ arguments: [String]) throws -> Finished {
+    /// Runs `chatbots` with `arguments`, without the example's two secret variables, on
+    /// a thread of Dispatch's: waiting for a process must not hold one of the few
+    /// threads every other test's tasks run on.
+    static func chatbots(_ arguments: [String]) async throws -> Finished {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(arguments) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> Finished {
         let process = Process()
         process.executableURL = root.appendingPathComponent(".build/debug/chatbots")
         process.arguments = arguments
@@ -33,37 +43,37 @@ struct FileProblemTests {
         return Finished(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
-    func withFile<T>(_ name: String, _ text: String, _ body: (String) throws -> T) throws -> T {
+    func withFile<T>(_ name: String, _ text: String, _ body: (String) async throws -> T) async throws -> T {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-\(UUID().uuidString)-\(name)").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return try body(path)
+        return try await body(path)
     }
 
-    @Test func checkAndReplayWorkWithoutTheSecretsAndSayWhatTheyLeftOut() throws {
-        let check = try Self.chatbots(["check", "--config", Self.example])
+    @Test func checkAndReplayWorkWithoutTheSecretsAndSayWhatTheyLeftOut() async throws {
+        let check = try await Self.chatbots(["check", "--config", Self.example])
         #expect(check.status == 0, "\(check.errors)")
         #expect(check.output.contains("valid"))
         #expect(check.errors.contains("note: $CHATBOTS_CLIENT_SECRET, $CHATBOTS_ALERT_WEBHOOK are not set; check sends nothing"))
-        try withFile("empty.jsonl", "") { recording in
-            let replay = try Self.chatbots(["replay", recording, "--config", Self.example])
+        try await withFile("empty.jsonl", "") { recording in
+            let replay = try await Self.chatbots(["replay", recording, "--config", Self.example])
             #expect(replay.status == 0, "\(replay.errors)")
             #expect(replay.output.contains("replayed 0 frames"))
             #expect(replay.errors.contains("note: $CHATBOTS_CLIENT_SECRET, $CHATBOTS_ALERT_WEBHOOK are not set; replay sends nothing"))
         }
     }
 
-    @Test func runStillRefusesAnUnsetSecret() throws {
-        let run = try Self.chatbots(["run", "--config", Self.example])
+    @Test func runStillRefusesAnUnsetSecret() async throws {
+        let run = try await Self.chatbots(["run", "--config", Self.example])
         #expect(run.status == 2)
         #expect(run.errors.contains("environment variable CHATBOTS_CLIENT_SECRET is not set"))
     }
 
-    @Test func anErrorInAFileIsPrintedAloneWithoutTheUsage() throws {
+    @Test func anErrorInAFileIsPrintedAloneWithoutTheUsage() async throws {
         let text = try String(contentsOfFile: Self.example, encoding: .utf8).replacingOccurrences(of: "handler_timeout_seconds:", with: "handler_timout_seconds:")
-        try withFile("bad.yaml", text) { config in
+        try await withFile("bad.yaml", text) { config in
             for arguments in [["check", "--config", config], ["replay", "/nonexistent.jsonl", "--config", config]] {
-                let finished = try Self.chatbots(arguments)
+                let finished = try await Self.chatbots(arguments)
                 #expect(finished.status == 2, "\(arguments)")
                 let lines = finished.errors.split(separator: "\n").filter { !$0.hasPrefix("note:") }
                 #expect(lines.count == 1, "one line, no usage: \(finished.errors)")
@@ -71,7 +81,7 @@ struct FileProblemTests {
                 #expect(lines.first?.contains(#"engine.handler_timout_seconds: unknown key "handler_timout_seconds" (did you mean "handler_timeout_seconds"?)"#) == true)
             }
         }
-        let missing = try Self.chatbots(["replay", "/nonexistent.jsonl", "--config", Self.example])
+        let missing = try await Self.chatbots(["replay", "/nonexistent.jsonl", "--config", Self.example])
         #expect(missing.status == 2)
         #expect(missing.errors.contains("error: cannot read /nonexistent.jsonl") && !missing.errors.contains("Usage"), "\(missing.errors)")
     }

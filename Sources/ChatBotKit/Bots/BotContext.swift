@@ -109,8 +109,10 @@ public final class BotContext: Sendable {
 
     /// Records any action.
     ///
-    /// - Parameter expiresAfter: How long after ``now`` the action is still worth
-    ///   sending; the bot's ``Bot/actionExpiry`` when `nil`.
+    /// - Parameters:
+    ///   - action: What the runtime is to do, once this handler's effects are committed.
+    ///   - expiresAfter: How long after ``now`` the action is still worth sending; the
+    ///     bot's ``Bot/actionExpiry`` when `nil`.
     public func perform(_ action: BotAction, expiresAfter: Duration? = nil) {
         let planned = PlannedAction(action: action, expiresAfter: expiresAfter ?? actionExpiry)
         effects.withLock { $0.actions.append(planned) }
@@ -122,8 +124,11 @@ public final class BotContext: Sendable {
     /// replaced.
     ///
     /// - Parameters:
+    ///   - kind: The timer's kind, which its firing is told apart by.
+    ///   - date: When it fires, by the engine's clock.
     ///   - chat: The chat it is about: forgetting the chat forgets the timer.
     ///   - instance: Tells apart several timers of one kind in one chat (or in none).
+    ///   - payload: What the firing carries back (``FiredTimer/payload(_:)``).
     public func schedule<Payload>(_ kind: TimerKind<Payload>, at date: Date, chat: ChatID? = nil, instance: String? = nil, payload: Payload) {
         do {
             let json = try JSONEncoder().encode(payload)

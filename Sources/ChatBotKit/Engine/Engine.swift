@@ -60,6 +60,10 @@ public final class Engine: Sendable {
     ///
     /// - Parameters:
     ///   - bots: The bots, in the order their handlers run for each event. Names must be unique.
+    ///   - store: Where the world, the bots' state, the timers and the outbox are committed.
+    ///   - clock: The time handlers see and timers fire by; a virtual one in tests.
+    ///   - configuration: The engine's settings (its service account, curators, limits).
+    ///   - logger: Where the engine and the bots' handlers log.
     ///   - metricsFactory: Where the engine's metrics go (events handled by type,
     ///     handler duration and failures by bot); swift-metrics' global factory by default.
     ///   - outsideCaller: What sends the bots' outside calls (``BotContext/ask(_:as:chat:payload:)``);
