@@ -89,13 +89,15 @@ public final class PostgresStore: RuntimeStore {
         // The row lock below keeps any other runtime from taking the lease until this
         // transaction ends. A process paused (or cut off) in the middle of it must not
         // hold that lock for as long as it is paused: the server ends a transaction left
-        // idle for the lease's life. No standby could take the lease sooner anyway (it
-        // runs a ttl from the last renewal, which came before this transaction began),
-        // and a shorter limit ended healthy transactions on a starved machine: with a
-        // 2 s lease, half of it between two statements was seen under the full test
-        // suite on two cores. (SET LOCAL lasts for this transaction only, so a pooler in
-        // transaction mode is fine.)
-        let idle = max(fence.lease.milliseconds, 200)
+        // idle for the lease's life, and at least 10 s. No standby could take the lease
+        // before its life is over anyway (it runs from the last renewal, which came
+        // before this transaction began). The floor is for short leases: a healthy
+        // transaction was seen idle for 1 s, then 4 s, between two statements under the
+        // full test suite on two cores, and ending it cost far more than waiting
+        // (PostgresNIO 1.33 may never answer a statement on a connection the server
+        // ended; see ``transaction(_:)``). (SET LOCAL lasts for this transaction only, so
+        // a pooler in transaction mode is fine.)
+        let idle = max(fence.lease.milliseconds, 10_000)
         try await execute("SET LOCAL idle_in_transaction_session_timeout = \(unescaped: String(idle))", on: connection)
         var holds = false
         for try await _ in try await connection.statement("""

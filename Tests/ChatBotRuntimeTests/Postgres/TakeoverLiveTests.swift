@@ -127,7 +127,14 @@ struct TakeoverLiveTests {
                     try await within(.seconds(60), "the traffic to settle after the switch") {
                         try await settleTraffic(emulator, taking, sentBefore: sentBefore)
                     }
-                    try await eventually("every chat to be assigned and answered: \(Applied(emulator.record)), \(emulator.status.chatsOpenedInAll) opened") {
+                    /// The chats nobody assigned, as the new leader sees them.
+                    func unassigned() -> String {
+                        let applied = Applied(emulator.record), world = taking.engine.worldModel
+                        return (1...max(1, emulator.status.chatsOpenedInAll)).map { ChatID("\($0)") }.filter { applied.assignments[$0.rawValue] == nil }
+                            .map { id in world.chats[id].map { "\(id): curator \($0.curatorID?.rawValue ?? "none"), status \($0.status.map { "\($0)" } ?? "none"), messages \($0.messages.count)" } ?? "\(id): unknown" }
+                            .joined(separator: "; ")
+                    }
+                    try await eventually("every chat to be assigned and answered; not assigned: \(unassigned())") {
                         let applied = Applied(emulator.record), opened = emulator.status.chatsOpenedInAll
                         return applied.assignments.count == opened && applied.replies.count == opened
                     }
