@@ -39,9 +39,12 @@ enum TestPostgres {
         let variable = throughPooler ? "CHATBOTS_TEST_PGBOUNCER_URL" : "CHATBOTS_TEST_POSTGRES_URL"
         guard let url = environment[variable] else { throw NotConfigured(variable: variable) }
         let parsed = try PostgresSection.parse(url: url)
+        // Forty-odd tests open stores at once against one server on two cores, each
+        // connection a process and a SCRAM exchange: a small pool and a patient connect
+        // keep that storm from reading as "no answer in time" (seen in CI, twice).
         return PostgresSection(
             host: parsed.host, port: parsed.port, username: parsed.username, database: parsed.database, schema: schema, tls: .disable,
-            connectTimeout: 10
+            connectTimeout: 30, maxConnections: 4
         )
     }
 
@@ -60,6 +63,8 @@ enum TestPostgres {
                 password_env: CHATBOTS_TEST_POSTGRES_PASSWORD
                 schema: \(schema)
                 tls: disable
+                connect_timeout: \(section.connectTimeout.seconds)s
+                max_connections: \(section.maxConnections)
 
             """
     }
