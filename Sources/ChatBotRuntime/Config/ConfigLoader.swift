@@ -7,6 +7,12 @@ import Yams
 public enum ConfigLoader {
     /// Loads and validates the file at `path`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RuntimeConfiguration {
+        try load(path: path, environment: environment, leftOut: nil)
+    }
+
+    /// - Parameter leftOut: When given, an unset `${VAR}` reads as ``unsetPlaceholder``
+    ///   and its name is added here, instead of failing.
+    private static func load(path: String, environment: [String: String], leftOut: UnsetVariables?) throws -> RuntimeConfiguration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -17,7 +23,7 @@ public enum ConfigLoader {
         // matters is the file's own.
         var status = stat()
         let permissions = stat(path, &status) == 0 ? Int(status.st_mode) & 0o777 : nil
-        return try parse(text, file: path, environment: environment, permissions: permissions)
+        return try parse(text, file: path, environment: environment, permissions: permissions, leftOut: leftOut)
     }
 
     /// Parses configuration text; `file` names it in errors.
@@ -32,17 +38,14 @@ public enum ConfigLoader {
     public static func loadLeavingOutUnset(
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> (configuration: RuntimeConfiguration, leftOut: [String]) {
-        var leftOut: [String] = []
-        var withPlaceholders = environment
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        _ = substitute(text) { name, _ in
-            if environment[name] == nil, !leftOut.contains(name) {
-                leftOut.append(name)
-                withPlaceholders[name] = unsetPlaceholder
-            }
-            return ""
-        }
-        return (try load(path: path, environment: withPlaceholders), leftOut)
+        let leftOut = UnsetVariables()
+        let configuration = try load(path: path, environment: environment, leftOut: leftOut)
+        return (configuration, leftOut.names)
+    }
+
+    /// The names of the unset variables a load went on without, in the order met.
+    final class UnsetVariables {
+        var names: [String] = []
     }
 
     /// What an unset variable reads as in ``loadLeavingOutUnset(path:environment:)``:
@@ -57,9 +60,15 @@ public enum ConfigLoader {
 
     /// - Parameter permissions: The file's mode, when it is a file: a secret written in
     ///   it literally (not as `${VAR}`) is refused unless only its owner can read it.
-    static func parse(_ text: String, file: String, environment: [String: String], permissions: Int?) throws -> RuntimeConfiguration {
+    static func parse(
+        _ text: String, file: String, environment: [String: String], permissions: Int?, leftOut: UnsetVariables? = nil
+    ) throws -> RuntimeConfiguration {
         let substituted = try substitute(text) { name, line in
             guard let value = environment[name] else {
+                if let leftOut {
+                    if !leftOut.names.contains(name) { leftOut.names.append(name) }
+                    return unsetPlaceholder
+                }
                 throw ConfigError(file: file, keyPath: "", line: line, message: "environment variable \(name) is not set")
             }
             return value

@@ -72,12 +72,10 @@ public final class PostgresStore: RuntimeStore {
     /// first checks, in its own transaction, that the term still holds the lease, and
     /// writes nothing if not (``PostgresStoreError/fencedOut(term:)``). It shares this
     /// store's connections; closing it closes nothing.
-    public func fenced(by fence: Fence) -> PostgresStore {
-        PostgresStore(fencing: self, by: fence, transactionLimitFloor: .seconds(30))
-    }
-
-    /// A fenced view whose transactions may take less than 30 s (a test's).
-    func fenced(by fence: Fence, transactionLimitFloor: Duration) -> PostgresStore {
+    ///
+    /// - Parameter transactionLimitFloor: The least time a transaction is given
+    ///   (``transactionLimit``); less than 30 s in tests only.
+    public func fenced(by fence: Fence, transactionLimitFloor: Duration = .seconds(30)) -> PostgresStore {
         PostgresStore(fencing: self, by: fence, transactionLimitFloor: transactionLimitFloor)
     }
 

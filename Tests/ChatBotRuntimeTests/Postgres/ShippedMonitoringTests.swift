@@ -28,17 +28,9 @@ struct ShippedMonitoringTests {
         let schema = TestPostgres.newSchemaName()
         defer { Task { try? await TestPostgres.dropSchema(schema) } }
         try await Emulator.withRunning(EmulatorConfiguration(seed: 5, world: .init(clients: 4, curators: 2))) { emulator, port in
-            let yaml = emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema), extra: """
-                monitoring:
-                  enabled: true
-                  port: 0
-                directory:
-                  open_chats_path: /api/chats/?status=open&page_size=50
-                  chat_details_path: /api/chats/{chat_id}/
-                \(PostgresRuntimeLiveTests.bots)
-                  - type: sla_alerts
-                    options: {policies: [{kind: unread, breach: 1h}]}
-                """)
+            let yaml = try TakeoverLiveTests.configuration(
+                port: port, schema: schema, moreBots: "\n  - type: sla_alerts\n    options: {policies: [{kind: unread, breach: 1h}]}\n"
+            )
             let loaded = try ConfigLoader.parse(yaml, file: "monitoring.yaml", environment: [:])
             let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: quietLogger)
             let group = ServiceGroup(configuration: .init(services: [runtime], logger: quietLogger))

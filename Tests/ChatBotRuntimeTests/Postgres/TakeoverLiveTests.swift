@@ -13,7 +13,9 @@ import Testing
 /// catches up, and nothing is decided twice or left undone.
 @Suite("Two runtimes on one PostgreSQL store, live", .enabled(if: TestPostgres.isEnabled), .timeLimit(.minutes(3)))
 struct TakeoverLiveTests {
-    static func configuration(port: Int, schema: String) throws -> String {
+    /// A runtime on `schema` with monitoring, the directory routes and the built-in
+    /// bots, plus `moreBots` (entries of `bots:`).
+    static func configuration(port: Int, schema: String, moreBots: String = "") throws -> String {
         emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 4s\n", extra: """
             monitoring:
               enabled: true
@@ -22,7 +24,7 @@ struct TakeoverLiveTests {
               open_chats_path: /api/chats/?status=open&page_size=50
               chat_details_path: /api/chats/{chat_id}/
             \(PostgresRuntimeLiveTests.bots)
-            """)
+            """ + moreBots)
     }
 
     /// What the emulator applied, per chat: the replays of an action already applied

@@ -7,18 +7,11 @@ func within<Value: Sendable>(
     _ limit: Duration, _ what: @autoclosure @Sendable () -> String, sourceLocation: SourceLocation = #_sourceLocation,
     _ wait: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
-    try await withThrowingTaskGroup(of: Value?.self) { group in
-        group.addTask { try await wait() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let value = try await group.next(), let value else {
-            Issue.record("gave up after \(limit) waiting for \(what())", sourceLocation: sourceLocation)
-            throw CancellationError()
-        }
-        return value
+    do {
+        return try await withDeadline(limit, wait)
+    } catch is DeadlineExceeded {
+        Issue.record("gave up after \(limit) waiting for \(what())", sourceLocation: sourceLocation)
+        throw CancellationError()
     }
 }
 
