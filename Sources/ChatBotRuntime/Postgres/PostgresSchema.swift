@@ -70,10 +70,22 @@ enum PostgresSchema {
         ]),
     ]
 
-    /// The advisory lock (transaction-scoped) that migrations and every write of the
-    /// outbox take: outbox ids then become visible in the order they were given, which
-    /// the delivery's forward read relies on.
-    static let writeLock: Int64 = 0x6368_6174_626f_7473 // "chatbots"
+    /// Takes the schema's write lock, an advisory lock held to the end of the
+    /// transaction, which migrations and every write of the outbox take: outbox ids then
+    /// become visible in the order they were given, which the delivery's forward read
+    /// relies on.
+    ///
+    /// One lock per schema (the two-key form: ``writeLockNamespace`` and the server's
+    /// hash of the quoted schema name), so stores that share a database never wait on
+    /// each other. A single key for every schema made each store queue behind the
+    /// slowest transaction in the database: forty test stores migrating at once on two
+    /// cores queued for over ten seconds, past connect deadlines and leases.
+    static func writeLock(of quotedSchema: String) -> PostgresQuery {
+        "SELECT pg_advisory_xact_lock(\(writeLockNamespace), hashtext(\(quotedSchema)))"
+    }
+
+    /// The first key of every schema's write lock: "chat" in ASCII.
+    static let writeLockNamespace: Int32 = 0x6368_6174
 
     /// Whether the schema holds a ChatBots store (its migrations table).
     static func exists(_ connection: PostgresConnection, schema: String, logger: Logger) async throws -> Bool {
@@ -88,7 +100,7 @@ enum PostgresSchema {
     /// Brings the schema up to date; refuses a schema migrated by a newer version.
     static func migrate(_ connection: PostgresConnection, schema: String, logger: Logger) async throws {
         let quoted = "\"\(schema)\""
-        try await connection.statement("SELECT pg_advisory_xact_lock(\(writeLock))", logger: logger).drain()
+        try await connection.statement(writeLock(of: quoted), logger: logger).drain()
         try await connection.statement("CREATE SCHEMA IF NOT EXISTS \(unescaped: quoted)", logger: logger).drain()
         try await connection.statement("""
             CREATE TABLE IF NOT EXISTS \(unescaped: quoted).migrations (

@@ -77,7 +77,7 @@ extension PostgresStore {
     public func requeueDeadLetters(_ ids: [Int64]?, now: Date) async throws -> [Int64] {
         try await transaction { [self] connection in
             // A new, highest id each, given under the outbox's write lock as a commit's are.
-            try await execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", on: connection)
+            try await execute(PostgresSchema.writeLock(of: schema), on: connection)
             var dead: [Int64] = []
             for try await id in try await connection.statement(
                 "SELECT id FROM \(unescaped: schema).outbox WHERE status = 'dead' ORDER BY id", logger: logger

@@ -146,7 +146,7 @@ enum PostgresWorldRows {
         try await writer.upsert("timer", timerTable, key: 2, batch.timers.values.compactMap { $0 })
         if !batch.actions.isEmpty {
             // Ids in commit order, visible in that order: one outbox writer at a time.
-            try await connection.statement("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger).drain()
+            try await connection.statement(PostgresSchema.writeLock(of: schema), logger: logger).drain()
             try await writer.insert("outbox", outboxTable, orderedBy: "ord bigint", batch.actions)
         }
         let chats = batch.records.chats.values

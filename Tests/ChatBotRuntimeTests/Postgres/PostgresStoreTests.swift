@@ -238,4 +238,58 @@ struct PostgresStoreTests {
             #expect(pending.subtracting(progress.seen.withLock { $0 }).isEmpty, "a forward reader missed rows that became visible behind it")
         }
     }
+
+    /// Each schema has a write lock of its own: a store whose outbox writer is held up
+    /// holds up its own schema's writers only, never a store in another schema of the
+    /// same database. (With one lock for the whole database, the suite's forty stores
+    /// queued behind each other for over ten seconds: connects and leases ran out.)
+    @Test func aSchemasWriteLockHoldsUpThatSchemaOnly() async throws {
+        try await StoreSite.with(.postgres) { busySite in
+            try await StoreSite.with(.postgres) { otherSite in
+                let busy = try #require(try await busySite.open() as? PostgresStore)
+                let other = try await otherSite.open()
+                @Sendable func commit(_ key: String) -> [Commit] {
+                    var commit = Commit()
+                    commit.actions = [action(key, chat: "c")]
+                    return [commit]
+                }
+                try await busy.client.withConnection { holder in
+                    try await holder.query("BEGIN", logger: quietLogger).drain()
+                    try await holder.query(PostgresSchema.writeLock(of: busy.schema), logger: quietLogger).drain()
+                    var pids: [Int32] = []
+                    for try await pid in try await holder.query("SELECT pg_backend_pid()", logger: quietLogger).decode(Int32.self) { pids.append(pid) }
+                    let holderPID = try #require(pids.first)
+
+                    @Sendable func heldUpByTheHolder() async throws -> Int {
+                        var waiting = 0
+                        try await busy.client.withConnection { probe in
+                            for try await count in try await probe.query(
+                                "SELECT count(*)::int4 FROM pg_stat_activity WHERE \(holderPID) = ANY(pg_blocking_pids(pid))", logger: quietLogger
+                            ).decode(Int32.self) { waiting = Int(count) }
+                        }
+                        return waiting
+                    }
+
+                    // Another schema's commit goes through; were the lock shared, it would
+                    // wait on the holder, and the test says so rather than hang.
+                    let elsewhere = Task { try await other.commit(commit("elsewhere")) }
+                    @Sendable func landedElsewhere() async throws -> Bool { try await !other.pendingActions(after: 0, limit: 10).isEmpty }
+                    try await eventually("the other schema's commit to land or to wait") {
+                        if try await landedElsewhere() { return true }
+                        return try await heldUpByTheHolder() > 0
+                    }
+                    #expect(try await landedElsewhere(), "a commit in another schema waited on this schema's write lock")
+
+                    // This schema's commit waits for the lock.
+                    let heldUp = Task { try await busy.commit(commit("held-up")) }
+                    try await eventually("the busy schema's commit to wait on the lock") { try await heldUpByTheHolder() >= 1 }
+                    try await holder.query("ROLLBACK", logger: quietLogger).drain()
+                    try await within(.seconds(60), "the held-up commit, once the lock is let go") { try await heldUp.value }
+                    try await within(.seconds(60), "the other schema's commit") { try await elsewhere.value }
+                }
+                #expect(try await other.pendingActions(after: 0, limit: 10).map(\.idempotencyKey) == ["elsewhere"])
+                #expect(try await busy.pendingActions(after: 0, limit: 10).map(\.idempotencyKey) == ["held-up"])
+            }
+        }
+    }
 }

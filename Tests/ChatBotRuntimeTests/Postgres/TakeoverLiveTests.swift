@@ -139,7 +139,9 @@ struct TakeoverLiveTests {
                         let world = taking.engine.worldModel
                         let open = world.chats.values.filter { !world.isClosed($0) }
                         let waiting = open.filter { $0.curatorID == nil }.map(\.id.rawValue).sorted()
-                        return "\(open.count) open to the leader, \(emulator.status.openChats) at the backend; without a curator: \(waiting)"
+                        let catchUps = secondLines.all.filter { $0.contains("catch") || $0.contains("chat details") }
+                        return "\(open.count) open to the leader, \(emulator.status.openChats) at the backend; without a curator: \(waiting); "
+                            + "last catch-up: \(taking.engine.lastCatchUp.map { "\($0)" } ?? "none"); its log: \(catchUps)"
                     }
                     try await eventually("every open chat to have a curator: \(unattended())") {
                         let world = taking.engine.worldModel
