@@ -5,12 +5,14 @@ import Foundation
 /// Frames as the backend sends them: a realistic `new_message` (316 bytes), and one
 /// of each other event, in the documented shape.
 enum Frames {
-    static let newMessage = Data(#"""
-    {"event_type": "new_message", "data": {"id": "9182736", "sender": "client-48213", "chat_id": "771204", "text": "Здравствуйте! Заказ 48213 должен был прийти вчера, но трекинг не обновляется.", "message_type": "text", "created_at": "2026-11-25T09:41:07", "files": null}}
-    """#.utf8)
+    static let newMessage = Data(
+        #"""
+        {"event_type": "new_message", "data": {"id": "9182736", "sender": "client-48213", "chat_id": "771204", "text": "Здравствуйте! Заказ 48213 должен был прийти вчера, но трекинг не обновляется.", "message_type": "text", "created_at": "2026-11-25T09:41:07", "files": null}}
+        """#.utf8)
     static let newChat = Data(#"{"event_type": "new_chat", "data": {"user_id": "client-48213", "chat_id": "771204", "chat_type": "order"}}"#.utf8)
     static let userStatus = Data(#"{"event_type": "user_status", "data": {"user_id": "curator-7", "status": "online"}}"#.utf8)
-    static let readChatMessage = Data(#"{"event_type": "read_chat_message", "data": {"chat_id": "771204", "last_message_id": "9182736", "user_id": "curator-7"}}"#.utf8)
+    static let readChatMessage = Data(
+        #"{"event_type": "read_chat_message", "data": {"chat_id": "771204", "last_message_id": "9182736", "user_id": "curator-7"}}"#.utf8)
     static let assignCurator = Data(#"{"event_type": "assign_curator", "data": {"chat_id": "771204", "curator_id": "curator-7"}}"#.utf8)
     static let malformed = Data(#"{"event_type": "new_message", "data": {"id": 1, "sender": 2}}"#.utf8)
 }
@@ -45,7 +47,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     struct Envelope: Decodable {
-        let event_type: String
+        let eventType: String
+        enum CodingKeys: String, CodingKey { case eventType = "event_type" }
     }
     let plain = JSONDecoder()
     Benchmark("reference: JSONDecoder envelope only, new_message") { benchmark in

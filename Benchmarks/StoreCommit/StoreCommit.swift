@@ -45,11 +45,13 @@ let benchmarks: @Sendable () -> Void = {
     // One iteration commits a batch in one transaction: events/s = batches/s × its size.
     for batch in [1, 100, 1_000] {
         let feed = CommitFeed(commits)
-        Benchmark("commit the world rows of \(batch) events per transaction", closure: { benchmark in
-            guard let store = feed.store else { return }
-            for _ in benchmark.scaledIterations {
-                try await store.commit(Array(feed.take(batch)))
-            }
-        }, setup: { try feed.open() })
+        Benchmark(
+            "commit the world rows of \(batch) events per transaction",
+            closure: { benchmark in
+                guard let store = feed.store else { return }
+                for _ in benchmark.scaledIterations {
+                    try await store.commit(Array(feed.take(batch)))
+                }
+            }, setup: { try feed.open() })
     }
 }

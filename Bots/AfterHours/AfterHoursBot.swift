@@ -77,9 +77,11 @@ public struct AfterHoursBot: Bot {
         guard let template = settings.replies[language] ?? settings.replies[settings.defaultLanguage] else { return }
         context.send(template.render(placeholderValues(reopening: reopening, language: language)), to: chatID)
         context.set(Self.replied(chatID), to: period)
-        context.logger.info("after-hours reply", metadata: [
-            "reply.language": "\(language)", "hours.reopen_at": "\(reopening.map { "\($0)" } ?? "not within a year")",
-        ])
+        context.logger.info(
+            "after-hours reply",
+            metadata: [
+                "reply.language": "\(language)", "hours.reopen_at": "\(reopening.map { "\($0)" } ?? "not within a year")",
+            ])
     }
 
     private func isFromClient(_ message: ChatMessage, in world: WorldView) -> Bool {

@@ -70,14 +70,18 @@ public struct AfterHoursSettings: Sendable, Decodable {
             }
         }
         guard !replies.isEmpty else {
-            throw DecodingError.dataCorruptedError(forKey: .replies, in: container, debugDescription: "give at least one reply, e.g. en: \"We are closed; back {next_open}.\"")
+            throw DecodingError.dataCorruptedError(
+                forKey: .replies, in: container, debugDescription: "give at least one reply, e.g. en: \"We are closed; back {next_open}.\"")
         }
         self.replies = replies
         let fallback = replies.count == 1 ? replies.keys.first : nil
         guard let language = try container.decodeIfPresent(String.self, forKey: .defaultLanguage) ?? fallback else {
-            throw DecodingError.keyNotFound(CodingKeys.defaultLanguage, .init(
-                codingPath: container.codingPath, debugDescription: "with more than one reply, say which is the default (one of \(replies.keys.sorted().joined(separator: ", ")))"
-            ))
+            throw DecodingError.keyNotFound(
+                CodingKeys.defaultLanguage,
+                .init(
+                    codingPath: container.codingPath,
+                    debugDescription: "with more than one reply, say which is the default (one of \(replies.keys.sorted().joined(separator: ", ")))"
+                ))
         }
         guard replies[language] != nil else {
             throw DecodingError.dataCorruptedError(

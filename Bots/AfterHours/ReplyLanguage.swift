@@ -28,7 +28,8 @@ struct ReplyLanguage {
 
     /// The script most of the text's letters are in; `nil` if it has none of either.
     static func dominantScript(of text: String) -> Script? {
-        var cyrillic = 0, latin = 0
+        var cyrillic = 0
+        var latin = 0
         for scalar in text.unicodeScalars where scalar.properties.isAlphabetic {
             switch scalar.value {
             case 0x0400...0x04FF, 0x0500...0x052F: cyrillic += 1

@@ -55,7 +55,8 @@ struct AssignmentPlanner {
             prefix = request.previousCurator.map { "sticky: the client's last curator \($0) cannot take it; " } ?? "sticky: a new client; "
             strategy = settings.stickyFallback
         }
-        let (picked, reason) = strategy == .roundRobin
+        let (picked, reason) =
+            strategy == .roundRobin
             ? pickRoundRobin(candidates, after: state.lastRoundRobin)
             : pickLeastLoaded(candidates)
         decision.picked = picked
@@ -130,15 +131,19 @@ struct AssignmentPlanner {
     private func pickLeastLoaded(_ candidates: [AssignmentDecision.Candidate]) -> (UserID?, String) {
         let ordered = candidates.sorted { a, b in
             if a.openChats != b.openChats { return a.openChats < b.openChats }
-            let aWaited = a.lastAssignedAt ?? .distantPast, bWaited = b.lastAssignedAt ?? .distantPast
+            let aWaited = a.lastAssignedAt ?? .distantPast
+            let bWaited = b.lastAssignedAt ?? .distantPast
             if aWaited != bWaited { return aWaited < bWaited }
             return a.curator < b.curator
         }
         guard let first = ordered.first else { return (nil, "") }
         let tied = ordered.filter { $0.openChats == first.openChats }
         guard tied.count > 1 else { return (first.curator, "least loaded (\(first.openChats) open)") }
-        return (first.curator, "least loaded (\(first.openChats) open); tie among \(tied.map { "\($0.curator)" }.joined(separator: ", ")) "
-            + "went to whoever waited longest since their last assignment")
+        return (
+            first.curator,
+            "least loaded (\(first.openChats) open); tie among \(tied.map { "\($0.curator)" }.joined(separator: ", ")) "
+                + "went to whoever waited longest since their last assignment"
+        )
     }
 
     private func pickRoundRobin(_ candidates: [AssignmentDecision.Candidate], after last: UserID?) -> (UserID?, String) {

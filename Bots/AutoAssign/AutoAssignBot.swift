@@ -73,9 +73,11 @@ public struct AutoAssignBot: Bot {
         var books = openBooks(context, forDecisions: true)
         requeueUnconfirmed(&books, context: context)
         let chats = Set(user.openChats).union(books.inFlight.chats(of: curator)).sorted()
-        context.logger.info("curator stayed offline; reassigning their open chats", metadata: [
-            "curator.id": "\(curator)", "chats.count": "\(chats.count)",
-        ])
+        context.logger.info(
+            "curator stayed offline; reassigning their open chats",
+            metadata: [
+                "curator.id": "\(curator)", "chats.count": "\(chats.count)",
+            ])
         for chat in chats {
             books.inFlight.remove(chat)
             assignOrQueue(chat, trigger: "curator_offline", excluding: [curator], awayFrom: curator, books: &books, context: context)
@@ -123,7 +125,7 @@ public struct AutoAssignBot: Bot {
         guard !books.state.queue.isEmpty, planner.anyoneHasASeat(in: books.pool, world: context.world, inFlight: books.inFlight) else { return }
         for waiting in books.state.queue {
             guard let chat = context.world.chat(waiting.chat), !context.world.isClosed(chat), !books.inFlight.contains(waiting.chat),
-                  chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
+                chat.curatorID == nil || (chat.curatorID == waiting.awayFrom && !isOnline(waiting.awayFrom, context.world))
             else {
                 // Taken by someone, closed, or its curator came back: it waits no more.
                 books.state.unqueue(waiting.chat)

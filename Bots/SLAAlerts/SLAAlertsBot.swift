@@ -48,7 +48,7 @@ public struct SLAAlertsBot: Bot {
             }
         case .readChatMessage(let receipt):
             guard context.world.role(of: receipt.readerID) == .curator,
-                  let mark = context.world.chat(receipt.chatID)?.readUpTo[receipt.readerID]
+                let mark = context.world.chat(receipt.chatID)?.readUpTo[receipt.readerID]
             else { return }
             stopClocks(in: receipt.chatID, context: context) { clock in
                 policies[clock.policy]?.kind == .unread && clock.sequence <= mark
@@ -68,8 +68,8 @@ public struct SLAAlertsBot: Bot {
         guard let fired = try timer.payload(ClockTimer.kind), let policy = policies[fired.policy] else { return }
         let key = ChatClocks.key(fired.chat)
         guard var clocks = context.state(key),
-              let index = clocks.running.firstIndex(where: { $0.policy == fired.policy && $0.message == fired.message }),
-              !clocks.running[index].alerted.contains(fired.level)
+            let index = clocks.running.firstIndex(where: { $0.policy == fired.policy && $0.message == fired.message }),
+            !clocks.running[index].alerted.contains(fired.level)
         else { return }
         let clock = clocks.running[index]
         let chat = context.world.chat(fired.chat)

@@ -46,7 +46,7 @@ public struct TriageBot: Bot {
 
     public func newMessage(_ message: ChatMessage, in context: BotContext) throws {
         guard let text = message.text, let chat = context.world.chat(message.chatID), chat.clientID == message.senderID,
-              chat.curatorID == nil, context.state(Self.asked(message.chatID)) == nil
+            chat.curatorID == nil, context.state(Self.asked(message.chatID)) == nil
         else { return }
         let body = try JSONEncoder().encode(["chat_id": message.chatID.rawValue, "text": text])
         let request = OutsideRequest(

@@ -37,13 +37,15 @@ public enum BenchBotKind: String, CaseIterable, Sendable {
         let template = try MessageTemplate("We are closed; back {next_open}.", placeholders: AfterHoursSettings.placeholders)
         return [
             AutoAssignBot(settings: AutoAssignSettings(strategy: .leastLoaded, maxOpenChats: 1_000)),
-            AfterHoursBot(settings: AfterHoursSettings(
-                hours: BusinessCalendar(timeZone: .gmt, mode: .alwaysClosed, week: [:]), replies: ["en": template], defaultLanguage: "en"
-            )),
-            SLAAlertsBot(settings: SLAAlertsSettings(policies: [
-                SLAPolicy(kind: .firstResponse, warning: 300, breach: 900),
-                SLAPolicy(kind: .unread, warning: 600, breach: 1_800),
-            ])),
+            AfterHoursBot(
+                settings: AfterHoursSettings(
+                    hours: BusinessCalendar(timeZone: .gmt, mode: .alwaysClosed, week: [:]), replies: ["en": template], defaultLanguage: "en"
+                )),
+            SLAAlertsBot(
+                settings: SLAAlertsSettings(policies: [
+                    SLAPolicy(kind: .firstResponse, warning: 300, breach: 900),
+                    SLAPolicy(kind: .unread, warning: 600, breach: 1_800),
+                ])),
         ]
     }
 }

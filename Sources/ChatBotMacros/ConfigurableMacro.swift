@@ -24,7 +24,7 @@ public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
         var optionalWrapped: TypeSyntax? {
             if let optional = type.as(OptionalTypeSyntax.self) { return optional.wrappedType }
             if let generic = type.as(IdentifierTypeSyntax.self), generic.name.text == "Optional",
-               let argument = generic.genericArgumentClause?.arguments.first?.argument.as(TypeSyntax.self)
+                let argument = generic.genericArgumentClause?.arguments.first?.argument.as(TypeSyntax.self)
             {
                 return argument
             }
@@ -87,16 +87,18 @@ public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
         var properties: [Property] = []
         for member in declaration.memberBlock.members {
             guard let variable = member.decl.as(VariableDeclSyntax.self),
-                  !variable.modifiers.contains(where: { ["static", "class", "lazy"].contains($0.name.text) })
+                !variable.modifiers.contains(where: { ["static", "class", "lazy"].contains($0.name.text) })
             else { continue }
             let isLet = variable.bindingSpecifier.tokenKind == .keyword(.let)
             for binding in variable.bindings {
                 guard binding.accessorBlock == nil, let name = binding.pattern.as(IdentifierPatternSyntax.self)?.identifier.text else { continue }
                 if isLet, binding.initializer != nil { continue }
                 guard let type = binding.typeAnnotation?.type else {
-                    throw DiagnosticsError(diagnostics: [.init(
-                        node: binding, message: Message("@Configurable needs the type of '\(name)' written out: var \(name): Type = ...")
-                    )])
+                    throw DiagnosticsError(diagnostics: [
+                        .init(
+                            node: binding, message: Message("@Configurable needs the type of '\(name)' written out: var \(name): Type = ...")
+                        )
+                    ])
                 }
                 properties.append(Property(name: name, type: type, initialValue: binding.initializer?.value))
             }

@@ -222,7 +222,8 @@ public enum BotHarnessError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notRunning: "the harness is not running: call send and advance inside harness.run { ... }"
         case .alreadyRunning: "the harness is already running: one run at a time"
-        case .timersNeverSettle(let steps): "timers kept coming due at once (\(steps) firings in one advance): a bot reschedules without moving forward"
+        case .timersNeverSettle(let steps):
+            "timers kept coming due at once (\(steps) firings in one advance): a bot reschedules without moving forward"
         }
     }
 }

@@ -77,6 +77,6 @@ public final class VirtualClock: EngineClock {
             for id in due.keys { state.sleepers.removeValue(forKey: id) }
             return Array(due.values)
         }
-        woken.forEach { $0.continuation.resume() }
+        for sleeper in woken { sleeper.continuation.resume() }
     }
 }

@@ -48,11 +48,12 @@ public final class Emulator: Service, Sendable {
         let app = Application(
             router: router,
             server: HTTPServerBuilder { responder in
-                StoppableChildChannel(base: HTTP1WebSocketUpgradeChannel(
-                    responder: responder,
-                    configuration: .init(ws: .init(maxFrameSize: 4 << 20)),
-                    shouldUpgrade: endpoint.shouldUpgrade
-                ))
+                StoppableChildChannel(
+                    base: HTTP1WebSocketUpgradeChannel(
+                        responder: responder,
+                        configuration: .init(ws: .init(maxFrameSize: 4 << 20)),
+                        shouldUpgrade: endpoint.shouldUpgrade
+                    ))
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chatbots-emulator"),
             onServerRunning: { [listening] channel in
@@ -220,11 +221,11 @@ private final class ListeningPort: Sendable {
     }
 
     func resolve(_ port: Int) {
-        finish(.listening(port)).forEach { $0.resume(returning: port) }
+        for waiter in finish(.listening(port)) { waiter.resume(returning: port) }
     }
 
     func fail(_ error: any Error) {
-        finish(.failed(error)).forEach { $0.resume(throwing: error) }
+        for waiter in finish(.failed(error)) { waiter.resume(throwing: error) }
     }
 
     private func finish(_ final: State) -> [CheckedContinuation<Int, any Error>] {

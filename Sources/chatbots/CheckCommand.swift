@@ -22,22 +22,26 @@ struct CheckCommand: ParsableCommand {
             throw fileProblem(error)
         }
         noteLeftOut(leftOut, by: "check")
-        let auth = loaded.auth.keycloak.map { "Keycloak client \"\($0.clientID)\" at \($0.tokenURL)" }
+        let auth =
+            loaded.auth.keycloak.map { "Keycloak client \"\($0.clientID)\" at \($0.tokenURL)" }
             ?? "static token from $\(loaded.auth.staticTokenEnv ?? "")"
-        let store = loaded.store.postgres.map { postgres in
-            let password = ProcessInfo.processInfo.environment[postgres.passwordEnv]?.isEmpty == false ? "set" : "not set"
-            return "PostgreSQL \(loaded.store.location), password from $\(postgres.passwordEnv) (\(password))"
-        } ?? loaded.store.path
+        let store =
+            loaded.store.postgres.map { postgres in
+                let password = ProcessInfo.processInfo.environment[postgres.passwordEnv]?.isEmpty == false ? "set" : "not set"
+                return "PostgreSQL \(loaded.store.location), password from $\(postgres.passwordEnv) (\(password))"
+            } ?? loaded.store.path
         let monitoring = loaded.monitoring
         let endpoint = monitoring.enabled == false ? "off" : "http://\(monitoring.host):\(monitoring.port) (/metrics, /health, /ready) with `run`"
-        FileHandle.standardOutput.write(Data("""
-        \(config): valid
-          server:  \(loaded.server.url)\(loaded.server.path)  (actions at \(loaded.server.apiBaseURL))
-          auth:    \(auth)
-          store:   \(store)
-          monitor: \(endpoint)
-          bots:    \(loaded.bots.isEmpty ? "none" : loaded.bots.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                \(config): valid
+                  server:  \(loaded.server.url)\(loaded.server.path)  (actions at \(loaded.server.apiBaseURL))
+                  auth:    \(auth)
+                  store:   \(store)
+                  monitor: \(endpoint)
+                  bots:    \(loaded.bots.isEmpty ? "none" : loaded.bots.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))
 
-        """.utf8))
+                """.utf8))
     }
 }

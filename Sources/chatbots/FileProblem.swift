@@ -13,7 +13,9 @@ func fileProblem(_ problem: Any) -> ExitCode {
 func noteLeftOut(_ variables: [String], by command: String) {
     guard !variables.isEmpty else { return }
     let names = variables.map { "$\($0)" }.joined(separator: ", ")
-    FileHandle.standardError.write(Data(
-        "note: \(names) \(variables.count == 1 ? "is" : "are") not set; \(command) sends nothing, so it went on without \(variables.count == 1 ? "it" : "them") (`run` needs them)\n".utf8
-    ))
+    FileHandle.standardError.write(
+        Data(
+            "note: \(names) \(variables.count == 1 ? "is" : "are") not set; \(command) sends nothing, so it went on without \(variables.count == 1 ? "it" : "them") (`run` needs them)\n"
+                .utf8
+        ))
 }

@@ -6,21 +6,21 @@ import Testing
 
 /// Berlin office hours, Monday to Friday 09:00-18:00, closed on Christmas Day.
 let officeOptions = #"""
-{
-  "hours": {
-    "time_zone": "Europe/Berlin",
-    "week": {"mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00", "thu": "09:00-18:00", "fri": "09:00-18:00"},
-    "holidays": ["12-25"]
-  },
-  "replies": {
-    "en": "Thanks! We are closed and back {next_open} ({time_zone}).",
-    "ru": "Спасибо! Мы вернёмся: {next_open}."
-  },
-  "default_language": "en",
-  "curator_quiet_period": "30m",
-  "new_chat_delay": "30s"
-}
-"""#
+    {
+      "hours": {
+        "time_zone": "Europe/Berlin",
+        "week": {"mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00", "thu": "09:00-18:00", "fri": "09:00-18:00"},
+        "holidays": ["12-25"]
+      },
+      "replies": {
+        "en": "Thanks! We are closed and back {next_open} ({time_zone}).",
+        "ru": "Спасибо! Мы вернёмся: {next_open}."
+      },
+      "default_language": "en",
+      "curator_quiet_period": "30m",
+      "new_chat_delay": "30s"
+    }
+    """#
 
 func afterHours(_ json: String = officeOptions) throws -> AfterHoursBot {
     AfterHoursBot(settings: try StrictDecoding.decode(AfterHoursSettings.self, fromJSON: Data(json.utf8)))
@@ -52,14 +52,14 @@ func utc(_ text: String) throws -> Date {
             try await harness.send(.chatOpened("7", by: "client-1"))
             try await harness.send(.message("m1", in: "7", from: "client-1", text: "Hello, anyone there?"))
             try await harness.send(.message("m2", in: "7", from: "client-1", text: "Hello??"))
-            try await harness.advance(by: .seconds(60))   // past the new-chat delay: no second reply
+            try await harness.advance(by: .seconds(60))  // past the new-chat delay: no second reply
             #expect(harness.messages == [.init(chat: "7", text: "Thanks! We are closed and back Thursday 09:00 (Europe/Berlin).")])
 
-            try await harness.advance(to: try utc("2026-01-15T10:00:00Z"))   // Thursday 11:00: open
+            try await harness.advance(to: try utc("2026-01-15T10:00:00Z"))  // Thursday 11:00: open
             try await harness.send(.message("m3", in: "7", from: "client-1", text: "Still there?"))
             #expect(harness.messages.count == 1)
 
-            try await harness.advance(to: try utc("2026-01-15T18:00:00Z"))   // Thursday 19:00: closed again
+            try await harness.advance(to: try utc("2026-01-15T18:00:00Z"))  // Thursday 19:00: closed again
             try await harness.send(.message("m4", in: "7", from: "client-1", text: "One more thing"))
         }
         #expect(harness.messages.map(\.text).last == "Thanks! We are closed and back Friday 09:00 (Europe/Berlin).")
@@ -117,7 +117,7 @@ func utc(_ text: String) throws -> Date {
             try await harness.advance(by: .minutes(10))
             try await harness.send(.message("m2", in: "7", from: "client-1", text: "Great, my order..."))
             #expect(harness.messages.isEmpty)
-            try await harness.advance(by: .minutes(21))   // 31 minutes since the curator wrote
+            try await harness.advance(by: .minutes(21))  // 31 minutes since the curator wrote
             try await harness.send(.message("m3", in: "7", from: "client-1", text: "Hello?"))
         }
         #expect(harness.messages.count == 1)
@@ -153,8 +153,11 @@ func utc(_ text: String) throws -> Date {
     }
 
     @Test func overridesKeepTheDeskOpenOrClosed() async throws {
-        let open = try afterHours(officeOptions.replacingOccurrences(of: #""time_zone": "Europe/Berlin","#, with: #""time_zone": "Europe/Berlin", "mode": "always_open","#))
-        let closed = try afterHours(officeOptions.replacingOccurrences(of: #""time_zone": "Europe/Berlin","#, with: #""time_zone": "Europe/Berlin", "mode": "always_closed","#))
+        let open = try afterHours(
+            officeOptions.replacingOccurrences(of: #""time_zone": "Europe/Berlin","#, with: #""time_zone": "Europe/Berlin", "mode": "always_open","#))
+        let closed = try afterHours(
+            officeOptions.replacingOccurrences(
+                of: #""time_zone": "Europe/Berlin","#, with: #""time_zone": "Europe/Berlin", "mode": "always_closed","#))
         for (bot, expected) in [(open, [String]()), (closed, ["Thanks! We are closed and back — (Europe/Berlin)."])] {
             let harness = BotHarness(bots: [bot], start: try utc("2026-01-14T10:00:00Z"))
             try await harness.run { harness in

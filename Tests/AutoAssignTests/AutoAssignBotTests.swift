@@ -36,13 +36,13 @@ extension BotHarness {
         try await harness.run { harness in
             try await harness.send([.online("a"), .online("b")])
             try await harness.send(.chatOpened("1", by: "client-1"))
-            #expect(try await harness.confirmAssignments() == ["1": "a"])   // a tie, both never assigned: by id
+            #expect(try await harness.confirmAssignments() == ["1": "a"])  // a tie, both never assigned: by id
             try await harness.advance(by: .seconds(10))
             try await harness.send(.chatOpened("2", by: "client-2"))
-            #expect(try await harness.confirmAssignments() == ["2": "b"])   // a has one open
+            #expect(try await harness.confirmAssignments() == ["2": "b"])  // a has one open
             try await harness.advance(by: .seconds(10))
             try await harness.send(.chatOpened("3", by: "client-3"))
-            #expect(try await harness.confirmAssignments() == ["3": "a"])   // one each: a waited longer
+            #expect(try await harness.confirmAssignments() == ["3": "a"])  // one each: a waited longer
         }
         let decision = try #require(try harness.decisions("3").last)
         #expect(decision.picked == "a")
@@ -74,10 +74,11 @@ extension BotHarness {
                 try await harness.confirmAssignments()
             }
         }
-        #expect(harness.actions == [
-            .assignCurator(chatID: "1", curatorID: "a"), .assignCurator(chatID: "2", curatorID: "b"),
-            .assignCurator(chatID: "3", curatorID: "c"), .assignCurator(chatID: "4", curatorID: "a"),
-        ])
+        #expect(
+            harness.actions == [
+                .assignCurator(chatID: "1", curatorID: "a"), .assignCurator(chatID: "2", curatorID: "b"),
+                .assignCurator(chatID: "3", curatorID: "c"), .assignCurator(chatID: "4", curatorID: "a"),
+            ])
     }
 
     @Test func aReturningClientGoesBackToTheirCuratorWhenTheyCanTakeIt() async throws {
@@ -156,7 +157,7 @@ extension BotHarness {
             try await harness.send([.online("a"), .online("b")])
             try await harness.send(.chatOpened("1", by: "client-1"))
             #expect(try await harness.confirmAssignments() == ["1": "a"])
-            for _ in 1...3 {   // a's connection flaps: away a minute, back, again
+            for _ in 1...3 {  // a's connection flaps: away a minute, back, again
                 try await harness.send(.offline("a"))
                 try await harness.advance(by: .seconds(60))
                 try await harness.send(.online("a"))
@@ -184,7 +185,7 @@ extension BotHarness {
             #expect(try await harness.confirmAssignments() == ["1": "a", "2": "b"])
             try await harness.send(.offline("a"))
             try await harness.advance(by: .seconds(300))
-            #expect(harness.takeActions().isEmpty)   // b is full: chat 1 waits, still a's
+            #expect(harness.takeActions().isEmpty)  // b is full: chat 1 waits, still a's
             #expect(try harness.decisions("1").last?.queuePosition == 1)
             try await harness.send(.statusChanged(of: "2", to: "closed"))
         }
@@ -197,7 +198,7 @@ extension BotHarness {
             try await harness.send(.online("a"))
             try await harness.send(.chatOpened("1", by: "client-1"))
             #expect(try await harness.confirmAssignments() == ["1": "a"])
-            try await harness.send(.chatOpened("2", by: "client-2"))   // a is full: chat 2 waits
+            try await harness.send(.chatOpened("2", by: "client-2"))  // a is full: chat 2 waits
             // Someone moves chat 1 to c by hand: a has a seat again, and nothing drained.
             try await harness.send(.curatorAssigned("c", to: "1"))
             try await harness.send(.chatOpened("3", by: "client-3"))
@@ -210,7 +211,7 @@ extension BotHarness {
         let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1))
         try await harness.run { harness in
             try await harness.send(.online("a"))
-            try await harness.send(.chatOpened("1", by: "client-1"))   // the backend never confirms it
+            try await harness.send(.chatOpened("1", by: "client-1"))  // the backend never confirms it
             try await harness.advance(by: .minutes(11))
             try await harness.send(.online("b"))
         }
@@ -232,13 +233,14 @@ extension BotHarness {
     }
 
     @Test func aWaitingChatNobodyMayTakeDoesNotHoldUpTheOnesBehindIt() async throws {
-        let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1, curators: ["a": .init(chatTypes: [.order]), "b": .init(chatTypes: [.topic])]))
+        let harness = assignmentHarness(
+            AutoAssignSettings(maxOpenChats: 1, curators: ["a": .init(chatTypes: [.order]), "b": .init(chatTypes: [.topic])]))
         try await harness.run { harness in
             try await harness.send(.online("b"))
             try await harness.send(.chatOpened("1", by: "client-1", type: .topic))
             #expect(try await harness.confirmAssignments() == ["1": "b"])
-            try await harness.send(.chatOpened("2", by: "client-2", type: .topic))   // b is full
-            try await harness.send(.chatOpened("3", by: "client-3", type: .order))   // a is away
+            try await harness.send(.chatOpened("2", by: "client-2", type: .topic))  // b is full
+            try await harness.send(.chatOpened("3", by: "client-3", type: .order))  // a is away
             try await harness.send(.chatOpened("4", by: "client-4", type: .order))
             #expect(harness.takeActions().isEmpty)
             try await harness.send(.online("a"))
@@ -275,7 +277,10 @@ extension BotHarness {
         )
         try await harness.run { harness in
             // The directory says a covers billing and b delivery; the options say c covers returns.
-            try await harness.learnDirectory([.init(curatorID: "a", topics: ["billing"]), .init(curatorID: "b", topics: ["delivery"]), .init(curatorID: "c", topics: ["billing", "delivery"])])
+            try await harness.learnDirectory([
+                .init(curatorID: "a", topics: ["billing"]), .init(curatorID: "b", topics: ["delivery"]),
+                .init(curatorID: "c", topics: ["billing", "delivery"]),
+            ])
             try await harness.send([.online("a"), .online("b"), .online("c")])
             for chat in 1...4 {
                 try await harness.send(.chatOpened(ChatID(Int64(chat)), by: UserID("client-\(chat)"), type: .topic))

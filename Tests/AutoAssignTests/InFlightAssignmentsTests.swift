@@ -1,8 +1,9 @@
-@testable import AutoAssign
 import ChatBotKit
 import ChatBotTesting
 import Foundation
 import Testing
+
+@testable import AutoAssign
 
 /// Assignments in flight live under a key per curator, with a pointer per chat; a store
 /// written when they were one map inside the shared state is moved over on first use.
@@ -11,11 +12,13 @@ import Testing
         let harness = assignmentHarness(AutoAssignSettings(maxOpenChats: 1))
         var legacy = AutoAssignState()
         legacy.pending = ["1": .init(curator: "a", at: harness.clock.now())]
-        try await harness.store.commit([{
-            var commit = Commit()
-            commit.stateWrites = [StoredBotState(key: AutoAssignState.key.stored(by: AutoAssignBot.type), data: try JSONEncoder().encode(legacy))]
-            return commit
-        }()])
+        try await harness.store.commit([
+            {
+                var commit = Commit()
+                commit.stateWrites = [StoredBotState(key: AutoAssignState.key.stored(by: AutoAssignBot.type), data: try JSONEncoder().encode(legacy))]
+                return commit
+            }()
+        ])
 
         try await harness.run { harness in
             try await harness.send([.online("a"), .online("b")])
@@ -47,14 +50,16 @@ import Testing
             (InFlightAssignments.curatorKey("b").stored(by: bot), try JSONEncoder().encode([ChatID("9"): now])),
             (InFlightAssignments.chatKey("9").stored(by: bot), try JSONEncoder().encode(UserID("b"))),
         ]
-        try await harness.store.commit([{
-            var commit = Commit()
-            commit.stateWrites = writes.map { StoredBotState(key: $0.0, data: $0.1) }
-            return commit
-        }()])
+        try await harness.store.commit([
+            {
+                var commit = Commit()
+                commit.stateWrites = writes.map { StoredBotState(key: $0.0, data: $0.1) }
+                return commit
+            }()
+        ])
         try await harness.run { harness in
             try await harness.send(.chatOpened("9", by: "client-9"))
-            try await harness.send(.online("a"))   // a decision: expiry is looked at
+            try await harness.send(.online("a"))  // a decision: expiry is looked at
         }
         #expect(harness.actions.isEmpty, "chat 9 is in flight to b: neither assigned again nor queued")
         #expect(try harness.state(InFlightAssignments.curatorKey("c"), bot: bot) == nil)

@@ -64,72 +64,86 @@ struct DecodeTableTests {
         ),
         DecodeCase(
             name: "new_message as documented (files as one object)",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "files": \#(documentedFile)}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "files": \#(documentedFile)}}"#,
             expected: .newMessage(message(files: [file7]))
         ),
         DecodeCase(
             name: "new_message with numeric ids",
-            frame: #"{"event_type": "new_message", "data": {"id": 1, "sender": 2, "chat_id": 3, "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": 1, "sender": 2, "chat_id": 3, "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00"}}"#,
             expected: .newMessage(message(id: "1", sender: "2", chat: "3"))
         ),
         DecodeCase(
             name: "new_message with files as an array",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": null, "message_type": "file", "created_at": "2021-01-01T00:00:00", "files": [\#(documentedFile), {"id": "8", "file": "https://files.example/b.pdf"}]}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": null, "message_type": "file", "created_at": "2021-01-01T00:00:00", "files": [\#(documentedFile), {"id": "8", "file": "https://files.example/b.pdf"}]}}"#,
             expected: .newMessage(message(text: nil, type: .file, files: [file7, MessageFile(id: 8, url: "https://files.example/b.pdf")]))
         ),
         DecodeCase(
             name: "new_message with files null",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "files": null}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "files": null}}"#,
             expected: .newMessage(message())
         ),
         DecodeCase(
             name: "new_message with files absent",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00"}}"#,
             expected: .newMessage(message())
         ),
         DecodeCase(
             name: "new_message with a string file id",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": null, "message_type": "file", "created_at": "2021-01-01T00:00:00", "files": {"id": "7", "file": "https://files.example/a.png"}}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": null, "message_type": "file", "created_at": "2021-01-01T00:00:00", "files": {"id": "7", "file": "https://files.example/a.png"}}}"#,
             expected: .newMessage(message(text: nil, type: .file, files: [file7]))
         ),
         DecodeCase(
             name: "new_message with text absent (emoji)",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "message_type": "emoji", "created_at": "2021-01-01T00:00:00"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "message_type": "emoji", "created_at": "2021-01-01T00:00:00"}}"#,
             expected: .newMessage(message(text: nil, type: .emoji))
         ),
         DecodeCase(
             name: "new_message created_at with Z",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00Z"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00Z"}}"#,
             expected: .newMessage(message())
         ),
         DecodeCase(
             name: "new_message created_at with an offset",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T03:00:00+03:00"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T03:00:00+03:00"}}"#,
             expected: .newMessage(message())
         ),
         DecodeCase(
             name: "new_message created_at with a colonless negative offset",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2020-12-31T19:30:00-0430"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2020-12-31T19:30:00-0430"}}"#,
             expected: .newMessage(message())
         ),
         DecodeCase(
             name: "new_message created_at with fractional seconds",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00.250Z"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00.250Z"}}"#,
             expected: .newMessage(message(createdAt: date("2021-01-01T00:00:00.250Z")))
         ),
         DecodeCase(
             name: "new_message created_at naive with microseconds",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00.500000"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00.500000"}}"#,
             expected: .newMessage(message(createdAt: date("2021-01-01T00:00:00.500Z")))
         ),
         DecodeCase(
             name: "new_message with an unknown message_type",
-            frame: #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "voice", "created_at": "2021-01-01T00:00:00"}}"#,
+            frame:
+                #"{"event_type": "new_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "voice", "created_at": "2021-01-01T00:00:00"}}"#,
             expected: .newMessage(message(type: .unknown("voice")))
         ),
         DecodeCase(
             name: "new_message with unknown fields",
-            frame: #"{"event_type": "new_message", "extra": 1, "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "reply_to": {"id": 3}, "reactions": []}}"#,
+            frame:
+                #"{"event_type": "new_message", "extra": 1, "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "reply_to": {"id": 3}, "reactions": []}}"#,
             expected: .newMessage(message())
         ),
         DecodeCase(
@@ -154,15 +168,19 @@ struct DecodeTableTests {
         ),
         DecodeCase(
             name: "update_message",
-            frame: #"{"event_type": "update_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "files": null}}"#,
+            frame:
+                #"{"event_type": "update_message", "data": {"id": "m1", "sender": "u1", "chat_id": "c1", "text": "hello", "message_type": "text", "created_at": "2021-01-01T00:00:00", "files": null}}"#,
             expected: .updateMessage(message())
         ),
         DecodeCase(
             name: "an unknown event type keeps its type and data",
             frame: #"{"event_type": "chat_typing", "data": {"chat_id": 4, "user_id": "u1", "flags": [true, null, 1.5]}}"#,
-            expected: .unknown(.init(type: "chat_typing", data: .object([
-                "chat_id": .integer(4), "user_id": "u1", "flags": .array([.bool(true), .null, .double(1.5)]),
-            ])))
+            expected: .unknown(
+                .init(
+                    type: "chat_typing",
+                    data: .object([
+                        "chat_id": .integer(4), "user_id": "u1", "flags": .array([.bool(true), .null, .double(1.5)]),
+                    ])))
         ),
         DecodeCase(
             name: "an unknown event type without data",

@@ -2,9 +2,10 @@ import ChatBotKit
 import Testing
 
 @Suite struct IdentifierTests {
-    @Test(arguments: [
-        ("42", 42), ("0", 0), ("-7", -7), ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("42", 42), ("0", 0), ("-7", -7), ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min),
+        ] as [(String, Int64)])
     func aPlainDecimalIsAnInteger(text: String, value: Int64) {
         #expect(ChatID(text).integerValue == value)
     }

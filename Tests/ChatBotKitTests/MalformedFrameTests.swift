@@ -39,7 +39,8 @@ struct MalformedFrameTests {
         MalformedCase("a numeric event_type", #"{"event_type": 3, "data": {}}"#, .eventTypeNotString),
         MalformedCase("a null event_type", #"{"event_type": null, "data": {}}"#, .eventTypeNotString),
         MalformedCase("data is a string", #"{"event_type": "new_chat", "data": "c1"}"#, .invalidData, eventType: "new_chat", mentions: "data"),
-        MalformedCase("data is an array", #"{"event_type": "assign_curator", "data": [1, 2]}"#, .invalidData, eventType: "assign_curator", mentions: "data"),
+        MalformedCase(
+            "data is an array", #"{"event_type": "assign_curator", "data": [1, 2]}"#, .invalidData, eventType: "assign_curator", mentions: "data"),
         MalformedCase("data is missing", #"{"event_type": "delete_message"}"#, .invalidData, eventType: "delete_message", mentions: "data"),
         MalformedCase(
             "a required field is missing",

@@ -6,8 +6,9 @@ import Testing
 
     @Test func placeholdersAreReplacedAndBracesEscaped() throws {
         let template = try MessageTemplate("Back {next_open} ({time_zone}); {{literal}} {next_open}", placeholders: names)
-        #expect(template.render(["next_open": "Monday 09:00", "time_zone": "Europe/Berlin"])
-            == "Back Monday 09:00 (Europe/Berlin); {literal} Monday 09:00")
+        #expect(
+            template.render(["next_open": "Monday 09:00", "time_zone": "Europe/Berlin"])
+                == "Back Monday 09:00 (Europe/Berlin); {literal} Monday 09:00")
         #expect(template.placeholders == ["next_open", "time_zone"])
     }
 

@@ -12,14 +12,16 @@ struct RoundTripTests {
         .newChat(.init(clientID: "5", chatID: "100", chatType: .order)),
         .newChat(.init(clientID: "client-x", chatID: "chat-y", chatType: .topic)),
         .newMessage(ChatMessage(id: "1", senderID: "5", chatID: "100", text: "Где мой заказ? 📦", createdAt: created)),
-        .newMessage(ChatMessage(
-            id: "m-2", senderID: "5", chatID: "100", text: nil, messageType: .file,
-            createdAt: created.addingTimeInterval(0.125), files: [MessageFile(id: 3, url: "https://f.example/a b.png")]
-        )),
-        .newMessage(ChatMessage(
-            id: "3", senderID: "5", chatID: "100", text: nil, messageType: .file, createdAt: created,
-            files: [MessageFile(id: 3, url: "https://f.example/1"), MessageFile(id: nil, url: "https://f.example/2")]
-        )),
+        .newMessage(
+            ChatMessage(
+                id: "m-2", senderID: "5", chatID: "100", text: nil, messageType: .file,
+                createdAt: created.addingTimeInterval(0.125), files: [MessageFile(id: 3, url: "https://f.example/a b.png")]
+            )),
+        .newMessage(
+            ChatMessage(
+                id: "3", senderID: "5", chatID: "100", text: nil, messageType: .file, createdAt: created,
+                files: [MessageFile(id: 3, url: "https://f.example/1"), MessageFile(id: nil, url: "https://f.example/2")]
+            )),
         .newMessage(ChatMessage(id: "4", senderID: "5", chatID: "100", text: "\"quoted\"\n", messageType: .emoji, createdAt: nil)),
         .assignCurator(.init(chatID: "100", curatorID: "17")),
         .updateChatStatus(.init(chatID: "100", status: .closed)),

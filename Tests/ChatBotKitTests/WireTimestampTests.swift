@@ -1,6 +1,7 @@
-@testable import ChatBotKit
 import Foundation
 import Testing
+
+@testable import ChatBotKit
 
 @Suite("Timestamps in every form the backend may send", .timeLimit(.minutes(2)))
 struct WireTimestampTests {

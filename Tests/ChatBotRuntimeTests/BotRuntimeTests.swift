@@ -22,12 +22,14 @@ struct ParrotBot: Bot {
 }
 
 private func configuration(port: Int, store: String) -> String {
-    emulatorRuntimeYAML(port: port, store: store, extra: """
-        bots:
-          - type: parrot
-            options:
-              prefix: "you said:"
-        """)
+    emulatorRuntimeYAML(
+        port: port, store: store,
+        extra: """
+            bots:
+              - type: parrot
+                options:
+                  prefix: "you said:"
+            """)
 }
 
 @Suite("The runtime, live against the emulator", .timeLimit(.minutes(2)))
@@ -36,7 +38,8 @@ struct BotRuntimeTests {
         try await Emulator.withRunning { emulator, port in
             try await withTemporaryFolder { folder in
                 let file = "test.yaml"
-                let loaded = try ConfigLoader.parse(configuration(port: port, store: folder.appendingPathComponent("bots.sqlite").path), file: file, environment: [:])
+                let loaded = try ConfigLoader.parse(
+                    configuration(port: port, store: folder.appendingPathComponent("bots.sqlite").path), file: file, environment: [:])
                 var registry = BotRegistry()
                 registry.register("parrot") { options in
                     ParrotBot(name: options.name, settings: try options.decode(ParrotBot.Settings.self))
@@ -48,7 +51,10 @@ struct BotRuntimeTests {
                     let parts = try #require(await runtime.waitUntilStarted())
                     await parts.gateway.waitUntil { state, _ in if case .connected = state { true } else { false } }
                     let chat = emulator.openChat(client: "client-1")
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 9001, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 9001, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#
+                    )
                     await parts.delivery.waitUntil { $0.delivered >= 1 }
                     // The reply came back as new_message from the service account; let the
                     // engine see it, then check nothing answered it.

@@ -12,22 +12,24 @@ import Testing
 @Suite("The built-in bots, live against the emulator", .timeLimit(.minutes(3)))
 struct BuiltInBotsLiveTests {
     static func configuration(port: Int, store: String) -> String {
-        emulatorRuntimeYAML(port: port, store: store, extra: """
-            engine:
-              curators: [curator-1, curator-2, curator-3, curator-4]
-            bots:
-              - type: auto_assign
-                options: {strategy: least_loaded, max_open_chats: 3}
-              - type: after_hours
-                options:
-                  hours: {time_zone: UTC, mode: always_closed}
-                  replies: {en: "Closed; back {next_open}.", ru: "Закрыто; вернёмся {next_open}."}
-                  default_language: en
-                  reply_on_new_chat: false
-              - type: sla_alerts
-                options:
-                  policies: [{kind: unread, warning: 1s, breach: 2s}]
-            """)
+        emulatorRuntimeYAML(
+            port: port, store: store,
+            extra: """
+                engine:
+                  curators: [curator-1, curator-2, curator-3, curator-4]
+                bots:
+                  - type: auto_assign
+                    options: {strategy: least_loaded, max_open_chats: 3}
+                  - type: after_hours
+                    options:
+                      hours: {time_zone: UTC, mode: always_closed}
+                      replies: {en: "Closed; back {next_open}.", ru: "Закрыто; вернёмся {next_open}."}
+                      default_language: en
+                      reply_on_new_chat: false
+                  - type: sla_alerts
+                    options:
+                      policies: [{kind: unread, warning: 1s, breach: 2s}]
+                """)
     }
 
     @Test func allThreeBotsActOnGeneratedTrafficOnceEach() async throws {
@@ -37,7 +39,8 @@ struct BuiltInBotsLiveTests {
                 let loaded = try ConfigLoader.parse(
                     Self.configuration(port: port, store: folder.appendingPathComponent("bots.sqlite").path), file: "live.yaml", environment: [:]
                 )
-                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "live.yaml"), logger: quietLogger)
+                let runtime = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "live.yaml"), logger: quietLogger)
                 let group = ServiceGroup(configuration: .init(services: [runtime], logger: quietLogger))
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await group.run() }
@@ -67,7 +70,10 @@ struct BuiltInBotsLiveTests {
 
                     // SLA: a message nobody reads warns, then breaches, once each.
                     let chat = emulator.openChat(client: "client-late")
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": "late-1", "sender": "client-late", "chat_id": "\#(chat)", "text": "Hello?", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": "late-1", "sender": "client-late", "chat_id": "\#(chat)", "text": "Hello?", "message_type": "text"}}"#
+                    )
                     try await eventually("the breach alert for message late-1") {
                         AlertReport(emulator.record, message: "late-1").levelsOfMessage.contains("breach")
                     }
@@ -106,7 +112,7 @@ struct TrafficReport {
             actions += 1
             if action.outcome != .applied { refused += 1 }
             if let key = action.idempotencyKey { keys.insert(key) }
-            let parts = action.path.split(separator: "/").map(String.init)   // api, chats, ID, route
+            let parts = action.path.split(separator: "/").map(String.init)  // api, chats, ID, route
             guard parts.count == 4 else { continue }
             switch parts[3] {
             case "messages":

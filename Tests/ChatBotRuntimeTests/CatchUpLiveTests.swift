@@ -12,18 +12,20 @@ import Testing
 @Suite("Catching up after a gap, live", .timeLimit(.minutes(3)))
 struct CatchUpLiveTests {
     static func configuration(port: Int, store: String, directory: String) -> String {
-        emulatorRuntimeYAML(port: port, store: store, extra: """
-            engine:
-              curators: [curator-1, curator-2, curator-3]
-            directory:
-            \(directory)
-            bots:
-              - type: auto_assign
-                options: {strategy: least_loaded, max_open_chats: 3}
-              - type: sla_alerts
-                options:
-                  policies: [{kind: first_response, warning: 1h, breach: 2h}]
-            """)
+        emulatorRuntimeYAML(
+            port: port, store: store,
+            extra: """
+                engine:
+                  curators: [curator-1, curator-2, curator-3]
+                directory:
+                \(directory)
+                bots:
+                  - type: auto_assign
+                    options: {strategy: least_loaded, max_open_chats: 3}
+                  - type: sla_alerts
+                    options:
+                      policies: [{kind: first_response, warning: 1h, breach: 2h}]
+                """)
     }
 
     static let fullDirectory = """
@@ -47,7 +49,8 @@ struct CatchUpLiveTests {
             #expect(json.contains(#""last_catch_up_at""#))
             let traffic = TrafficReport(emulator.record)
             #expect(traffic.refused == 0)
-            #expect(traffic.assignedChats == Set(([gap.before, gap.after] + gap.opened).map(\.rawValue)), "the five, and those before and after the gap")
+            #expect(
+                traffic.assignedChats == Set(([gap.before, gap.after] + gap.opened).map(\.rawValue)), "the five, and those before and after the gap")
             #expect(traffic.assignments == traffic.assignedChats.count, "each chat assigned once")
             #expect(traffic.distinctKeys == traffic.actions)
             // One first-response clock per chat whose client wrote, timed from the message.
@@ -60,7 +63,10 @@ struct CatchUpLiveTests {
 
             // A frame of the gap that arrives late repeats what the catch-up recovered: skipped.
             let late = try #require(world.chats[gap.opened[0]]?.messages.first)
-            emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": "\#(late.id)", "sender": "\#(late.senderID)", "chat_id": "\#(gap.opened[0])", "text": "again", "message_type": "text"}}"#)
+            emulator.send(
+                rawFrame:
+                    #"{"event_type": "new_message", "data": {"id": "\#(late.id)", "sender": "\#(late.senderID)", "chat_id": "\#(gap.opened[0])", "text": "again", "message_type": "text"}}"#
+            )
             try await eventually("the repeat to be skipped") { parts.engine.statistics.repeatsSkipped == 1 }
             #expect(parts.engine.worldModel.chats[gap.opened[0]]?.messages.count == 4)
         }
@@ -102,7 +108,8 @@ struct CatchUpLiveTests {
             try await withTemporaryFolder { folder in
                 let yaml = Self.configuration(port: port, store: folder.appendingPathComponent("bots.sqlite").path, directory: directory)
                 let loaded = try ConfigLoader.parse(yaml, file: "catch-up.yaml", environment: [:])
-                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "catch-up.yaml"), logger: quietLogger)
+                let runtime = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "catch-up.yaml"), logger: quietLogger)
                 try await withConnectedRuntime(runtime) { parts in
                     for curator in ["curator-1", "curator-2", "curator-3"] {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))
@@ -118,7 +125,8 @@ struct CatchUpLiveTests {
                     for index in 2...6 {
                         let chat = emulator.openChat(client: UserID("client-\(index)"))
                         for number in 1...4 {
-                            try emulator.send(.message(MessageID("gap-\(index)-\(number)"), in: chat, from: UserID("client-\(index)"), createdAt: Date()))
+                            try emulator.send(
+                                .message(MessageID("gap-\(index)-\(number)"), in: chat, from: UserID("client-\(index)"), createdAt: Date()))
                         }
                         gap.opened.append(chat)
                     }

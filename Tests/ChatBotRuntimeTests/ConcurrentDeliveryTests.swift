@@ -71,15 +71,18 @@ struct ConcurrentDeliveryTests {
         let faults = FaultCommand(delayMilliseconds: 250)
         try await Emulator.withRunning(EmulatorConfiguration(world: .init(clients: 40, curators: 8), faults: faults)) { emulator, port in
             try await withTemporaryFolder { folder in
-                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
-                    engine:
-                      curators: [curator-1, curator-2, curator-3, curator-4, curator-5, curator-6, curator-7, curator-8]
-                    bots:
-                      - type: auto_assign
-                        options: {strategy: least_loaded, max_open_chats: 10}
-                    """)
+                let yaml = emulatorRuntimeYAML(
+                    port: port, store: folder.appendingPathComponent("bots.sqlite").path,
+                    extra: """
+                        engine:
+                          curators: [curator-1, curator-2, curator-3, curator-4, curator-5, curator-6, curator-7, curator-8]
+                        bots:
+                          - type: auto_assign
+                            options: {strategy: least_loaded, max_open_chats: 10}
+                        """)
                 let loaded = try ConfigLoader.parse(yaml, file: "rush.yaml", environment: [:])
-                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "rush.yaml"), logger: quietLogger)
+                let runtime = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "rush.yaml"), logger: quietLogger)
                 try await withConnectedRuntime(runtime) { parts in
                     for curator in 1...8 {
                         try emulator.send(.userStatus(.init(userID: UserID("curator-\(curator)"), status: .online)))

@@ -4,15 +4,15 @@ import Foundation
 import Testing
 
 private let minimal = """
-server:
-  url: ws://127.0.0.1:8080
-auth:
-  keycloak:
-    token_url: http://127.0.0.1:8080/realms/support/protocol/openid-connect/token
-    client_id: chatbots
-    client_secret: ${SECRET}
-service_account_id: 1000
-"""
+    server:
+      url: ws://127.0.0.1:8080
+    auth:
+      keycloak:
+        token_url: http://127.0.0.1:8080/realms/support/protocol/openid-connect/token
+        client_id: chatbots
+        client_secret: ${SECRET}
+    service_account_id: 1000
+    """
 
 private func load(_ text: String, environment: [String: String] = ["SECRET": "s3cret"]) throws -> RuntimeConfiguration {
     try ConfigLoader.parse(text, file: "chatbots.yaml", environment: environment)
@@ -31,7 +31,8 @@ private func configError(_ text: String, environment: [String: String] = ["SECRE
 struct ConfigLoaderTests {
     @Test func theExampleFileInTheRepositoryIsValid() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/chatbots.yaml").standardized.path
-        let configuration = try ConfigLoader.load(path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x", "CHATBOTS_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts"])
+        let configuration = try ConfigLoader.load(
+            path: path, environment: ["CHATBOTS_CLIENT_SECRET": "x", "CHATBOTS_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts"])
         #expect(configuration.server.origin == "https://support.example")
         #expect(configuration.engine.curators == ["curator-1", "curator-2"])
         #expect(configuration.engineConfiguration().stateBytesInMemory == 32 << 20)
@@ -42,22 +43,26 @@ struct ConfigLoaderTests {
 
     @Test func theDemoFileIsValidOnceTheDemoFillsItIn() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/demo.yaml").standardized.path
-        let configuration = try ConfigLoader.load(path: path, environment: [
-            "DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05", "DEMO_CLIENT_SECRET": "x", "DEMO_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts",
-        ])
+        let configuration = try ConfigLoader.load(
+            path: path,
+            environment: [
+                "DEMO_PORT": "8080", "DEMO_STORE": "/tmp/demo.sqlite", "DEMO_HOURS": "17:05-01:05", "DEMO_CLIENT_SECRET": "x",
+                "DEMO_ALERT_WEBHOOK": "http://127.0.0.1:8080/hooks/alerts",
+            ])
         let bots = try BotRegistry.builtIn.makeBots(configuration.bots, file: path)
         #expect(bots.map(\.name) == ["auto_assign", "after_hours", "sla_alerts"])
     }
 
     @Test func aBadBotOptionIsNamedWithItsPathAndLine() throws {
-        let yaml = minimal + """
+        let yaml =
+            minimal + """
 
-            bots:
-              - type: sla_alerts
-                options:
-                  policies:
-                    - {kind: unread, warning: 10m, breach: 5m}
-            """
+                bots:
+                  - type: sla_alerts
+                    options:
+                      policies:
+                        - {kind: unread, warning: 10m, breach: 5m}
+                """
         let configuration = try load(yaml)
         let error = try #require(throws: ConfigError.self) { try BotRegistry.builtIn.makeBots(configuration.bots, file: "chatbots.yaml") }
         #expect(error.keyPath == "bots[0].options.policies[0].warning")
@@ -79,14 +84,17 @@ struct ConfigLoaderTests {
     }
 
     @Test func anApostropheInAPlainValueDoesNotHideAComment() throws {
-        let configuration = try load(minimal.replacingOccurrences(of: "url: ws://127.0.0.1:8080", with: "url: ws://127.0.0.1:8080\n  origin: https://we're.example   # or ${NOT_SET}"))
+        let configuration = try load(
+            minimal.replacingOccurrences(
+                of: "url: ws://127.0.0.1:8080", with: "url: ws://127.0.0.1:8080\n  origin: https://we're.example   # or ${NOT_SET}"))
         #expect(configuration.server.origin == "https://we're.example")
     }
 
     @Test func aTrailingCommentMayMentionAVariableThatIsNotSet() throws {
         let configuration = try load(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "service_account_id: 1000   # or ${NOT_SET}"))
         #expect(configuration.serviceAccountID == "1000")
-        #expect(try load(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "service_account_id: \"10#00\"")).serviceAccountID == "10#00")
+        #expect(
+            try load(minimal.replacingOccurrences(of: "service_account_id: 1000", with: "service_account_id: \"10#00\"")).serviceAccountID == "10#00")
     }
 
     @Test func defaultsFillWhatIsLeftOut() throws {
@@ -140,7 +148,9 @@ struct ConfigLoaderTests {
             ] {
                 try (minimal + written).write(toFile: path, atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-                let error = try #require(throws: ConfigError.self, "\(written)") { try ConfigLoader.load(path: path, environment: ["SECRET": "s", "HOST": "h"]) }
+                let error = try #require(throws: ConfigError.self, "\(written)") {
+                    try ConfigLoader.load(path: path, environment: ["SECRET": "s", "HOST": "h"])
+                }
                 #expect(error.keyPath == "alerts.webhook_url", "\(written)")
             }
             // A ${VAR} in a flow mapping does not hide a literal secret elsewhere in the
@@ -204,7 +214,9 @@ struct ConfigLoaderTests {
     @Test func aValueOfTheWrongTypeIsNamed() throws {
         let error = try #require(configError(minimal + "\nserver_x: 1\n"))
         #expect(error.keyPath == "server_x")
-        let typed = try #require(configError(minimal.replacingOccurrences(of: "url: ws://127.0.0.1:8080", with: "url: ws://127.0.0.1:8080\n  ping_interval_seconds: soon")))
+        let typed = try #require(
+            configError(minimal.replacingOccurrences(of: "url: ws://127.0.0.1:8080", with: "url: ws://127.0.0.1:8080\n  ping_interval_seconds: soon"))
+        )
         #expect(typed.keyPath == "server.ping_interval_seconds")
         #expect(typed.line == 3)
     }

@@ -6,13 +6,13 @@ import Testing
 import Triage
 
 private let base = """
-server:
-  url: ws://127.0.0.1:8080
-auth:
-  static_token_env: TOKEN
-service_account_id: 1000
+    server:
+      url: ws://127.0.0.1:8080
+    auth:
+      static_token_env: TOKEN
+    service_account_id: 1000
 
-"""
+    """
 
 private func load(_ extra: String) throws -> RuntimeConfiguration {
     try ConfigLoader.parse(base + extra, file: "chatbots.yaml", environment: [:])
@@ -30,7 +30,8 @@ struct DeliveryConfigTests {
     }
 
     @Test func limitsRatesAndAgesAreRead() throws {
-        let delivery = try load("""
+        let delivery = try load(
+            """
             delivery:
               max_in_flight: 64
               rate_limit: 50/s
@@ -40,7 +41,8 @@ struct DeliveryConfigTests {
               max_age: 30m
               request_timeout: 5s
               alerts: {max_in_flight: 2, max_age: 2h, request_timeout: 3s}
-            """).delivery
+            """
+        ).delivery
         #expect(delivery.limits.maxInFlight == 64)
         #expect(delivery.limits.globalRate == RateLimit(count: 50, per: .seconds(1), burst: 50), "a second of the rate by default")
         #expect(delivery.limits.perChatRate == RateLimit(count: 20, per: .seconds(60), burst: 3))
@@ -79,7 +81,8 @@ struct DeliveryConfigTests {
                   replies: {en: "Closed."}
                   default_language: en
             """
-        let configuration = try load("""
+        let configuration = try load(
+            """
             bots:
               - type: after_hours
             \(options)
@@ -102,7 +105,8 @@ struct DeliveryConfigTests {
     @Test func aBotWithAConfiguredExpiryStillHearsItsAnswers() async throws {
         var registry = BotRegistry()
         registry.register(TriageBot.type) { options in TriageBot(name: options.name, settings: try options.decode(TriageBot.Settings.self)) }
-        let configuration = try load("""
+        let configuration = try load(
+            """
             bots:
               - type: triage
                 expires_after: 2m

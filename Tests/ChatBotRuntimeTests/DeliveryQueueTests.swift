@@ -1,7 +1,8 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import Foundation
 import Testing
+
+@testable import ChatBotRuntime
 
 /// The delivery's scheduling rules on fixed dates: order per chat, the in-flight bound,
 /// rate limits and pauses, expiry, and memory bounded with nothing lost.

@@ -12,11 +12,13 @@ struct DirectoryLiveTests {
         let emulatorConfiguration = EmulatorConfiguration(world: .init(clients: 4, curators: 3, topics: ["billing", "delivery", "returns"]))
         try await Emulator.withRunning(emulatorConfiguration) { emulator, port in
             try await withTemporaryFolder { folder in
-                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
-                    directory:
-                      curators_path: /api/curators/
-                      chat_details_path: /api/chats/{chat_id}/
-                    """)
+                let yaml = emulatorRuntimeYAML(
+                    port: port, store: folder.appendingPathComponent("bots.sqlite").path,
+                    extra: """
+                        directory:
+                          curators_path: /api/curators/
+                          chat_details_path: /api/chats/{chat_id}/
+                        """)
                 let loaded = try ConfigLoader.parse(yaml, file: "directory.yaml", environment: [:])
                 let runtime = BotRuntime(configuration: loaded, bots: [], logger: quietLogger)
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -43,7 +45,10 @@ struct DirectoryLiveTests {
                     await parts.engine.waitUntilIdle()
                     try await eventually("the closed chat forgotten") { try await parts.engine.forgetClosedChats(quietFor: .zero) == 1 }
                     #expect(parts.engine.worldModel.chats[chat] == nil)
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 9, "sender": "client-1", "chat_id": "\#(chat)", "text": "back", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 9, "sender": "client-1", "chat_id": "\#(chat)", "text": "back", "message_type": "text"}}"#
+                    )
                     await parts.gateway.waitUntil { _, counters in counters.framesReceived >= 3 }
                     await parts.engine.waitUntilIdle()
                     let back = try #require(parts.engine.worldModel.chats[chat])
@@ -58,17 +63,21 @@ struct DirectoryLiveTests {
     @Test func anUnreadableDirectoryIsLoggedAndTheRuntimeGoesOn() async throws {
         try await Emulator.withRunning { emulator, port in
             try await withTemporaryFolder { folder in
-                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
-                    directory:
-                      curators_path: /api/no-such-route/
-                      chat_details_path: /api/no-such-route/{chat_id}/
-                    """)
+                let yaml = emulatorRuntimeYAML(
+                    port: port, store: folder.appendingPathComponent("bots.sqlite").path,
+                    extra: """
+                        directory:
+                          curators_path: /api/no-such-route/
+                          chat_details_path: /api/no-such-route/{chat_id}/
+                        """)
                 let loaded = try ConfigLoader.parse(yaml, file: "directory.yaml", environment: [:])
                 let directory = BackendDirectory(
                     apiBaseURL: loaded.server.apiBaseURL, section: loaded.directory, transport: AsyncHTTPTransport(),
-                    tokens: KeycloakTokenProvider(configuration: .init(
-                        tokenURL: "http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token", clientID: "chatbots", clientSecret: Secret("chatbots-secret")
-                    ), logger: quietLogger),
+                    tokens: KeycloakTokenProvider(
+                        configuration: .init(
+                            tokenURL: "http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token", clientID: "chatbots",
+                            clientSecret: Secret("chatbots-secret")
+                        ), logger: quietLogger),
                     logger: quietLogger
                 )
                 let failure = await #expect(throws: BackendDirectory.Failure.self) { try await directory.curators() }

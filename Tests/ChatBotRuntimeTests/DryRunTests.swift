@@ -13,16 +13,19 @@ struct DryRunTests {
         try await Emulator.withRunning { emulator, port in
             try await withTemporaryFolder { folder in
                 let configuredStore = folder.appendingPathComponent("production.sqlite").path
-                let yaml = emulatorRuntimeYAML(port: port, store: configuredStore, extra: """
-                    bots:
-                      - type: after_hours
-                        options:
-                          hours: {time_zone: UTC, mode: always_closed}
-                          replies: {en: "Closed."}
-                      - type: sla_alerts
-                        options:
-                          policies: [{kind: unread, breach: 1s}]
-                    """).replacingOccurrences(of: "/hooks/alerts", with: "/hooks/T0SECRET/B0SECRET")
+                let yaml = emulatorRuntimeYAML(
+                    port: port, store: configuredStore,
+                    extra: """
+                        bots:
+                          - type: after_hours
+                            options:
+                              hours: {time_zone: UTC, mode: always_closed}
+                              replies: {en: "Closed."}
+                          - type: sla_alerts
+                            options:
+                              policies: [{kind: unread, breach: 1s}]
+                        """
+                ).replacingOccurrences(of: "/hooks/alerts", with: "/hooks/T0SECRET/B0SECRET")
                 let loaded = try ConfigLoader.parse(yaml, file: "shadow.yaml", environment: [:])
                 let logger = Logger(label: "chatbots") { JSONLogHandler(label: $0, write: lines.append) }
                 let runtime = BotRuntime(
@@ -30,8 +33,11 @@ struct DryRunTests {
                 )
                 try await withConnectedRuntime(runtime) { parts throws in
                     let chat = emulator.openChat(client: "client-1")
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
-                    await parts.delivery.waitUntil { $0.delivered >= 2 }   // the reply, then the breach alert
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#
+                    )
+                    await parts.delivery.waitUntil { $0.delivered >= 2 }  // the reply, then the breach alert
                     #expect(emulator.record.actions.isEmpty, "nothing reached the backend")
                     #expect(emulator.record.alerts.isEmpty, "nothing reached the webhook")
                     #expect(try await parts.store.pendingActionCount() == 0)

@@ -1,8 +1,9 @@
-@testable import ChatBotRuntime
 import Foundation
 import Synchronization
 import Testing
 import WSClient
+
+@testable import ChatBotRuntime
 
 @Suite("The gateway's read buffer", .timeLimit(.minutes(1)))
 struct FrameBufferTests {
@@ -13,13 +14,13 @@ struct FrameBufferTests {
     @Test func theReaderWaitsPastTheByteBoundAndFramesComeOutInOrder() async throws {
         let buffer = FrameBuffer(capacity: 100)
         await buffer.put(Self.text(60, "a"), receivedAt: Date())
-        await buffer.put(Self.text(60, "b"), receivedAt: Date())   // under 100 bytes before it: taken
+        await buffer.put(Self.text(60, "b"), receivedAt: Date())  // under 100 bytes before it: taken
         let thirdIn = Mutex(false)
         let reader = Task {
             await buffer.put(Self.text(60, "c"), receivedAt: Date())
             thirdIn.withLock { $0 = true }
         }
-        try await Task.sleep(for: .milliseconds(100))   // the stimulus: time for a wrong put to happen
+        try await Task.sleep(for: .milliseconds(100))  // the stimulus: time for a wrong put to happen
         #expect(!thirdIn.withLock { $0 }, "120 bytes held: the third frame waits")
         #expect(buffer.bufferedBytes == 120)
 

@@ -164,7 +164,9 @@ struct GatewayTests {
             try Gateway(configuration: .init(serverURL: "https://chat.example.com"), tokens: tokens, logger: quietLogger) { _, _ in }
         }
         _ = try Gateway(configuration: .init(serverURL: "wss://chat.example.com"), tokens: tokens, logger: quietLogger) { _, _ in }
-        _ = try Gateway(configuration: .init(serverURL: "ws://chat.internal", allowsInsecureRemote: true), tokens: tokens, logger: quietLogger) { _, _ in }
+        _ = try Gateway(configuration: .init(serverURL: "ws://chat.internal", allowsInsecureRemote: true), tokens: tokens, logger: quietLogger) {
+            _, _ in
+        }
         _ = try Gateway(configuration: .init(serverURL: "ws://127.0.0.1:8080"), tokens: tokens, logger: quietLogger) { _, _ in }
     }
 }

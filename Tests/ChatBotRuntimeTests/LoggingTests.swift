@@ -59,18 +59,21 @@ struct LoggingTests {
         let lines = LogLines()
         try await Emulator.withRunning(EmulatorConfiguration(seed: 5, world: .init(clients: 6, curators: 3))) { emulator, port in
             try await withTemporaryFolder { folder in
-                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
-                    monitoring: {enabled: true, port: 0}
-                    bots:
-                      - type: after_hours
-                        options:
-                          hours: {time_zone: UTC, mode: always_closed}
-                          replies: {en: "Closed."}
-                    """)
+                let yaml = emulatorRuntimeYAML(
+                    port: port, store: folder.appendingPathComponent("bots.sqlite").path,
+                    extra: """
+                        monitoring: {enabled: true, port: 0}
+                        bots:
+                          - type: after_hours
+                            options:
+                              hours: {time_zone: UTC, mode: always_closed}
+                              replies: {en: "Closed."}
+                        """)
                 let loaded = try ConfigLoader.parse(yaml, file: "secrets.yaml", environment: [:])
                 var logger = Logger(label: "chatbots") { JSONLogHandler(label: $0, write: lines.append) }
                 logger.logLevel = .trace
-                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "secrets.yaml"), logger: logger)
+                let runtime = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "secrets.yaml"), logger: logger)
                 let group = ServiceGroup(configuration: .init(services: [runtime], logger: quietLogger))
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await group.run() }

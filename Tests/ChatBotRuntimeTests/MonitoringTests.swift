@@ -10,20 +10,22 @@ import Testing
 @Suite("Metrics and health endpoints", .timeLimit(.minutes(3)))
 struct MonitoringTests {
     static func configuration(port: Int, store: String, monitoring: String = "") -> String {
-        emulatorRuntimeYAML(port: port, store: store, extra: """
-            monitoring:
-              enabled: true
-              port: 0
-            \(monitoring)
-            bots:
-              - type: after_hours
-                options:
-                  hours: {time_zone: UTC, mode: always_closed}
-                  replies: {en: "Closed."}
-              - type: sla_alerts
-                options:
-                  policies: [{kind: unread, breach: 1h}]
-            """)
+        emulatorRuntimeYAML(
+            port: port, store: store,
+            extra: """
+                monitoring:
+                  enabled: true
+                  port: 0
+                \(monitoring)
+                bots:
+                  - type: after_hours
+                    options:
+                      hours: {time_zone: UTC, mode: always_closed}
+                      replies: {en: "Closed."}
+                  - type: sla_alerts
+                    options:
+                      policies: [{kind: unread, breach: 1h}]
+                """)
     }
 
     static func runtime(port: Int, folder: URL, monitoring: String = "") throws -> BotRuntime {
@@ -48,7 +50,10 @@ struct MonitoringTests {
                     #expect(abs(started - Date().timeIntervalSince1970) < 120)
 
                     let chat = emulator.openChat(client: "client-1")
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#
+                    )
                     emulator.send(rawFrame: "not json at all")
                     emulator.send(rawFrame: #"{"event_type": "brand_new_event", "data": {}}"#)
                     await parts.delivery.waitUntil { $0.delivered >= 1 }
@@ -125,7 +130,10 @@ struct MonitoringTests {
                     // The backend fails the reply for a long while: it waits in the outbox.
                     emulator.apply(FaultCommand(failActions: .init(count: 1_000, status: 503, retryAfter: 600)))
                     let chat = emulator.openChat(client: "client-1")
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#
+                    )
                     await parts.delivery.waitUntil { $0.retried >= 1 }
                     let ready = try await monitoringGet(port: monitoringPort, "/ready")
                     #expect(ready.status == 503)

@@ -12,10 +12,11 @@ struct OpenChatsRouteTests {
     func directory(port: Int, path: String?) -> BackendDirectory {
         BackendDirectory(
             apiBaseURL: "http://127.0.0.1:\(port)", section: DirectorySection(openChatsPath: path), transport: AsyncHTTPTransport(),
-            tokens: KeycloakTokenProvider(configuration: .init(
-                tokenURL: "http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token", clientID: "chatbots",
-                clientSecret: Secret("chatbots-secret")
-            ), logger: quietLogger),
+            tokens: KeycloakTokenProvider(
+                configuration: .init(
+                    tokenURL: "http://127.0.0.1:\(port)/realms/support/protocol/openid-connect/token", clientID: "chatbots",
+                    clientSecret: Secret("chatbots-secret")
+                ), logger: quietLogger),
             logger: quietLogger
         )
     }
@@ -25,10 +26,15 @@ struct OpenChatsRouteTests {
             // No runtime is connected: the backend goes on all the same.
             let chats = (1...7).map { emulator.openChat(client: UserID("client-\($0)"), type: .topic, topic: $0 == 1 ? "billing" : nil) }
             for (index, chat) in chats.enumerated() {
-                emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": \#(100 + index), "sender": "client-\#(index + 1)", "chat_id": "\#(chat)", "text": "hello", "message_type": "text", "created_at": "2026-12-04T10:00:00Z"}}"#)
+                emulator.send(
+                    rawFrame:
+                        #"{"event_type": "new_message", "data": {"id": \#(100 + index), "sender": "client-\#(index + 1)", "chat_id": "\#(chat)", "text": "hello", "message_type": "text", "created_at": "2026-12-04T10:00:00Z"}}"#
+                )
             }
             emulator.send(rawFrame: #"{"event_type": "assign_curator", "data": {"chat_id": "\#(chats[0])", "curator_id": "curator-1"}}"#)
-            emulator.send(rawFrame: #"{"event_type": "read_chat_message", "data": {"chat_id": "\#(chats[0])", "last_message_id": 100, "user_id": "curator-1"}}"#)
+            emulator.send(
+                rawFrame: #"{"event_type": "read_chat_message", "data": {"chat_id": "\#(chats[0])", "last_message_id": 100, "user_id": "curator-1"}}"#
+            )
             for chat in chats.suffix(2) {
                 emulator.send(rawFrame: #"{"event_type": "update_chat_status", "data": {"chat_id": "\#(chat)", "status": "closed"}}"#)
             }

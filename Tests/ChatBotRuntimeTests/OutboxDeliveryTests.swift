@@ -183,11 +183,13 @@ struct OutboxDeliveryTests {
             try await withTemporaryFolder { folder in
                 let store = try SQLiteStore(path: folder.appendingPathComponent("chatbots.sqlite").path)
                 var commit = Commit()
-                commit.actions = [OutboxEntry(
-                    idempotencyKey: "alert-1", bot: "sla",
-                    action: .alert(Alert(text: "Chat 7 waits 15 min", level: .critical, chatID: "7", details: ["waited_seconds": 900])),
-                    createdAt: Date(), nextAttemptAt: Date()
-                )]
+                commit.actions = [
+                    OutboxEntry(
+                        idempotencyKey: "alert-1", bot: "sla",
+                        action: .alert(Alert(text: "Chat 7 waits 15 min", level: .critical, chatID: "7", details: ["waited_seconds": 900])),
+                        createdAt: Date(), nextAttemptAt: Date()
+                    )
+                ]
                 try await store.commit([commit])
                 let outbox = delivery(store: store, port: port, tokens: StaticTokenProvider(token: "unused"), webhook: true)
                 try await outbox.deliverDue()

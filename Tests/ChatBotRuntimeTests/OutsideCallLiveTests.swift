@@ -37,8 +37,14 @@ struct OutsideCallLiveTests {
                 try await withConnectedRuntime(runtime) { parts in
                     let slow = emulator.openChat(client: "client-1")
                     let fast = emulator.openChat(client: "client-2")
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(slow)", "text": "slow", "message_type": "text"}}"#)
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 2, "sender": "client-2", "chat_id": "\#(fast)", "text": "fast", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-1", "chat_id": "\#(slow)", "text": "slow", "message_type": "text"}}"#
+                    )
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": 2, "sender": "client-2", "chat_id": "\#(fast)", "text": "fast", "message_type": "text"}}"#
+                    )
                     // The fast chat is answered and acted on while the slow call is out.
                     try await eventually("the fast chat's reply") { emulator.record.appliedActions.count == 1 }
                     #expect(emulator.record.appliedActions.first?.path.contains("\(fast)") == true)

@@ -6,7 +6,7 @@ import Logging
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SIGHUP re-reads the configuration file of a running runtime: a good file changes a
@@ -16,15 +16,17 @@ import Glibc
 @Suite("Hot reload on SIGHUP", .serialized, .timeLimit(.minutes(3)))
 struct ReloadTests {
     static func configuration(port: Int, store: String, reply: String, curators: [String] = []) -> String {
-        emulatorRuntimeYAML(port: port, store: store, extra: """
-            engine:
-              curators: [\(curators.joined(separator: ", "))]
-            bots:
-              - type: after_hours
-                options:
-                  hours: {time_zone: UTC, mode: always_closed}
-                  replies: {en: "\(reply)"}
-            """)
+        emulatorRuntimeYAML(
+            port: port, store: store,
+            extra: """
+                engine:
+                  curators: [\(curators.joined(separator: ", "))]
+                bots:
+                  - type: after_hours
+                    options:
+                      hours: {time_zone: UTC, mode: always_closed}
+                      replies: {en: "\(reply)"}
+                """)
     }
 
     /// The runtime's configuration file, rewritten by a test before it sends SIGHUP.
@@ -69,7 +71,10 @@ struct ReloadTests {
     static func replyToANewChat(_ emulator: Emulator, _ parts: BotRuntime.Parts, client: String) async throws -> String {
         let chat = emulator.openChat(client: UserID(client))
         let before = parts.delivery.statistics.delivered
-        emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "\#(client)", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
+        emulator.send(
+            rawFrame:
+                #"{"event_type": "new_message", "data": {"id": 1, "sender": "\#(client)", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#
+        )
         await parts.delivery.waitUntil { $0.delivered > before }
         let reply = try #require(emulator.record.appliedActions.last { $0.path.contains("/api/chats/\(chat)/messages") })
         return String(decoding: try JSONEncoder().encode(reply.body), as: UTF8.self)

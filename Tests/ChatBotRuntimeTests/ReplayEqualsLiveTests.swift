@@ -27,25 +27,27 @@ private final class InputRecording: Sendable {
 @Suite("Replay equals live", .timeLimit(.minutes(3)))
 struct ReplayEqualsLiveTests {
     private static func yaml(port: Int, store: String) -> String {
-        emulatorRuntimeYAML(port: port, store: store, extra: """
-            engine:
-              curators: [curator-1, curator-2]
-            directory:
-              curators_path: /api/curators/
-              refresh_seconds: 1
-            bots:
-              - type: auto_assign
-                options: {strategy: least_loaded, max_open_chats: 2}
-              - type: after_hours
-                options:
-                  hours: {time_zone: UTC, mode: always_closed}
-                  replies: {en: "Closed; back {next_open}."}
-                  default_language: en
-                  new_chat_delay: 1s
-              - type: sla_alerts
-                options:
-                  policies: [{kind: unread, warning: 1s, breach: 2s}]
-            """)
+        emulatorRuntimeYAML(
+            port: port, store: store,
+            extra: """
+                engine:
+                  curators: [curator-1, curator-2]
+                directory:
+                  curators_path: /api/curators/
+                  refresh_seconds: 1
+                bots:
+                  - type: auto_assign
+                    options: {strategy: least_loaded, max_open_chats: 2}
+                  - type: after_hours
+                    options:
+                      hours: {time_zone: UTC, mode: always_closed}
+                      replies: {en: "Closed; back {next_open}."}
+                      default_language: en
+                      new_chat_delay: 1s
+                  - type: sla_alerts
+                    options:
+                      policies: [{kind: unread, warning: 1s, breach: 2s}]
+                """)
     }
 
     @Test func aRecordedLiveRunReplayedDecidesTheSameActionForAction() async throws {
@@ -134,8 +136,10 @@ private struct AskingBot: Bot {
 
     func handle(_ event: ChatEvent, in context: BotContext) {
         guard case .newMessage(let message) = event, message.senderID.rawValue.hasPrefix("client"),
-              (message.id.integerValue ?? 0) % 5 == 0 else { return }
-        let request = OutsideRequest(url: "http://127.0.0.1:\(port)/outside/echo?delay_ms=50", body: Data(message.id.rawValue.utf8), timeout: .seconds(20))
+            (message.id.integerValue ?? 0) % 5 == 0
+        else { return }
+        let request = OutsideRequest(
+            url: "http://127.0.0.1:\(port)/outside/echo?delay_ms=50", body: Data(message.id.rawValue.utf8), timeout: .seconds(20))
         context.ask(request, as: Self.echo, chat: message.chatID, payload: message.id)
     }
 

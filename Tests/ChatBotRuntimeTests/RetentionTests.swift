@@ -1,4 +1,3 @@
-@testable import ChatBotRuntime
 import ChatBotKit
 import ChatBotTesting
 import ChatEmulator
@@ -7,16 +6,19 @@ import GRDB
 import Logging
 import Testing
 
+@testable import ChatBotRuntime
+
 /// Settled actions leave the store after their retention periods; pending ones never do.
 @Suite struct RetentionTests {
     /// Commits `count` actions for chat `c` and returns their ids, in order.
     func commitActions(_ count: Int, to store: any RuntimeStore, at now: Date, prefix: String) async throws -> [Int64] {
         var commit = Commit()
         for index in 1...count {
-            commit.actions.append(OutboxEntry(
-                idempotencyKey: "\(prefix)-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
-                createdAt: now, nextAttemptAt: now
-            ))
+            commit.actions.append(
+                OutboxEntry(
+                    idempotencyKey: "\(prefix)-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
+                    createdAt: now, nextAttemptAt: now
+                ))
         }
         try await store.commit([commit])
         let pending = try await store.pendingActions(after: 0, limit: 10_000)
@@ -37,7 +39,8 @@ import Testing
 
             let clock = VirtualClock(start: now)
             let metrics = RuntimeMetrics()
-            let retention = RetentionSection(deliveredActions: ConfigDuration(seconds: 7 * 86_400), deadLetters: ConfigDuration(seconds: 30 * 86_400), pruneBatch: 2)
+            let retention = RetentionSection(
+                deliveredActions: ConfigDuration(seconds: 7 * 86_400), deadLetters: ConfigDuration(seconds: 30 * 86_400), pruneBatch: 2)
             let pruner = StorePruner(store: store, retention: retention, clock: clock, logger: Logger(label: "test"), factory: metrics.factory)
             let pruned = { (what: String) in MetricsPage(metrics.exposition()).value("chatbots_pruned_total", ["what": what]) ?? 0 }
 
@@ -75,19 +78,26 @@ import Testing
         try await Emulator.withRunning { emulator, port in
             try await withTemporaryFolder { folder in
                 let path = folder.appendingPathComponent("bots.sqlite").path
-                let loaded = try ConfigLoader.parse(emulatorRuntimeYAML(port: port, store: path, extra: """
-                    retention: {delivered_actions: 0, prune_every: 1s}
-                    bots:
-                      - type: after_hours
-                        options:
-                          hours: {time_zone: UTC, mode: always_closed}
-                          replies: {en: "Closed."}
-                    """), file: "prune.yaml", environment: [:])
-                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "prune.yaml"), logger: quietLogger)
+                let loaded = try ConfigLoader.parse(
+                    emulatorRuntimeYAML(
+                        port: port, store: path,
+                        extra: """
+                            retention: {delivered_actions: 0, prune_every: 1s}
+                            bots:
+                              - type: after_hours
+                                options:
+                                  hours: {time_zone: UTC, mode: always_closed}
+                                  replies: {en: "Closed."}
+                            """), file: "prune.yaml", environment: [:])
+                let runtime = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "prune.yaml"), logger: quietLogger)
                 try await withConnectedRuntime(runtime) { parts in
                     for client in 1...3 {
                         let chat = emulator.openChat(client: UserID("client-\(client)"))
-                        emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-\#(client)", "chat_id": "\#(chat)", "text": "hi", "message_type": "text"}}"#)
+                        emulator.send(
+                            rawFrame:
+                                #"{"event_type": "new_message", "data": {"id": 1, "sender": "client-\#(client)", "chat_id": "\#(chat)", "text": "hi", "message_type": "text"}}"#
+                        )
                     }
                     await parts.delivery.waitUntil { $0.delivered >= 3 }
                     try await eventually("the delivered replies pruned") {
@@ -186,7 +196,9 @@ import Testing
         let logs = LogCapture()
         let configuration = EngineConfiguration(serviceAccountID: "1000", chatDetails: withDetails ? details : nil)
         try await withRunningEngine(bots: [], clock: clock, configuration: configuration, logger: logs.logger(level: .info)) { engine in
-            for event: ChatEvent in [.chatOpened("a", by: "client-a"), .message("a1", in: "a", from: "client-a"), .statusChanged(of: "a", to: .closed)] {
+            for event: ChatEvent in [
+                .chatOpened("a", by: "client-a"), .message("a1", in: "a", from: "client-a"), .statusChanged(of: "a", to: .closed),
+            ] {
                 engine.submit(event, receivedAt: clock.now())
             }
             await engine.waitUntilIdle()
@@ -249,7 +261,6 @@ private struct MemoBot: Bot {
         context.schedule(Self.reminder, after: .seconds(90 * 86_400), chat: message.chatID)
     }
 }
-
 
 /// Chat details from a table: what the backend's chat-details route would answer.
 private struct DetailsTable: ChatDetailsSource {

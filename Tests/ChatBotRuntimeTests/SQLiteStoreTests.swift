@@ -132,10 +132,11 @@ struct SQLiteStoreTests {
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             var commit = Commit()
             for index in 1...4 {
-                commit.actions.append(OutboxEntry(
-                    idempotencyKey: "key-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
-                    createdAt: now, nextAttemptAt: now, expiresAt: index == 4 ? now.addingTimeInterval(900) : nil
-                ))
+                commit.actions.append(
+                    OutboxEntry(
+                        idempotencyKey: "key-\(index)", bot: "b", action: .sendMessage(chatID: "c", text: "\(index)"),
+                        createdAt: now, nextAttemptAt: now, expiresAt: index == 4 ? now.addingTimeInterval(900) : nil
+                    ))
             }
             try await store.commit([commit])
             let pending = try await store.pendingActions(after: 0, limit: 10)

@@ -1,9 +1,10 @@
 import AutoAssign
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import Foundation
 import Testing
+
+@testable import ChatBotRuntime
 
 @Suite("Inspecting a store", .timeLimit(.minutes(2)))
 struct StoreInspectionTests {
@@ -11,7 +12,8 @@ struct StoreInspectionTests {
     private func populatedStore(at site: StoreSite) async throws -> any RuntimeStore {
         let store = try await site.open()
         let configuration = EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["a", "b"])
-        try await withRunningEngine(bots: [AutoAssignBot(settings: AutoAssignSettings(maxOpenChats: 1))], store: store, configuration: configuration) { engine in
+        try await withRunningEngine(bots: [AutoAssignBot(settings: AutoAssignSettings(maxOpenChats: 1))], store: store, configuration: configuration)
+        { engine in
             let now = Date()
             for event: ChatEvent in [
                 .online("a"), .chatOpened("1", by: "client-1"), .curatorAssigned("a", to: "1"),
@@ -31,9 +33,9 @@ struct StoreInspectionTests {
             let summary = try await store.summary()
             #expect(summary.chatsByStatus == ["open": 2])
             #expect(summary.waitingChats == ["2"])
-            #expect(summary.curatorsKnown == 1)   // b is only on the roster: no event has told the store about b
+            #expect(summary.curatorsKnown == 1)  // b is only on the roster: no event has told the store about b
             #expect(summary.curatorsOnline == ["a"])
-            #expect(summary.outboxPending == 1)   // the assignment of chat 1, not delivered here
+            #expect(summary.outboxPending == 1)  // the assignment of chat 1, not delivered here
             #expect(summary.deadLetters == 0)
         }
     }

@@ -1,7 +1,8 @@
-@testable import ChatBotRuntime
 import Foundation
 import Synchronization
 import Testing
+
+@testable import ChatBotRuntime
 
 /// `/ready`'s store check against a real SQLite file whose write lock a second process
 /// holds.

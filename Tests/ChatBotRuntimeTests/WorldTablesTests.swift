@@ -1,9 +1,10 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import Foundation
 import GRDB
 import Testing
+
+@testable import ChatBotRuntime
 
 @Suite("The world's tables: a row per chat, user and kept message", .timeLimit(.minutes(2)))
 struct WorldTablesTests {
@@ -15,18 +16,21 @@ struct WorldTablesTests {
             let clock = VirtualClock()
             var configuration = EngineConfiguration(serviceAccountID: "1000")
             configuration.messagesKeptPerChat = 3
-            let events: [ChatEvent] = [
-                .chatOpened("c1", by: "client-1"), .chatOpened("c2", by: "client-2", type: .order),
-                .online("curator-1"), .curatorAssigned("curator-1", to: "c1"), .curatorAssigned("curator-1", to: "c2"),
-                .statusChanged(of: "c2", to: "closed"),
-            ] + (1...8).map { index in
-                .message(MessageID(Int64(index)), in: "c1", from: index % 3 == 0 ? "curator-1" : "client-1")
-            } + [
-                .messageEdited("7", in: "c1", from: "client-1", text: "edited"), .messageDeleted("7", in: "c1"),
-                .messageRead(in: "c1", upTo: "8", by: "curator-1"), .message("1", in: "c2", from: "client-2"),
-                .offline("curator-1"),
-            ]
-            let before = try await withRunningEngine(bots: [], store: try SQLiteStore(path: path), clock: clock, configuration: configuration) { engine in
+            let events: [ChatEvent] =
+                [
+                    .chatOpened("c1", by: "client-1"), .chatOpened("c2", by: "client-2", type: .order),
+                    .online("curator-1"), .curatorAssigned("curator-1", to: "c1"), .curatorAssigned("curator-1", to: "c2"),
+                    .statusChanged(of: "c2", to: "closed"),
+                ]
+                + (1...8).map { index in
+                    .message(MessageID(Int64(index)), in: "c1", from: index % 3 == 0 ? "curator-1" : "client-1")
+                } + [
+                    .messageEdited("7", in: "c1", from: "client-1", text: "edited"), .messageDeleted("7", in: "c1"),
+                    .messageRead(in: "c1", upTo: "8", by: "curator-1"), .message("1", in: "c2", from: "client-2"),
+                    .offline("curator-1"),
+                ]
+            let before = try await withRunningEngine(bots: [], store: try SQLiteStore(path: path), clock: clock, configuration: configuration) {
+                engine in
                 try await engine.learnDirectory([DirectoryEntry(curatorID: "curator-1", topics: ["billing", "returns"])])
                 for event in events {
                     engine.submit(event, receivedAt: clock.now())
@@ -37,7 +41,8 @@ struct WorldTablesTests {
             }
             #expect(before.chats["c1"]?.messages.map(\.id) == ["6", "8"], "kept: the last three, less the deleted one")
             #expect(before.users["curator-1"]?.openChats == ["c1"])
-            let after = try await withRunningEngine(bots: [], store: try SQLiteStore(path: path), clock: clock, configuration: configuration) { engine in
+            let after = try await withRunningEngine(bots: [], store: try SQLiteStore(path: path), clock: clock, configuration: configuration) {
+                engine in
                 engine.worldModel
             }
             #expect(after == before)
@@ -83,7 +88,12 @@ struct WorldTablesTests {
             // Retention (v6) counts a chat stored before as active at the upgrade.
             let lastEvent = try #require(snapshot.chats.first?.lastEventAt)
             #expect(abs(lastEvent.timeIntervalSince(migratedAt)) < 120)
-            #expect(snapshot.chats.map { var chat = $0; chat.lastEventAt = nil; return chat } == [chat])
+            #expect(
+                snapshot.chats.map {
+                    var chat = $0
+                    chat.lastEventAt = nil
+                    return chat
+                } == [chat])
             curator.openChats = []  // derived by the world model, not stored
             #expect(snapshot.users == [curator])
             let world = WorldModel(serviceAccountID: "1000", chats: snapshot.chats, users: snapshot.users)

@@ -1,6 +1,7 @@
 import ArgumentParser
-@testable import chatbots
 import Testing
+
+@testable import chatbots
 
 /// Bad command lines are refused before anything runs, with a message that names what
 /// was wrong.

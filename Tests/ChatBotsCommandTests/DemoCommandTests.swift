@@ -1,10 +1,11 @@
-@testable import chatbots
 import ArgumentParser
 import ChatBotKit
 import ChatEmulator
 import Foundation
 import Synchronization
 import Testing
+
+@testable import chatbots
 
 @Suite("chatbots demo", .timeLimit(.minutes(2)))
 struct DemoCommandTests {
@@ -50,7 +51,7 @@ struct DemoCommandTests {
     ]
 
     @Test func theDeskOpensOnAWholeMinuteAfterTheClosedSpell() {
-        let hours = DemoHours(closedFor: 60, now: Date(timeIntervalSince1970: 1_767_225_600 + 3_600 * 17 + 30))   // 17:00:30 UTC
+        let hours = DemoHours(closedFor: 60, now: Date(timeIntervalSince1970: 1_767_225_600 + 3_600 * 17 + 30))  // 17:00:30 UTC
         #expect(hours.opensText == "17:02")
         #expect(hours.hoursText == "17:02-01:02")
     }

@@ -38,7 +38,8 @@ struct FileProblemTests {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Finished(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
@@ -70,7 +71,8 @@ struct FileProblemTests {
     }
 
     @Test func anErrorInAFileIsPrintedAloneWithoutTheUsage() async throws {
-        let text = try String(contentsOfFile: Self.example, encoding: .utf8).replacingOccurrences(of: "handler_timeout_seconds:", with: "handler_timout_seconds:")
+        let text = try String(contentsOfFile: Self.example, encoding: .utf8).replacingOccurrences(
+            of: "handler_timeout_seconds:", with: "handler_timout_seconds:")
         try await withFile("bad.yaml", text) { config in
             for arguments in [["check", "--config", config], ["replay", "/nonexistent.jsonl", "--config", config]] {
                 let finished = try await Self.chatbots(arguments)
@@ -78,7 +80,9 @@ struct FileProblemTests {
                 let lines = finished.errors.split(separator: "\n").filter { !$0.hasPrefix("note:") }
                 #expect(lines.count == 1, "one line, no usage: \(finished.errors)")
                 #expect(lines.first?.hasPrefix("error: \(config):") == true)
-                #expect(lines.first?.contains(#"engine.handler_timout_seconds: unknown key "handler_timout_seconds" (did you mean "handler_timeout_seconds"?)"#) == true)
+                #expect(
+                    lines.first?.contains(
+                        #"engine.handler_timout_seconds: unknown key "handler_timout_seconds" (did you mean "handler_timeout_seconds"?)"#) == true)
             }
         }
         let missing = try await Self.chatbots(["replay", "/nonexistent.jsonl", "--config", Self.example])

@@ -1,7 +1,8 @@
-@testable import chatbots
 import ChatBotKit
 import Foundation
 import Testing
+
+@testable import chatbots
 
 @Suite("Latency percentiles of chatbots bench")
 struct LatencySummaryTests {
@@ -23,11 +24,11 @@ struct LatencySummaryTests {
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let opened: [ChatID: Date] = ["7": start, "8": start.addingTimeInterval(1)]
         let actions: [(path: String, receivedAt: Date)] = [
-            ("/api/chats/7/messages/", start.addingTimeInterval(0.001)),   // not an assignment
+            ("/api/chats/7/messages/", start.addingTimeInterval(0.001)),  // not an assignment
             ("/api/chats/7/assign/", start.addingTimeInterval(0.004)),
-            ("/api/chats/7/assign/", start.addingTimeInterval(9)),         // a later reassignment
+            ("/api/chats/7/assign/", start.addingTimeInterval(9)),  // a later reassignment
             ("/api/chats/8/assign/", start.addingTimeInterval(1.002)),
-            ("/api/chats/9/assign/", start.addingTimeInterval(2)),         // opened before the run
+            ("/api/chats/9/assign/", start.addingTimeInterval(2)),  // opened before the run
         ]
         let summary = try #require(LatencySummary.openingToAssignment(opened: opened, actions: actions))
         #expect(summary.count == 2)

@@ -1,20 +1,28 @@
-@testable import chatbots
 import ChatBotKit
 import ChatBotRuntime
 import Foundation
 import Testing
 
+@testable import chatbots
+
 @Suite("chatbots replay's clock")
 struct ReplayClockTests {
     /// A client writes at 10:00:00 and nobody answers; the recording ends at 10:00:30.
     let lines = [
-        FrameRecorder.Line(receivedAt: Date(timeIntervalSince1970: 1_767_261_600), frame: #"{"event_type": "new_chat", "data": {"user_id": "c-1", "chat_id": 1, "chat_type": "order"}}"#),
-        FrameRecorder.Line(receivedAt: Date(timeIntervalSince1970: 1_767_261_600), frame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "c-1", "chat_id": 1, "text": "Hello?", "message_type": "text"}}"#),
-        FrameRecorder.Line(receivedAt: Date(timeIntervalSince1970: 1_767_261_630), frame: #"{"event_type": "user_status", "data": {"user_id": "x", "status": "online"}}"#),
+        FrameRecorder.Line(
+            receivedAt: Date(timeIntervalSince1970: 1_767_261_600),
+            frame: #"{"event_type": "new_chat", "data": {"user_id": "c-1", "chat_id": 1, "chat_type": "order"}}"#),
+        FrameRecorder.Line(
+            receivedAt: Date(timeIntervalSince1970: 1_767_261_600),
+            frame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "c-1", "chat_id": 1, "text": "Hello?", "message_type": "text"}}"#),
+        FrameRecorder.Line(
+            receivedAt: Date(timeIntervalSince1970: 1_767_261_630),
+            frame: #"{"event_type": "user_status", "data": {"user_id": "x", "status": "online"}}"#),
     ]
 
     func replay(runOn: Duration) async throws -> Replay.Summary {
-        let configuration = try ConfigLoader.parse("""
+        let configuration = try ConfigLoader.parse(
+            """
             server: {url: "ws://127.0.0.1:1"}
             auth: {static_token_env: NONE}
             service_account_id: 1000
@@ -22,7 +30,8 @@ struct ReplayClockTests {
               - type: sla_alerts
                 options: {policies: [{kind: first_response, warning: 5m, breach: 15m}]}
             """, file: "replay.yaml", environment: [:])
-        var replay = Replay(configuration: configuration, bots: try BotRegistry.builtIn.makeBots(configuration.bots, file: "replay.yaml"), lines: lines)
+        var replay = Replay(
+            configuration: configuration, bots: try BotRegistry.builtIn.makeBots(configuration.bots, file: "replay.yaml"), lines: lines)
         replay.runOn = runOn
         return try await replay.run()
     }

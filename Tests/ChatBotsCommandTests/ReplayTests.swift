@@ -1,10 +1,11 @@
-@testable import chatbots
 import ChatBotKit
 import ChatBotRuntime
 import ChatBotTesting
 import ChatEmulator
 import Foundation
 import Testing
+
+@testable import chatbots
 
 @Suite("chatbots replay", .timeLimit(.minutes(2)))
 struct ReplayTests {
@@ -31,7 +32,9 @@ struct ReplayTests {
             // It holds the emulator's client secret: owner-only, or the loader refuses it.
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder.appendingPathComponent("bots.yaml").path)
             let loaded = try ConfigLoader.load(path: folder.appendingPathComponent("bots.yaml").path, environment: [:])
-            let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "bots.yaml"), logger: quietLogger, recordPath: recording)
+            let runtime = BotRuntime(
+                configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "bots.yaml"), logger: quietLogger,
+                recordPath: recording)
             return try await withThrowingTaskGroup(of: [String]?.self) { group in
                 group.addTask {
                     try await runtime.run()
@@ -47,7 +50,10 @@ struct ReplayTests {
                     let client = "client-\(index % 5)"
                     let chat = emulator.openChat(client: UserID(client), type: index.isMultiple(of: 2) ? .order : .topic)
                     let text = index.isMultiple(of: 3) ? "Где мой заказ?" : "Where is my order?"
-                    emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": "m\#(index)", "sender": "\#(client)", "chat_id": "\#(chat)", "text": "\#(text)", "message_type": "text"}}"#)
+                    emulator.send(
+                        rawFrame:
+                            #"{"event_type": "new_message", "data": {"id": "m\#(index)", "sender": "\#(client)", "chat_id": "\#(chat)", "text": "\#(text)", "message_type": "text"}}"#
+                    )
                 }
                 // Until every frame, echoes included, is read and every action delivered.
                 while true {
@@ -63,7 +69,8 @@ struct ReplayTests {
 
         let loaded = try ConfigLoader.load(path: folder.appendingPathComponent("bots.yaml").path, environment: [:])
         let lines = try FrameRecorder.read(path: recording)
-        let summary = try await Replay(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "bots.yaml"), lines: lines).run()
+        let summary = try await Replay(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "bots.yaml"), lines: lines)
+            .run()
         let routes = ActionRoutes()
         let replayed = summary.decisions.compactMap { decision -> String? in
             guard let request = routes.request(for: decision.action, baseURL: "") else { return nil }
@@ -71,7 +78,7 @@ struct ReplayTests {
             return try? Self.canonical(request.method, request.url, body)
         }.sorted()
 
-        #expect(live.count == 24)   // an assignment and an after-hours reply per chat
+        #expect(live.count == 24)  // an assignment and an after-hours reply per chat
         #expect(replayed == live)
         #expect(summary.frames == lines.count)
     }

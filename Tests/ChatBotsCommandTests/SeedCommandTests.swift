@@ -1,4 +1,3 @@
-@testable import chatbots
 import ArgumentParser
 import AutoAssign
 import ChatBotKit
@@ -7,6 +6,8 @@ import ChatBotTesting
 import Foundation
 import SLAAlerts
 import Testing
+
+@testable import chatbots
 
 @Suite("chatbots seed", .timeLimit(.minutes(2)))
 struct SeedCommandTests {
@@ -24,10 +25,11 @@ struct SeedCommandTests {
         let snapshot = try await store.load()
         #expect(snapshot.chats.map(\.id).sorted() == ["1000001", "1000002", "1000003"])
         #expect(snapshot.timers.count == 4)
-        #expect(Set(snapshot.botState.map(\.key.description)) == [
-            "chat:1000001:decisions", "chat:1000002:decisions", "chat:1000003:decisions",
-            "chat:1000001:clocks", "chat:1000002:clocks", "chat:1000003:clocks",
-        ])
+        #expect(
+            Set(snapshot.botState.map(\.key.description)) == [
+                "chat:1000001:decisions", "chat:1000002:decisions", "chat:1000003:decisions",
+                "chat:1000001:clocks", "chat:1000002:clocks", "chat:1000003:clocks",
+            ])
         let decisionBytes = try #require(snapshot.botState.first { $0.key.description == "chat:1000001:decisions" }?.data)
         let decision = try #require(try JSONDecoder().decode([AssignmentDecision].self, from: decisionBytes).first)
         #expect(decision.picked == "curator-2")
@@ -35,9 +37,11 @@ struct SeedCommandTests {
 
         // The SLA bot takes the seeded clocks for its own: a curator's reply stops them
         // and cancels their timers.
-        let sla = SLAAlertsBot(settings: SLAAlertsSettings(policies: [
-            SLAPolicy(kind: .firstResponse, breach: .init(seconds: 600)), SLAPolicy(kind: .unread, warning: .init(seconds: 120), breach: .init(seconds: 600)),
-        ]))
+        let sla = SLAAlertsBot(
+            settings: SLAAlertsSettings(policies: [
+                SLAPolicy(kind: .firstResponse, breach: .init(seconds: 600)),
+                SLAPolicy(kind: .unread, warning: .init(seconds: 120), breach: .init(seconds: 600)),
+            ]))
         let configuration = EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["curator-1", "curator-2"])
         let failures = try await withRunningEngine(bots: [sla], store: store, configuration: configuration) { engine in
             engine.submit(.message("m-reply", in: "1000001", from: "curator-2", text: "On its way"), receivedAt: Date())

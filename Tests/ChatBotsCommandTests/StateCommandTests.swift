@@ -1,12 +1,13 @@
-@testable import chatbots
 import ArgumentParser
 import AutoAssign
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
-import PostgresNIO
 import Foundation
+import PostgresNIO
 import Testing
+
+@testable import ChatBotRuntime
+@testable import chatbots
 
 @Suite("chatbots state", .timeLimit(.minutes(2)))
 struct StateCommandTests {
@@ -18,7 +19,9 @@ struct StateCommandTests {
         let store = try SQLiteStore(path: path)
         let configuration = EngineConfiguration(serviceAccountID: "1000", curatorRoster: ["a", "b"])
         try await withRunningEngine(bots: [AutoAssignBot()], store: store, configuration: configuration) { engine in
-            for event: ChatEvent in [.online("a"), .offline("b"), .chatOpened("7", by: "client-1"), .message("m1", in: "7", from: "client-1", text: "Hello")] {
+            for event: ChatEvent in [
+                .online("a"), .offline("b"), .chatOpened("7", by: "client-1"), .message("m1", in: "7", from: "client-1", text: "Hello"),
+            ] {
                 engine.submit(event, receivedAt: Date())
                 await engine.waitUntilIdle()
             }
@@ -39,7 +42,9 @@ struct StateCommandTests {
         try await StateSummaryCommand.parse(["--store", path, "--json"]).run()
         try await StateDeadLettersCommand.parse(["--store", path]).run()
         await #expect(throws: (any Error).self) { try await StateChatCommand.parse(["404", "--store", path]).run() }
-        await #expect(throws: (any Error).self) { try await StateSummaryCommand.parse(["--store", folder.appendingPathComponent("none.sqlite").path]).run() }
+        await #expect(throws: (any Error).self) {
+            try await StateSummaryCommand.parse(["--store", folder.appendingPathComponent("none.sqlite").path]).run()
+        }
     }
 }
 
@@ -59,18 +64,18 @@ struct StateCommandPostgresTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("chatbots.yaml").path
         try """
-            server:
-              url: ws://127.0.0.1:8080
-            auth:
-              static_token_env: TOKEN
-            service_account_id: 1000
-            store:
-              postgres:
-                url: \(url)
-                password_env: CHATBOTS_TEST_POSTGRES_PASSWORD
-                schema: \(schema)
-                tls: disable
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        server:
+          url: ws://127.0.0.1:8080
+        auth:
+          static_token_env: TOKEN
+        service_account_id: 1000
+        store:
+          postgres:
+            url: \(url)
+            password_env: CHATBOTS_TEST_POSTGRES_PASSWORD
+            schema: \(schema)
+            tls: disable
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let options = try StoreOptions.parse(["--config", config])
 
         // Inspecting never makes a store.
@@ -94,7 +99,9 @@ struct StateCommandPostgresTests {
         let text = StateText.summary(summary, store: opened.location)
         #expect(text.contains("schema \(schema)"))
         #expect(text.contains("leader:           none yet"), "\(text)")
-        #expect(StateText.lease(LeaseState(holder: "host:7:ab", term: 3, expiresIn: 4.25, renewedAgo: 1)) == "host:7:ab, term 3, lease runs out in 4.2 s, renewed 1.0 s ago")
+        #expect(
+            StateText.lease(LeaseState(holder: "host:7:ab", term: 3, expiresIn: 4.25, renewedAgo: 1))
+                == "host:7:ab, term 3, lease runs out in 4.2 s, renewed 1.0 s ago")
         await opened.close()
         try await StateSummaryCommand.parse(["--config", config]).run()
         try await StateChatCommand.parse(["7", "--config", config]).run()

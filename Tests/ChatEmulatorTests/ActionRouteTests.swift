@@ -41,12 +41,13 @@ struct ActionRouteTests {
             while events.count < 4 {
                 events.append(try FrameDecoder().decode(text: try await socket.nextText()).get())
             }
-            #expect(events == [
-                .newChat(.init(clientID: "client-2", chatID: chat, chatType: .topic)),
-                .assignCurator(.init(chatID: chat, curatorID: "curator-1")),
-                .readChatMessage(.init(chatID: chat, lastMessageID: "5", readerID: "1000")),
-                .updateChatStatus(.init(chatID: chat, status: .closed)),
-            ])
+            #expect(
+                events == [
+                    .newChat(.init(clientID: "client-2", chatID: chat, chatType: .topic)),
+                    .assignCurator(.init(chatID: chat, curatorID: "curator-1")),
+                    .readChatMessage(.init(chatID: chat, lastMessageID: "5", readerID: "1000")),
+                    .updateChatStatus(.init(chatID: chat, status: .closed)),
+                ])
             let details = try await http.send("GET", "/api/chats/\(chat)/", headers: ["Authorization": "Bearer \(token)"])
             #expect(details.json["curator_id"] == "curator-1")
             #expect(details.json["status"] == "closed")

@@ -1,13 +1,15 @@
 import ChatBotKit
-@testable import ChatEmulator
 import Testing
+
+@testable import ChatEmulator
 
 /// The emulator's record: whole for tests, bounded for a run of months.
 @Suite struct RecorderTests {
     @Test func aBoundedRecordKeepsTheLatestAndNumbersOn() {
         let recorder = Recorder(kept: 2)
         for index in 1...5 {
-            recorder.recordAction(method: "POST", path: "/api/chats/\(index)/messages/", idempotencyKey: nil, body: .null, status: 201, outcome: .applied)
+            recorder.recordAction(
+                method: "POST", path: "/api/chats/\(index)/messages/", idempotencyKey: nil, body: .null, status: 201, outcome: .applied)
         }
         let actions = recorder.snapshot.actions
         #expect(actions.map(\.sequence) == [4, 5], "trimmed to the latest once it held twice the bound")

@@ -1,19 +1,19 @@
 import ChatBotKit
 import ChatEmulator
 import Foundation
-import Testing
 import Logging
+import Testing
 
 @Suite("Timed scenarios from a file", .timeLimit(.minutes(2)))
 struct ScenarioTests {
     static let script = """
-    # a client opens a chat, a frame nobody can read, then the server closes
-    {"delay_ms": 0, "frame": {"event_type": "new_chat", "data": {"user_id": 5, "chat_id": 900, "chat_type": "order"}}}
-    {"delay_ms": 50, "raw": "this is not JSON"}
+        # a client opens a chat, a frame nobody can read, then the server closes
+        {"delay_ms": 0, "frame": {"event_type": "new_chat", "data": {"user_id": 5, "chat_id": 900, "chat_type": "order"}}}
+        {"delay_ms": 50, "raw": "this is not JSON"}
 
-    {"delay_ms": 50, "frame": {"event_type": "new_message", "data": {"id": 1, "sender": 5, "chat_id": 900, "text": "hi", "message_type": "text", "created_at": "2021-01-01T00:00:00"}}}
-    {"delay_ms": 50, "close": 4003}
-    """
+        {"delay_ms": 50, "frame": {"event_type": "new_message", "data": {"id": 1, "sender": 5, "chat_id": 900, "text": "hi", "message_type": "text", "created_at": "2021-01-01T00:00:00"}}}
+        {"delay_ms": 50, "close": 4003}
+        """
 
     @Test func playsItsStepsInOrderOnceAClientConnects() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString).jsonl").path
@@ -32,7 +32,7 @@ struct ScenarioTests {
             #expect(try FrameDecoder().decode(text: first).get() == .newChat(.init(clientID: "5", chatID: "900", chatType: .order)))
             #expect(try await socket.nextFrame() == .text("this is not JSON"))
             guard case .text(let third) = try await socket.nextFrame(),
-                  case .newMessage(let message) = try FrameDecoder().decode(text: third).get()
+                case .newMessage(let message) = try FrameDecoder().decode(text: third).get()
             else {
                 Issue.record("expected the scenario's message")
                 return
@@ -48,9 +48,9 @@ struct ScenarioTests {
 
     @Test func aBadLineIsReportedWithFileAndLine() {
         let text = """
-        {"delay_ms": 0, "raw": "ok"}
-        {"delay_ms": -5, "raw": "bad delay"}
-        """
+            {"delay_ms": 0, "raw": "ok"}
+            {"delay_ms": -5, "raw": "bad delay"}
+            """
         #expect(throws: Scenario.ParseError(file: "demo.jsonl", line: 2, reason: "\"delay_ms\" must be a whole number of milliseconds, 0 or more")) {
             try Scenario(text: text, file: "demo.jsonl")
         }

@@ -1,10 +1,10 @@
 import ChatBotKit
 import ChatEmulator
 import Foundation
+import HTTPTypes
 import NIOWebSocket
 import Testing
 import WSClient
-import HTTPTypes
 
 @Suite("The WebSocket /connect/ endpoint", .timeLimit(.minutes(2)))
 struct SocketTests {

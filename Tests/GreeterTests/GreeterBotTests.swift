@@ -15,13 +15,14 @@ import Testing
         let harness = BotHarness(bots: [GreeterBot(settings: settings)])
         try await harness.run { harness in
             try await harness.send(.chatOpened("7", by: "client-1"))
-            try await harness.send(.chatOpened("7", by: "client-1"))   // repeated after a reconnect
+            try await harness.send(.chatOpened("7", by: "client-1"))  // repeated after a reconnect
             try await harness.send(.chatOpened("8", by: "client-2"))
         }
-        #expect(harness.messages == [
-            .init(chat: "7", text: "Hello! A curator will be with you shortly."),
-            .init(chat: "8", text: "Hello! A curator will be with you shortly."),
-        ])
+        #expect(
+            harness.messages == [
+                .init(chat: "7", text: "Hello! A curator will be with you shortly."),
+                .init(chat: "8", text: "Hello! A curator will be with you shortly."),
+            ])
     }
 
     @Test func tagsChatsByTheClientsWords() async throws {
@@ -29,7 +30,7 @@ import Testing
         try await harness.run { harness in
             try await harness.send(.chatOpened("7", by: "client-1"))
             try await harness.send(.message("m1", in: "7", from: "client-1", text: "Хочу оформить ВОЗВРАТ"))
-            try await harness.send(.message("m2", in: "7", from: "anna", text: "Parcel is on its way"))   // a curator's words do not tag
+            try await harness.send(.message("m2", in: "7", from: "anna", text: "Parcel is on its way"))  // a curator's words do not tag
             try await harness.send(.message("m3", in: "7", from: "client-1", text: "and where is my parcel?"))
         }
         #expect(try harness.state(GreeterBot.tags("7"), bot: "greeter") == ["refund", "delivery"])
@@ -53,7 +54,7 @@ import Testing
             try await harness.send(.chatOpened("7", by: "client-1"))
             try await harness.send(.message("m1", in: "7", from: "client-1", text: "Hi"))
             try await harness.advance(by: .minutes(9))
-            try await harness.send(.message("m2", in: "7", from: "client-1", text: "Hello?"))   // restarts the quiet period
+            try await harness.send(.message("m2", in: "7", from: "client-1", text: "Hello?"))  // restarts the quiet period
             try await harness.advance(by: .minutes(9))
             #expect(harness.messages.count == 1)
             try await harness.advance(by: .minutes(1))

@@ -54,7 +54,9 @@ extension Alert {
     /// the timer that was never set.
     @Test func aClockHoldsOneTimerAtATime() async throws {
         let harness = try slaHarness(unreadPolicy)
-        let levels: @Sendable () -> [String] = { harness.timers.values.compactMap { $0.name.split(separator: ".").dropFirst(2).first }.map(String.init) }
+        let levels: @Sendable () -> [String] = {
+            harness.timers.values.compactMap { $0.name.split(separator: ".").dropFirst(2).first }.map(String.init)
+        }
         try await harness.run { harness in
             try await harness.send(.chatOpened("7", by: "client-1"))
             try await harness.send(.message("m1", in: "7", from: "client-1"))
@@ -80,11 +82,13 @@ extension Alert {
         breach.name = breach.name.replacingOccurrences(of: ".warning.", with: ".breach.")
         breach.fireAt = breach.fireAt.addingTimeInterval(480)
         breach.payload = Array(String(decoding: breach.payload, as: UTF8.self).replacingOccurrences(of: "warning", with: "breach").utf8)
-        try await harness.store.commit([{
-            var commit = Commit()
-            commit.timersScheduled = [StoredTimer(bot: warning.key.bot, request: breach)]
-            return commit
-        }()])
+        try await harness.store.commit([
+            {
+                var commit = Commit()
+                commit.timersScheduled = [StoredTimer(bot: warning.key.bot, request: breach)]
+                return commit
+            }()
+        ])
         try await harness.run { harness in
             #expect(harness.timers.count == 2)
             try await harness.send(.message("m2", in: "7", from: "anna"))
@@ -226,15 +230,15 @@ extension Alert {
         try await harness.run { _ in }
         #expect(harness.alerts.map(\.levelName) == ["warning", "warning", "breach", "breach"])
         #expect(harness.alerts.suffix(2).map { $0.details["late"] } == [.bool(true), .bool(true)])
-        #expect(harness.alerts.last?.details["waited_seconds"] == .integer(23 * 60))   // 1 + 0.5 + 1.5 + 20 minutes
+        #expect(harness.alerts.last?.details["waited_seconds"] == .integer(23 * 60))  // 1 + 0.5 + 1.5 + 20 minutes
         #expect(harness.timers.isEmpty)
     }
 
     @Test func businessHoursClocksCountOpenTimeOnly() async throws {
         let options = #"""
-        {"policies": [{"kind": "first_response", "breach": "10m"}],
-         "business_hours": {"time_zone": "Europe/Berlin", "week": {"fri": "09:00-18:00", "mon": "09:00-18:00"}}}
-        """#
+            {"policies": [{"kind": "first_response", "breach": "10m"}],
+             "business_hours": {"time_zone": "Europe/Berlin", "week": {"fri": "09:00-18:00", "mon": "09:00-18:00"}}}
+            """#
         // Friday 2026-01-16, 17:55 in Berlin: five open minutes left this week.
         let harness = try slaHarness(options, start: try #require(ISO8601DateFormatter().date(from: "2026-01-16T16:55:00Z")))
         try await harness.run { harness in
@@ -261,10 +265,11 @@ extension Alert {
     }
 
     @Test func aBreachCanMoveTheChatToAnotherCuratorByTheAssignRules() async throws {
-        let harness = try slaHarness(#"{"policies": [{"kind": "first_response", "breach": "15m", "escalate_reassign": true}], "reassign_rules": {"max_open_chats": 1}}"#)
+        let harness = try slaHarness(
+            #"{"policies": [{"kind": "first_response", "breach": "15m", "escalate_reassign": true}], "reassign_rules": {"max_open_chats": 1}}"#)
         try await harness.run { harness in
             try await harness.send([.online("anna"), .online("boris"), .online("carl")])
-            try await harness.send([.chatOpened("6", by: "client-0"), .curatorAssigned("boris", to: "6")])   // boris is full
+            try await harness.send([.chatOpened("6", by: "client-0"), .curatorAssigned("boris", to: "6")])  // boris is full
             try await harness.send([.chatOpened("7", by: "client-1"), .curatorAssigned("anna", to: "7")])
             try await harness.send(.message("m1", in: "7", from: "client-1"))
             try await harness.advance(by: .minutes(15))

@@ -9,16 +9,20 @@ import Testing
 @Suite struct SLARecoveredMessageTests {
     /// Chat 7, assigned to anna, with one message the runtime missed.
     private func listing(_ message: OpenChat.Message, downFor: TimeInterval? = nil) -> CatchUpListing {
-        CatchUpListing(openChats: [OpenChat(
-            id: "7", details: ChatDetails(clientID: "client-1", type: .order, status: .open, curatorID: "anna"), messages: [message]
-        )], downFor: downFor)
+        CatchUpListing(
+            openChats: [
+                OpenChat(
+                    id: "7", details: ChatDetails(clientID: "client-1", type: .order, status: .open, curatorID: "anna"), messages: [message]
+                )
+            ], downFor: downFor)
     }
 
     @Test func aRecoveredMessagesClockStartsWhenItWasWritten() async throws {
         let start = Date(timeIntervalSince1970: 1_767_225_600)
         let harness = try slaHarness(unreadPolicy, start: start)
         try await harness.run { harness in
-            try await harness.catchUp(listing(OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-100)), downFor: 120))
+            try await harness.catchUp(
+                listing(OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-100)), downFor: 120))
             try await harness.advance(by: .seconds(19))
             #expect(harness.alerts.isEmpty)
             try await harness.advance(by: .seconds(1))
@@ -34,7 +38,8 @@ import Testing
         let start = Date(timeIntervalSince1970: 1_767_225_600)
         let harness = try slaHarness(unreadPolicy, start: start)
         try await harness.run { harness in
-            try await harness.catchUp(listing(OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-900), readBy: ["anna"])))
+            try await harness.catchUp(
+                listing(OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-900), readBy: ["anna"])))
             try await harness.advance(by: .hours(1))
         }
         #expect(harness.alerts.isEmpty)

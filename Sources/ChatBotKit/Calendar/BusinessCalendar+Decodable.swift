@@ -13,7 +13,8 @@ import Foundation
 /// ```
 extension BusinessCalendar: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case timeZone = "time_zone", mode, week, holidays
+        case timeZone = "time_zone"
+        case mode, week, holidays
     }
 
     public init(from decoder: any Decoder) throws {

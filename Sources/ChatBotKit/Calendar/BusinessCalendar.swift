@@ -159,7 +159,7 @@ public struct BusinessCalendar: Sendable, Hashable {
     private func intervals(startingOn day: Date, in calendar: Calendar) -> [DateInterval] {
         let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
         guard let year = parts.year, let month = parts.month, let dayOfMonth = parts.day, let weekdayNumber = parts.weekday,
-              let weekday = Weekday(calendarWeekday: weekdayNumber)
+            let weekday = Weekday(calendarWeekday: weekdayNumber)
         else { return [] }
         if holidays.contains(.date(year: year, month: month, day: dayOfMonth)) || holidays.contains(.yearly(month: month, day: dayOfMonth)) {
             return []
@@ -167,8 +167,8 @@ public struct BusinessCalendar: Sendable, Hashable {
         return (week[weekday] ?? []).sorted { $0.start < $1.start }.compactMap { hours in
             let endDay = hours.end > hours.start ? 0 : 1
             guard let start = Self.localDate(day, plusDays: 0, minutes: hours.start.minutes, in: calendar),
-                  let end = Self.localDate(day, plusDays: endDay, minutes: hours.end.minutes, in: calendar),
-                  end > start
+                let end = Self.localDate(day, plusDays: endDay, minutes: hours.end.minutes, in: calendar),
+                end > start
             else { return nil }
             return DateInterval(start: start, end: end)
         }

@@ -1,6 +1,12 @@
 /// A day of the week.
 public enum Weekday: String, Sendable, Hashable, CaseIterable, Codable, CodingKey {
-    case monday = "mon", tuesday = "tue", wednesday = "wed", thursday = "thu", friday = "fri", saturday = "sat", sunday = "sun"
+    case monday = "mon"
+    case tuesday = "tue"
+    case wednesday = "wed"
+    case thursday = "thu"
+    case friday = "fri"
+    case saturday = "sat"
+    case sunday = "sun"
 
     /// From Foundation's numbering, where 1 is Sunday.
     init?(calendarWeekday: Int) {
@@ -24,13 +30,14 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(parsing text: some StringProtocol) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2,
-              let hour = Int(parts[0]), let minute = Int(parts[1])
+            let hour = Int(parts[0]), let minute = Int(parts[1])
         else { return nil }
         self.init(hour: hour, minute: minute)
     }
 
     public var description: String {
-        let hour = minutes / 60, minute = minutes % 60
+        let hour = minutes / 60
+        let minute = minutes % 60
         return (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute)"
     }
 
@@ -62,9 +69,9 @@ public struct OpeningHours: Sendable, Hashable, CustomStringConvertible {
         for part in trimmed.split(separator: ",") {
             let bounds = part.split(separator: "-")
             guard bounds.count == 2,
-                  let start = TimeOfDay(parsing: String(bounds[0]).trimmed),
-                  let end = TimeOfDay(parsing: String(bounds[1]).trimmed),
-                  start != end, start.minutes < 1_440
+                let start = TimeOfDay(parsing: String(bounds[0]).trimmed),
+                let end = TimeOfDay(parsing: String(bounds[1]).trimmed),
+                start != end, start.minutes < 1_440
             else { throw .badHours(text) }
             list.append(OpeningHours(start: start, end: end))
         }
@@ -85,7 +92,7 @@ public enum Holiday: Sendable, Hashable, CustomStringConvertible {
         switch parts.count {
         case 3:
             guard let year = parts[0], let month = parts[1], let day = parts[2], (1...9_999).contains(year),
-                  Self.isValid(month: month, day: day)
+                Self.isValid(month: month, day: day)
             else { return nil }
             self = .date(year: year, month: month, day: day)
         case 2:

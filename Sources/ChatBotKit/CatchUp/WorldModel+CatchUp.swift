@@ -106,7 +106,7 @@ extension WorldModel {
             // Known only from later events (a message that came live before this turn),
             // never opened: its opening fell in the gap, and the bots still need it.
             if known.openedAt == nil, known.curatorID == nil, details.curatorID == nil, !(stale && closes(known.status)),
-               let client = known.clientID ?? details.clientID, !closes(details.status)
+                let client = known.clientID ?? details.clientID, !closes(details.status)
             {
                 append(.newChat(NewChat(clientID: client, chatID: chatID, chatType: known.type ?? details.type ?? .order)))
                 report.chats += 1
@@ -127,9 +127,12 @@ extension WorldModel {
         var recovered: Set<MessageID> = []
         for message in listed.messages where known.map({ hasMissed(message, in: $0) }) ?? true {
             guard recovered.insert(message.id).inserted else { continue }
-            append(.newMessage(ChatMessage(
-                id: message.id, senderID: message.senderID, chatID: chatID, text: message.text, messageType: message.type, createdAt: message.createdAt
-            )))
+            append(
+                .newMessage(
+                    ChatMessage(
+                        id: message.id, senderID: message.senderID, chatID: chatID, text: message.text, messageType: message.type,
+                        createdAt: message.createdAt
+                    )))
             report.messages += 1
         }
 

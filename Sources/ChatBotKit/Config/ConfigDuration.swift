@@ -84,7 +84,8 @@ public struct ConfigDuration: Hashable, Sendable, Comparable, Codable, CustomStr
         let text = try container.decode(String.self)
         guard let parsed = ConfigDuration(parsing: text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "\"\(text)\" is not a duration: write 90s, 15m, 2h, 1h30m, 1d or a number of seconds (ten years at most)"
+                in: container,
+                debugDescription: "\"\(text)\" is not a duration: write 90s, 15m, 2h, 1h30m, 1d or a number of seconds (ten years at most)"
             )
         }
         self = parsed

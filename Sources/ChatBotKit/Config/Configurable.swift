@@ -44,8 +44,9 @@ public func validateConfiguration(_ settings: some Any, at codingPath: [any Codi
     do {
         try validated.validate()
     } catch let invalid as ConfigurationInvalid {
-        throw DecodingError.dataCorrupted(.init(
-            codingPath: codingPath + (invalid.key.map { [AnyCodingKey($0)] } ?? []), debugDescription: invalid.description
-        ))
+        throw DecodingError.dataCorrupted(
+            .init(
+                codingPath: codingPath + (invalid.key.map { [AnyCodingKey($0)] } ?? []), debugDescription: invalid.description
+            ))
     }
 }

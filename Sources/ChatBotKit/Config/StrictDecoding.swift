@@ -79,12 +79,13 @@ private final class KeyNotes {
             let absent = mapping.asked.subtracting(mapping.present).sorted()
             for key in mapping.present where !mapping.asked.contains(key) {
                 guard let meant = absent.min(by: { Self.distance($0, key) < Self.distance($1, key) }),
-                      Self.distance(meant, key) <= 3
+                    Self.distance(meant, key) <= 3
                 else { continue }
-                throw DecodingError.dataCorrupted(.init(
-                    codingPath: mapping.codingPath + [AnyCodingKey(key)],
-                    debugDescription: "unknown key \"\(key)\" (did you mean \"\(meant)\"?)"
-                ))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: mapping.codingPath + [AnyCodingKey(key)],
+                        debugDescription: "unknown key \"\(key)\" (did you mean \"\(meant)\"?)"
+                    ))
             }
         }
     }
@@ -98,10 +99,11 @@ private final class KeyNotes {
                 let nearest = known.min { Self.distance($0, key) < Self.distance($1, key) }
                 let hint = nearest.flatMap { Self.distance($0, key) <= 3 ? " (did you mean \"\($0)\"?)" : nil } ?? ""
                 let list = known.isEmpty ? "it takes no keys" : "known keys: \(known.joined(separator: ", "))"
-                throw DecodingError.dataCorrupted(.init(
-                    codingPath: mapping.codingPath + [AnyCodingKey(stringValue: key)],
-                    debugDescription: "unknown key \"\(key)\"\(hint); \(list)"
-                ))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: mapping.codingPath + [AnyCodingKey(stringValue: key)],
+                        debugDescription: "unknown key \"\(key)\"\(hint); \(list)"
+                    ))
             }
         }
     }
@@ -112,7 +114,8 @@ private final class KeyNotes {
 
     /// Edit distance, for "did you mean".
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)
@@ -177,20 +180,62 @@ private struct NotingKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProto
         return try inner.decodeNil(forKey: key)
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { ask(key); return try inner.decode(type, forKey: key) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { ask(key); return try inner.decode(type, forKey: key) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
+        ask(key)
+        return try inner.decode(type, forKey: key)
+    }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         ask(key)

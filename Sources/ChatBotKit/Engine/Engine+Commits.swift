@@ -92,9 +92,11 @@ extension Engine {
                 commits[commits.count - 1].stateWrites.append(StoredBotState(key: key, data: data))
                 sizes.append((key, data.count))
             } catch {
-                logger.error("a state value could not be encoded as JSON and is not stored", metadata: [
-                    "bot.name": "\(key.bot)", "state.key": "\(key)", "error": "\(error)",
-                ])
+                logger.error(
+                    "a state value could not be encoded as JSON and is not stored",
+                    metadata: [
+                        "bot.name": "\(key.bot)", "state.key": "\(key)", "error": "\(error)",
+                    ])
             }
         }
         // Applied by the sequence between units: changing the table here, while a

@@ -168,7 +168,7 @@ extension Engine {
     private func leaveBehind(_ running: EngineCore.Running, budget: Duration) {
         let next = core.withLock { core -> (generation: Int, metrics: EngineMetrics.BotMetrics?)? in
             guard let current = core.running, current.generation == running.generation, current.started == running.started,
-                  current.generation == core.generation
+                current.generation == core.generation
             else { return nil }
             core.generation += 1
             core.running = nil

@@ -95,9 +95,10 @@ public final class Engine: Sendable {
             closedStatuses: configuration.closedStatuses, messageLimit: configuration.messagesKeptPerChat,
             chats: snapshot.chats, users: snapshot.users
         )
-        core = Mutex(EngineCore(
-            world: world, state: StateTable(snapshot.botState, onDemand: onDemand != nil), lineup: lineup, timers: timers
-        ))
+        core = Mutex(
+            EngineCore(
+                world: world, state: StateTable(snapshot.botState, onDemand: onDemand != nil), lineup: lineup, timers: timers
+            ))
         self.timers = timers
         self.onDemand = onDemand
         if let onDemand {

@@ -173,7 +173,9 @@ struct EngineCore: Sendable {
                     return false
                 }
                 let reason = isLate ? "the runtime stopped before the answer came" : "no answer within \(record.request.timeout)"
-                work = Work(unit: unit, now: firedAt, metadata: metadata, call: .answer(record.answer(.failed(reason: reason))), members: [member], change: .init())
+                work = Work(
+                    unit: unit, now: firedAt, metadata: metadata, call: .answer(record.answer(.failed(reason: reason))), members: [member],
+                    change: .init())
                 return true
             }
             let fired = FiredTimer(
@@ -183,11 +185,14 @@ struct EngineCore: Sendable {
             work = Work(unit: unit, now: firedAt, metadata: metadata, call: .timer(fired), members: [member], change: .init())
             return true
         case .recovered(let recovered, let at, _):
-            return beginEvent(recovered.event, at: at, details: recovered.details, recovered: true, of: unit, serviceAccount: serviceAccount, chatDetails: chatDetails, logger: logger)
+            return beginEvent(
+                recovered.event, at: at, details: recovered.details, recovered: true, of: unit, serviceAccount: serviceAccount,
+                chatDetails: chatDetails, logger: logger)
         case .input(let slot):
             switch slot.input {
             case .event(let event, let receivedAt):
-                return beginEvent(event, at: receivedAt, details: slot.details, of: unit, serviceAccount: serviceAccount, chatDetails: chatDetails, logger: logger)
+                return beginEvent(
+                    event, at: receivedAt, details: slot.details, of: unit, serviceAccount: serviceAccount, chatDetails: chatDetails, logger: logger)
             case .tick(let date):
                 finish(unit, world: .init(), effects: [], at: date)
             case .directory(let entries):
@@ -216,9 +221,11 @@ struct EngineCore: Sendable {
                     counters.catchUps += 1
                     counters.eventsRecovered += report.events
                     let level: Logger.Level = report.events > 0 ? .notice : .info
-                    logger.log(level: level, "caught up: \(report)", metadata: [
-                        "catchup.chats_listed": "\(report.chatsListed)", "catchup.events": "\(report.events)",
-                    ])
+                    logger.log(
+                        level: level, "caught up: \(report)",
+                        metadata: [
+                            "catchup.chats_listed": "\(report.chatsListed)", "catchup.events": "\(report.events)",
+                        ])
                 }
                 finish(unit, world: .init(), effects: [], at: at)
             case .answer(let bot, let call, _, let outcome, let at):
@@ -228,7 +235,7 @@ struct EngineCore: Sendable {
                 let request = timers.request(of: key)
                 timers.cancel(key)
                 guard let request, let member = lineup.member(named: bot),
-                      let record = try? JSONDecoder().decode(CallRecord.self, from: Data(request.payload))
+                    let record = try? JSONDecoder().decode(CallRecord.self, from: Data(request.payload))
                 else {
                     finish(unit, world: .init(), effects: [], at: at)
                     return false
@@ -271,7 +278,9 @@ struct EngineCore: Sendable {
             if let details {
                 change = world.learn(details, of: chat)
             } else if !recovered {
-                logger.info("an event in a chat the runtime does not know (forgotten, or opened while it was away); its client is not known", metadata: metadata)
+                logger.info(
+                    "an event in a chat the runtime does not know (forgotten, or opened while it was away); its client is not known",
+                    metadata: metadata)
             }
         }
         change.formUnion(world.apply(event, at: receivedAt))
@@ -285,7 +294,8 @@ struct EngineCore: Sendable {
             finish(unit, world: change, effects: [], at: receivedAt)
             return false
         }
-        work = Work(unit: unit, now: receivedAt, metadata: metadata, call: .event(event, recovered: recovered), members: lineup.members, change: change)
+        work = Work(
+            unit: unit, now: receivedAt, metadata: metadata, call: .event(event, recovered: recovered), members: lineup.members, change: change)
         return true
     }
 
@@ -408,11 +418,12 @@ struct EngineCore: Sendable {
             pending.calls.append((bot, name, call))
         }
         for planned in effects.actions {
-            pending.commit.actions.append(OutboxEntry(
-                idempotencyKey: "chatbots-\(UUID().uuidString.lowercased())", bot: bot, action: planned.action,
-                createdAt: now, nextAttemptAt: now,
-                expiresAt: planned.expiresAfter.map { now.addingTimeInterval($0.timeInterval) }
-            ))
+            pending.commit.actions.append(
+                OutboxEntry(
+                    idempotencyKey: "chatbots-\(UUID().uuidString.lowercased())", bot: bot, action: planned.action,
+                    createdAt: now, nextAttemptAt: now,
+                    expiresAt: planned.expiresAfter.map { now.addingTimeInterval($0.timeInterval) }
+                ))
         }
     }
 
@@ -442,8 +453,8 @@ struct EngineCore: Sendable {
     }
 }
 
-private extension ChatEvent {
-    var isNewChat: Bool {
+extension ChatEvent {
+    fileprivate var isNewChat: Bool {
         if case .newChat = self { true } else { false }
     }
 }

@@ -40,9 +40,10 @@ final class EngineMetrics: Sendable {
             handlerDuration: CoreMetrics.Timer(label: "chatbots_handler_duration_seconds", dimensions: [("bot", name)], factory: factory),
             failedByError: Counter(label: "chatbots_handler_failures_total", dimensions: [("bot", name), ("reason", "error")], factory: factory),
             failedByTimeout: Counter(label: "chatbots_handler_failures_total", dimensions: [("bot", name), ("reason", "timeout")], factory: factory),
-            alertsRaised: Dictionary(uniqueKeysWithValues: Alert.Level.allCases.map { level in
-                (level, Counter(label: "chatbots_alerts_total", dimensions: [("bot", name), ("level", level.rawValue)], factory: factory))
-            })
+            alertsRaised: Dictionary(
+                uniqueKeysWithValues: Alert.Level.allCases.map { level in
+                    (level, Counter(label: "chatbots_alerts_total", dimensions: [("bot", name), ("level", level.rawValue)], factory: factory))
+                })
         )
     }
 }

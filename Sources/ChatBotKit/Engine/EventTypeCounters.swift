@@ -8,9 +8,10 @@ package struct EventTypeCounters: Sendable {
     private let unknown: Counter
 
     package init(label: String, factory: any MetricsFactory) {
-        documented = Dictionary(uniqueKeysWithValues: EventType.documented.map { type in
-            (type, Counter(label: label, dimensions: [("type", type.wireName)], factory: factory))
-        })
+        documented = Dictionary(
+            uniqueKeysWithValues: EventType.documented.map { type in
+                (type, Counter(label: label, dimensions: [("type", type.wireName)], factory: factory))
+            })
         unknown = Counter(label: label, dimensions: [("type", "unknown")], factory: factory)
     }
 

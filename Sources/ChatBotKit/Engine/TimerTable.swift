@@ -39,9 +39,10 @@ package final class TimerTable: Sendable {
 
         /// The heap again from the pending timers alone, without stale entries.
         mutating func rebuildHeap() {
-            heap = Heap(pending.map { key, pending in
-                HeapEntry(fireAt: pending.request.fireAt, key: key, generation: pending.generation)
-            })
+            heap = Heap(
+                pending.map { key, pending in
+                    HeapEntry(fireAt: pending.request.fireAt, key: key, generation: pending.generation)
+                })
         }
     }
 

@@ -39,7 +39,7 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable {
         if negative { digits = digits.dropFirst() }
         guard let first = digits.first, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         if first == UInt8(ascii: "0"), negative || digits.count > 1 { return nil }
-        return Int64(rawValue)   // nil past Int64's range
+        return Int64(rawValue)  // nil past Int64's range
     }
 
     /// Integer ids first, by value; then the others, by their text.

@@ -32,7 +32,7 @@ public final class ChangeSignal: Sendable {
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
-        waiters.forEach { $0.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns once a change came after `token`, or when the task is cancelled.

@@ -39,7 +39,8 @@ public struct ChatRecord: Hashable, Sendable, Codable {
 
     /// The kept message at `sequence`, if it is kept (messages are in sequence order).
     public func message(at sequence: Int64) -> MessageRecord? {
-        var low = 0, high = messages.count
+        var low = 0
+        var high = messages.count
         while low < high {
             let middle = (low + high) / 2
             if messages[middle].sequence < sequence { low = middle + 1 } else { high = middle }

@@ -258,7 +258,8 @@ public struct WorldModel: Sendable, Hashable {
 
     /// Where `id` is, or would go, in ``curatorIDs``.
     private func curatorPlace(of id: UserID) -> Int {
-        var low = 0, high = curatorIDs.count
+        var low = 0
+        var high = curatorIDs.count
         while low < high {
             let middle = (low + high) / 2
             if curatorIDs[middle] < id { low = middle + 1 } else { high = middle }
@@ -268,14 +269,18 @@ public struct WorldModel: Sendable, Hashable {
 
     private mutating func record(_ message: ChatMessage, at date: Date, into change: inout Change) {
         var chat = chats[message.chatID] ?? ChatRecord(id: message.chatID)
-        let role: UserRole? = message.senderID == serviceAccountID ? .serviceAccount
-            : message.senderID == chat.clientID ? .client
-            : users[message.senderID]?.role
+        let role: UserRole? =
+            message.senderID == serviceAccountID
+            ? .serviceAccount
+            : message.senderID == chat.clientID
+                ? .client
+                : users[message.senderID]?.role
         chat.messageCount += 1
-        chat.messages.append(MessageRecord(
-            id: message.id, senderID: message.senderID, senderRole: role, messageType: message.messageType,
-            sequence: chat.messageCount, createdAt: message.createdAt, receivedAt: date
-        ))
+        chat.messages.append(
+            MessageRecord(
+                id: message.id, senderID: message.senderID, senderRole: role, messageType: message.messageType,
+                sequence: chat.messageCount, createdAt: message.createdAt, receivedAt: date
+            ))
         change.messagesAdded.insert(MessageKey(chatID: message.chatID, sequence: chat.messageCount))
         if chat.messages.count > messageLimit {
             let dropped = chat.messages.count - messageLimit

@@ -1,5 +1,5 @@
-import ChatBotKit
 import AsyncHTTPClient
+import ChatBotKit
 import Foundation
 import NIOCore
 import NIOFoundationCompat

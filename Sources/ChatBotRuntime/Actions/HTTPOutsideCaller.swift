@@ -14,9 +14,10 @@ struct HTTPOutsideCaller: OutsideCaller {
 
     func call(_ request: OutsideRequest) async throws -> (status: Int, body: Data) {
         guard !dryRun else { throw DryRun() }
-        let response = try await transport.perform(OutgoingRequest(
-            method: request.method, url: request.url, headers: request.headers, body: request.body, timeout: request.timeout
-        ))
+        let response = try await transport.perform(
+            OutgoingRequest(
+                method: request.method, url: request.url, headers: request.headers, body: request.body, timeout: request.timeout
+            ))
         return (response.status, response.body)
     }
 }

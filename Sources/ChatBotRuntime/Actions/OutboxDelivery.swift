@@ -448,7 +448,9 @@ public final class OutboxDelivery: Sendable {
             )
         case .deadLetter:
             let reason = "HTTP \(response.status): \(response.bodyText())"
-            logger.error("delivery refused for good; kept as a dead letter", metadata: ["http.status": "\(response.status)", "http.body": "\(response.bodyText())"])
+            logger.error(
+                "delivery refused for good; kept as a dead letter",
+                metadata: ["http.status": "\(response.status)", "http.body": "\(response.bodyText())"])
             return Attempt(outcome: .deadLetter(reason: reason))
         }
     }
@@ -469,9 +471,11 @@ public final class OutboxDelivery: Sendable {
         let attempts = entry.attempts + 1
         let waited = Int(moment.timeIntervalSince(entry.createdAt).rounded())
         let verdict = "gave up after \(attempts) attempts in \(waited) s (max age \(Int(maxAge.timeInterval)) s); last: \(reason)"
-        logger.error("delivery given up: past its maximum age; kept as a dead letter", metadata: [
-            "attempts": "\(attempts)", "error": "\(reason)",
-        ])
+        logger.error(
+            "delivery given up: past its maximum age; kept as a dead letter",
+            metadata: [
+                "attempts": "\(attempts)", "error": "\(reason)",
+            ])
         // An alert that could not be delivered is not alerted about again: the log says it.
         let followUp = isAlert ? nil : givenUpAlert(for: entry, attempts: attempts, waited: waited, reason: reason, at: moment)
         return Attempt(outcome: .deadLetter(reason: verdict), throttledUntil: throttledUntil, followUp: followUp)
@@ -532,12 +536,13 @@ private struct ActionCounters: Sendable {
     }
 
     func increment(kind: String, outcome: DeliveryOutcome) {
-        let name = switch outcome {
-        case .delivered: "delivered"
-        case .retry: "retried"
-        case .deadLetter: "dead_lettered"
-        case .expired: "expired"
-        }
+        let name =
+            switch outcome {
+            case .delivered: "delivered"
+            case .retry: "retried"
+            case .deadLetter: "dead_lettered"
+            case .expired: "expired"
+            }
         counters[Key(kind: kind, outcome: name)]?.increment()
     }
 }

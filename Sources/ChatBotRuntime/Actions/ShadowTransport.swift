@@ -12,9 +12,12 @@ struct ShadowTransport: HTTPTransport {
 
     func perform(_ request: OutgoingRequest) async throws -> IncomingResponse {
         // Only backend routes are named: an alert webhook's URL carries its secret in the path.
-        let target = request.url == alertWebhook ? "the alert webhook"
-            : request.url.hasPrefix(apiBaseURL) ? String(request.url.dropFirst(apiBaseURL.count))
-            : "a URL outside the API"
+        let target =
+            request.url == alertWebhook
+            ? "the alert webhook"
+            : request.url.hasPrefix(apiBaseURL)
+                ? String(request.url.dropFirst(apiBaseURL.count))
+                : "a URL outside the API"
         var metadata: Logger.Metadata = ["http.method": "\(request.method)", "http.target": "\(SocketURL.redacted(target))"]
         if let body = request.body { metadata["http.body_bytes"] = "\(body.count)" }
         logger.notice("dry run: not sent", metadata: metadata)

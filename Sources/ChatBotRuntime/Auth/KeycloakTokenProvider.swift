@@ -46,7 +46,9 @@ public actor KeycloakTokenProvider: TokenProvider {
     private var failures = 0
     private var lastFailure: (error: any Error, retryAt: Date)?
 
-    public init(configuration: Configuration, transport: any HTTPTransport = AsyncHTTPTransport(), clock: any EngineClock = SystemClock(), logger: Logger) {
+    public init(
+        configuration: Configuration, transport: any HTTPTransport = AsyncHTTPTransport(), clock: any EngineClock = SystemClock(), logger: Logger
+    ) {
         self.configuration = configuration
         self.transport = transport
         self.clock = clock
@@ -105,7 +107,7 @@ public actor KeycloakTokenProvider: TokenProvider {
             throw TokenError.unavailable(tokenURL: configuration.tokenURL, status: response.status)
         }
         guard let answer = try? JSONDecoder().decode(JSONValue.self, from: response.body),
-              let token = answer["access_token"]?.stringValue, !token.isEmpty
+            let token = answer["access_token"]?.stringValue, !token.isEmpty
         else {
             throw TokenError.malformedAnswer(tokenURL: configuration.tokenURL)
         }

@@ -112,7 +112,8 @@ public enum ConfigLoader {
         let marker = "chatbots-variable-"
         let marked = substitute(text) { _, _ in marker + "x" }
         guard let raw = try? Yams.compose(yaml: marked) else {
-            throw ConfigError(file: file, keyPath: "", line: nil, message: "its secret keys cannot be read as written, to check that they are ${VAR}s")
+            throw ConfigError(
+                file: file, keyPath: "", line: nil, message: "its secret keys cannot be read as written, to check that they are ${VAR}s")
         }
         for (key, variable) in secretKeys {
             var node: Node? = raw

@@ -92,7 +92,8 @@ public struct PostgresSection: Decodable, Sendable, Equatable {
         leaseTTL = try container.decodeIfPresent(ConfigDuration.self, forKey: .leaseTTL) ?? leaseTTL
         guard Self.isPlainIdentifier(schema) else {
             throw DecodingError.dataCorruptedError(
-                forKey: .schema, in: container, debugDescription: "must be lower-case letters, digits and _, starting with a letter or _ (got \"\(schema)\")"
+                forKey: .schema, in: container,
+                debugDescription: "must be lower-case letters, digits and _, starting with a letter or _ (got \"\(schema)\")"
             )
         }
         guard connectTimeout.seconds > 0 else {

@@ -21,7 +21,8 @@ public struct RetentionSection: Decodable, Sendable, Equatable {
     public var pruneBatch: Int
 
     public init(
-        closedChatsInMemory: ConfigDuration = ConfigDuration(seconds: 7 * 86_400), closedChatsInStore: ConfigDuration = ConfigDuration(seconds: 30 * 86_400),
+        closedChatsInMemory: ConfigDuration = ConfigDuration(seconds: 7 * 86_400),
+        closedChatsInStore: ConfigDuration = ConfigDuration(seconds: 30 * 86_400),
         deliveredActions: ConfigDuration = ConfigDuration(seconds: 7 * 86_400), deadLetters: ConfigDuration = ConfigDuration(seconds: 30 * 86_400),
         pruneEvery: ConfigDuration = 60, pruneBatch: Int = 500
     ) {
@@ -46,7 +47,8 @@ public struct RetentionSection: Decodable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = RetentionSection()
         closedChatsInMemory = try container.decodeIfPresent(ConfigDuration.self, forKey: .closedChatsInMemory) ?? defaults.closedChatsInMemory
-        closedChatsInStore = try container.decodeIfPresent(ConfigDuration.self, forKey: .closedChatsInStore) ?? max(defaults.closedChatsInStore, closedChatsInMemory)
+        closedChatsInStore =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .closedChatsInStore) ?? max(defaults.closedChatsInStore, closedChatsInMemory)
         deliveredActions = try container.decodeIfPresent(ConfigDuration.self, forKey: .deliveredActions) ?? defaults.deliveredActions
         deadLetters = try container.decodeIfPresent(ConfigDuration.self, forKey: .deadLetters) ?? defaults.deadLetters
         pruneEvery = try container.decodeIfPresent(ConfigDuration.self, forKey: .pruneEvery) ?? defaults.pruneEvery
@@ -61,7 +63,8 @@ public struct RetentionSection: Decodable, Sendable, Equatable {
             throw DecodingError.dataCorruptedError(forKey: .pruneEvery, in: container, debugDescription: "must be at least 1s")
         }
         guard (1...100_000).contains(pruneBatch) else {
-            throw DecodingError.dataCorruptedError(forKey: .pruneBatch, in: container, debugDescription: "must be from 1 to 100000, not \(pruneBatch)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .pruneBatch, in: container, debugDescription: "must be from 1 to 100000, not \(pruneBatch)")
         }
     }
 }

@@ -78,20 +78,23 @@ public struct ServerSection: Decodable, Sendable, Equatable {
         url = try container.decode(String.self, forKey: .url)
         path = try container.decodeIfPresent(String.self, forKey: .path) ?? "/connect/"
         origin = try container.decodeIfPresent(String.self, forKey: .origin)
-        apiBaseURL = try container.decodeIfPresent(String.self, forKey: .apiBaseURL)
+        apiBaseURL =
+            try container.decodeIfPresent(String.self, forKey: .apiBaseURL)
             ?? url.replacingOccurrences(of: "wss://", with: "https://").replacingOccurrences(of: "ws://", with: "http://")
         allowInsecure = try container.decodeIfPresent(Bool.self, forKey: .allowInsecure) ?? false
         pingIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .pingIntervalSeconds) ?? 20
         maxFrameBytes = try container.decodeIfPresent(Int.self, forKey: .maxFrameBytes) ?? FrameDecoder.defaultMaxFrameBytes
         naiveTimeZone = try container.decodeIfPresent(String.self, forKey: .naiveTimeZone) ?? "UTC"
         guard pingIntervalSeconds > 0, pingIntervalSeconds <= 3_600 else {
-            throw DecodingError.dataCorruptedError(forKey: .pingIntervalSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
+            throw DecodingError.dataCorruptedError(
+                forKey: .pingIntervalSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
         }
         guard maxFrameBytes >= 1_024 else {
             throw DecodingError.dataCorruptedError(forKey: .maxFrameBytes, in: container, debugDescription: "must be at least 1024")
         }
         guard TimeZone(identifier: naiveTimeZone) != nil else {
-            throw DecodingError.dataCorruptedError(forKey: .naiveTimeZone, in: container, debugDescription: "\"\(naiveTimeZone)\" is not an IANA time zone")
+            throw DecodingError.dataCorruptedError(
+                forKey: .naiveTimeZone, in: container, debugDescription: "\"\(naiveTimeZone)\" is not an IANA time zone")
         }
     }
 }
@@ -131,7 +134,8 @@ public struct AuthSection: Decodable, Sendable, Equatable {
         keycloak = try container.decodeIfPresent(Keycloak.self, forKey: .keycloak)
         staticTokenEnv = try container.decodeIfPresent(String.self, forKey: .staticTokenEnv)
         guard (keycloak == nil) != (staticTokenEnv == nil) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "give exactly one of \"keycloak\" or \"static_token_env\""))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "give exactly one of \"keycloak\" or \"static_token_env\""))
         }
     }
 }
@@ -206,7 +210,8 @@ public struct EngineSection: Decodable, Sendable, Equatable {
         messagesKeptPerChat = try container.decodeIfPresent(Int.self, forKey: .messagesKeptPerChat) ?? messagesKeptPerChat
         stateInMemoryMB = try container.decodeIfPresent(Int.self, forKey: .stateInMemoryMB) ?? stateInMemoryMB
         guard handlerTimeoutSeconds > 0, handlerTimeoutSeconds <= 3_600 else {
-            throw DecodingError.dataCorruptedError(forKey: .handlerTimeoutSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
+            throw DecodingError.dataCorruptedError(
+                forKey: .handlerTimeoutSeconds, in: container, debugDescription: "must be more than 0 and at most 3600")
         }
         guard maxCommitBatch >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .maxCommitBatch, in: container, debugDescription: "must be at least 1")
@@ -287,7 +292,8 @@ struct LooseString: Decodable {
         } else if let number = try? container.decode(Int64.self) {
             value = String(number)
         } else {
-            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string or a whole number"))
+            throw DecodingError.typeMismatch(
+                String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string or a whole number"))
         }
     }
 }

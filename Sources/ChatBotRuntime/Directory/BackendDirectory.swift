@@ -40,21 +40,23 @@ public final class BackendDirectory: ChatDetailsSource {
         let list: [JSONValue]
         switch body {
         case .array(let items): list = items
-        case .object(let object): 
+        case .object(let object):
             guard case .array(let items)? = object["results"] else { throw Failure(url: url, reason: "expected a list of curators") }
             list = items
         default: throw Failure(url: url, reason: "expected a list of curators")
         }
         return list.compactMap { item in
             guard let id = item["id"]?.textValue else { return nil }
-            let topics: Set<String>? = switch item["topics"] {
-            case .array(let values)?: Set(values.compactMap(\.textValue))
-            default: nil
-            }
-            let online: Bool? = switch item["online"] {
-            case .bool(let value)?: value
-            default: nil
-            }
+            let topics: Set<String>? =
+                switch item["topics"] {
+                case .array(let values)?: Set(values.compactMap(\.textValue))
+                default: nil
+                }
+            let online: Bool? =
+                switch item["online"] {
+                case .bool(let value)?: value
+                default: nil
+                }
             return DirectoryEntry(curatorID: UserID(id), topics: topics, online: online)
         }
     }
@@ -71,9 +73,11 @@ public final class BackendDirectory: ChatDetailsSource {
         do {
             return ChatDetails(described: try await get(url))
         } catch {
-            logger.warning("chat details not read; bots see the chat without what they would say", metadata: [
-                "chat.id": "\(chat)", "error": "\(error)",
-            ])
+            logger.warning(
+                "chat details not read; bots see the chat without what they would say",
+                metadata: [
+                    "chat.id": "\(chat)", "error": "\(error)",
+                ])
             return nil
         }
     }
@@ -104,7 +108,9 @@ public final class BackendDirectory: ChatDetailsSource {
             switch body {
             case .array(let list): items = list
             case .object(let object):
-                guard case .array(let list)? = object["results"] else { throw Failure(url: url, reason: "expected a list of chats", route: "open chats") }
+                guard case .array(let list)? = object["results"] else {
+                    throw Failure(url: url, reason: "expected a list of chats", route: "open chats")
+                }
                 items = list
             default: throw Failure(url: url, reason: "expected a list of chats", route: "open chats")
             }
@@ -130,9 +136,11 @@ public final class BackendDirectory: ChatDetailsSource {
             page += 1
         }
         if page > Self.maxOpenChatPages {
-            logger.warning("open chats: stopped after the most pages read at once; the rest are not caught up", metadata: [
-                "pages": "\(Self.maxOpenChatPages)", "chats": "\(chats.count)",
-            ])
+            logger.warning(
+                "open chats: stopped after the most pages read at once; the rest are not caught up",
+                metadata: [
+                    "pages": "\(Self.maxOpenChatPages)", "chats": "\(chats.count)",
+                ])
         }
         return chats
     }

@@ -60,15 +60,17 @@ struct CatchUpRunner: Sendable {
                 return
             } catch is CancellationError {
                 return
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 // Stopping: the HTTP client's own cancellation is no failure.
                 return
             } catch {
                 failed.increment()
                 let next = delays.popFirst()
-                logger.warning("could not catch up; what happened while the stream was down is not known yet", metadata: [
-                    "error": "\(error)", "catchup.retry_in": "\(next.map { "\($0)" } ?? "none: at the next reconnect")",
-                ])
+                logger.warning(
+                    "could not catch up; what happened while the stream was down is not known yet",
+                    metadata: [
+                        "error": "\(error)", "catchup.retry_in": "\(next.map { "\($0)" } ?? "none: at the next reconnect")",
+                    ])
                 guard let next else { return }
                 try? await Task.sleep(for: next)
                 // A reconnect meanwhile starts a catch-up of its own.
@@ -101,16 +103,20 @@ struct CatchUpRunner: Sendable {
             .sorted { ($0.lastEventAt ?? .distantPast, $0.id) > ($1.lastEventAt ?? .distantPast, $1.id) }
         guard !missing.isEmpty else { return [:] }
         guard directory.section.chatDetailsPath != nil else {
-            logger.notice("chats held open are not in the open-chats list; without a chat-details route they stay as they are", metadata: [
-                "catchup.unlisted_chats": "\(missing.count)",
-            ])
+            logger.notice(
+                "chats held open are not in the open-chats list; without a chat-details route they stay as they are",
+                metadata: [
+                    "catchup.unlisted_chats": "\(missing.count)"
+                ])
             return [:]
         }
         let asked = missing.prefix(maxChecked).map(\.id)
         if missing.count > asked.count {
-            logger.notice("more chats held open are missing from the open-chats list than one catch-up asks about; the rest wait for the next", metadata: [
-                "catchup.unlisted_chats": "\(missing.count)", "catchup.asked": "\(asked.count)",
-            ])
+            logger.notice(
+                "more chats held open are missing from the open-chats list than one catch-up asks about; the rest wait for the next",
+                metadata: [
+                    "catchup.unlisted_chats": "\(missing.count)", "catchup.asked": "\(asked.count)",
+                ])
         }
         return await withTaskGroup(of: (ChatID, ChatDetails?).self) { group in
             var answers: [ChatID: ChatDetails] = [:]

@@ -156,9 +156,11 @@ public final class Gateway: Sendable {
             }
             attempt = outcome.opened && lasted >= configuration.stablePeriod.timeInterval ? 0 : attempt + 1
             let delay = configuration.reconnect.delay(afterAttempt: max(0, attempt - 1), retryAfter: nil, now: Date(), random: random())
-            logger.info("stream ended; reconnecting", metadata: [
-                "gateway.reason": "\(outcome.reason)", "gateway.retry_in_seconds": "\(String(format: "%.2f", delay))",
-            ])
+            logger.info(
+                "stream ended; reconnecting",
+                metadata: [
+                    "gateway.reason": "\(outcome.reason)", "gateway.retry_in_seconds": "\(String(format: "%.2f", delay))",
+                ])
             try await Task.sleep(for: .milliseconds(Int64(delay * 1_000)))
         }
     }
@@ -211,9 +213,11 @@ public final class Gateway: Sendable {
         if isReconnect { metrics.reconnected() }
         if let downSince {
             let down = now.timeIntervalSince(downSince)
-            logger.notice("reconnected; the stream was down for \(String(format: "%.1f", down)) s", metadata: [
-                "gateway.down_seconds": "\(String(format: "%.3f", down))", "gateway.url": "\(SocketURL.redacted(url))",
-            ])
+            logger.notice(
+                "reconnected; the stream was down for \(String(format: "%.1f", down)) s",
+                metadata: [
+                    "gateway.down_seconds": "\(String(format: "%.3f", down))", "gateway.url": "\(SocketURL.redacted(url))",
+                ])
         } else {
             logger.info("connected", metadata: ["gateway.url": "\(SocketURL.redacted(url))"])
         }
@@ -242,10 +246,12 @@ public final class Gateway: Sendable {
                 state.counters.framesRejected += 1
             }
             metrics.rejected(failure)
-            logger.warning("frame rejected: \(failure.reason)", metadata: [
-                "frame.failure": "\(failure.kind.rawValue)", "event.type": "\(failure.eventType ?? "-")",
-                "frame.prefix": "\(failure.framePrefix)",
-            ])
+            logger.warning(
+                "frame rejected: \(failure.reason)",
+                metadata: [
+                    "frame.failure": "\(failure.kind.rawValue)", "event.type": "\(failure.eventType ?? "-")",
+                    "frame.prefix": "\(failure.framePrefix)",
+                ])
         }
     }
 

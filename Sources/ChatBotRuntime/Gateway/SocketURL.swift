@@ -22,7 +22,7 @@ enum SocketURL {
     /// loopback unless explicitly allowed.
     static func validate(_ serverURL: String, allowsInsecureRemote: Bool) throws(Problem) {
         guard let components = URLComponents(string: serverURL), let scheme = components.scheme?.lowercased(),
-              scheme == "ws" || scheme == "wss", let host = components.host, !host.isEmpty
+            scheme == "ws" || scheme == "wss", let host = components.host, !host.isEmpty
         else { throw .notAWebSocketURL(serverURL) }
         if scheme == "ws", !allowsInsecureRemote, !isLoopback(host) {
             throw .insecureRemote(host: host)

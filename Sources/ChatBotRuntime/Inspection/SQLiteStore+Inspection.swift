@@ -42,16 +42,21 @@ extension SQLiteStore {
             // The chat's own keys, and its client's (their last curator, say).
             let clientKeys = try chat.clientID.map { try BotStateRows.user($0, in: db) } ?? []
             let state = ChatInspection.StateEntry.entries(try BotStateRows.chat(id, in: db) + clientKeys)
-            let timers = try Row.fetchAll(db, sql: "SELECT bot, name, fire_at, payload FROM timer WHERE chat_id = ? ORDER BY fire_at", arguments: [id.rawValue]).map { row in
+            let timers = try Row.fetchAll(
+                db, sql: "SELECT bot, name, fire_at, payload FROM timer WHERE chat_id = ? ORDER BY fire_at", arguments: [id.rawValue]
+            ).map { row in
                 ChatInspection.TimerEntry(
                     bot: row["bot"], name: row["name"], fireAt: Date(timeIntervalSince1970: row["fire_at"]),
                     payload: try self.decoder.decode(JSONValue.self, from: row["payload"] as Data)
                 )
             }
-            let actions = try Row.fetchAll(db, sql: """
-                SELECT id, idempotency_key, bot, action, created_at, attempts, status, settled_at, last_error FROM outbox
-                WHERE chat_id = ? ORDER BY id
-                """, arguments: [id.rawValue]).map { row in
+            let actions = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, idempotency_key, bot, action, created_at, attempts, status, settled_at, last_error FROM outbox
+                    WHERE chat_id = ? ORDER BY id
+                    """, arguments: [id.rawValue]
+            ).map { row in
                 let settled: Double? = row["settled_at"]
                 return ChatInspection.ActionEntry(
                     id: row["id"], bot: row["bot"], action: try self.decoder.decode(BotAction.self, from: row["action"] as Data),
@@ -66,9 +71,12 @@ extension SQLiteStore {
 
     public func deadLetterList() async throws -> [DeadLetter] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, bot, action, attempts, last_error, settled_at, status FROM outbox WHERE status IN ('dead', 'expired') ORDER BY id
-                """).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, bot, action, attempts, last_error, settled_at, status FROM outbox WHERE status IN ('dead', 'expired') ORDER BY id
+                    """
+            ).map { row in
                 let settled: Double? = row["settled_at"]
                 return DeadLetter(
                     id: row["id"], bot: row["bot"], action: try self.decoder.decode(BotAction.self, from: row["action"] as Data),

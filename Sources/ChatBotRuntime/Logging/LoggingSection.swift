@@ -41,10 +41,11 @@ public struct LoggingSection: Decodable, Sendable, Equatable {
 
     /// A logger of this level and format, writing to standard error.
     public func makeLogger(label: String) -> Logger {
-        var logger = switch format {
-        case .text: Logger(label: label) { StreamLogHandler.standardError(label: $0) }
-        case .json: Logger(label: label) { JSONLogHandler(label: $0) }
-        }
+        var logger =
+            switch format {
+            case .text: Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+            case .json: Logger(label: label) { JSONLogHandler(label: $0) }
+            }
         logger.logLevel = level
         return logger
     }

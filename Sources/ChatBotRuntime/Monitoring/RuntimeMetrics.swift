@@ -49,23 +49,30 @@ public final class RuntimeMetrics: Sendable {
         lastEventTimestamp = gauge(
             "last_event_timestamp", unit: "seconds", "Unix time of the last event decoded from the backend (of the runtime's start, before the first)"
         )
-        oldestPendingAge = gauge("outbox_oldest_pending_age", unit: "seconds", "How long the oldest action waiting for delivery has waited (0 when none waits)")
+        oldestPendingAge = gauge(
+            "outbox_oldest_pending_age", unit: "seconds", "How long the oldest action waiting for delivery has waited (0 when none waits)")
         storeWritable = gauge("store_writable", "1 when the store took its write lock at the last check, else 0")
         leader = gauge("leader", "On a shared PostgreSQL store: 1 while this runtime leads, 0 while it stands by")
         leaseTerm = gauge("lease_term", "The leader's term this runtime leads under, or last saw")
         leaseTakeovers = registry.makeCounter(
-            descriptor: MetricNameDescriptor(namespace: "chatbots", metricName: "lease_takeovers", unitName: "total", helpText: "Times this runtime took the leader's lease")
+            descriptor: MetricNameDescriptor(
+                namespace: "chatbots", metricName: "lease_takeovers", unitName: "total", helpText: "Times this runtime took the leader's lease")
         )
         leaseAge = gauge("lease_age", unit: "seconds", "Seconds since this runtime last heard from the database about the lease")
-        outboxWaiting = Dictionary(uniqueKeysWithValues: OutboxDelivery.waitReasons.map { reason in
-            (reason, registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "chatbots", metricName: "outbox_waiting", unitName: "",
-                    helpText: "Actions read into memory for delivery, by what they wait on: in_flight, behind_chat (an earlier action of the chat), backoff, rate_limited, paused (a 429), capacity (a free place in flight)"
-                ),
-                labels: [("reason", reason)]
-            ))
-        })
+        outboxWaiting = Dictionary(
+            uniqueKeysWithValues: OutboxDelivery.waitReasons.map { reason in
+                (
+                    reason,
+                    registry.makeGauge(
+                        descriptor: MetricNameDescriptor(
+                            namespace: "chatbots", metricName: "outbox_waiting", unitName: "",
+                            helpText:
+                                "Actions read into memory for delivery, by what they wait on: in_flight, behind_chat (an earlier action of the chat), backoff, rate_limited, paused (a 429), capacity (a free place in flight)"
+                        ),
+                        labels: [("reason", reason)]
+                    )
+                )
+            })
     }
 
     /// Sets the gauges from a status read just now.

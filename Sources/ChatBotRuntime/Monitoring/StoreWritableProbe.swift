@@ -78,7 +78,7 @@ final class StoreWritableProbe: Sendable {
             }
             Task {
                 answer(await running.value)
-                deadline.cancel()   // answered in time: no timer left sleeping per waiter
+                deadline.cancel()  // answered in time: no timer left sleeping per waiter
             }
         }
     }

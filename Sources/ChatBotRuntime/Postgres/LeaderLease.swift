@@ -50,7 +50,8 @@ extension PostgresStore {
     /// Takes the lease if it is free (never taken, or run out) and returns the new term;
     /// `nil` while another runtime holds it.
     func acquire(_ lease: LeaderLease) async throws -> Int64? {
-        try await returnedTerm("""
+        try await returnedTerm(
+            """
             UPDATE \(unescaped: schema).leader_lease
             SET term = term + 1, holder = \(lease.holder), taken_at = clock_timestamp(), renewed_at = clock_timestamp(),
                 expires_at = clock_timestamp() + \(lease.milliseconds) * interval '1 millisecond'
@@ -62,7 +63,8 @@ extension PostgresStore {
     /// Extends the lease of `term` from now; `false` if that term no longer holds it
     /// (it ran out, or another runtime took it): leadership is lost.
     func renew(_ lease: LeaderLease, term: Int64) async throws -> Bool {
-        try await returnedTerm("""
+        try await returnedTerm(
+            """
             UPDATE \(unescaped: schema).leader_lease
             SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + \(lease.milliseconds) * interval '1 millisecond'
             WHERE name = 'runtime' AND holder = \(lease.holder) AND term = \(term) AND expires_at > clock_timestamp()
@@ -73,7 +75,8 @@ extension PostgresStore {
     /// Gives the lease up at once (a graceful stop), so a standby need not wait for it
     /// to run out. The term stays spent.
     func release(_ lease: LeaderLease, term: Int64) async throws {
-        _ = try await returnedTerm("""
+        _ = try await returnedTerm(
+            """
             UPDATE \(unescaped: schema).leader_lease SET holder = NULL, expires_at = clock_timestamp()
             WHERE name = 'runtime' AND holder = \(lease.holder) AND term = \(term)
             RETURNING term
@@ -84,11 +87,13 @@ extension PostgresStore {
     public func leaseState() async throws -> LeaseState {
         try await client.withConnection { connection in
             var state = LeaseState(holder: nil, term: 0)
-            for try await (holder, term, expiresIn, renewedAgo) in try await connection.statement("""
+            for try await (holder, term, expiresIn, renewedAgo) in try await connection.statement(
+                """
                 SELECT holder, term, EXTRACT(EPOCH FROM expires_at - clock_timestamp())::float8,
                        EXTRACT(EPOCH FROM clock_timestamp() - renewed_at)::float8
                 FROM \(unescaped: schema).leader_lease WHERE name = 'runtime'
-                """, logger: logger).decode((String?, Int64, Double?, Double?).self) {
+                """, logger: logger
+            ).decode((String?, Int64, Double?, Double?).self) {
                 state = LeaseState(holder: holder, term: term, expiresIn: expiresIn, renewedAgo: renewedAgo)
             }
             return state

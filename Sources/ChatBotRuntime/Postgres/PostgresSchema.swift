@@ -18,56 +18,60 @@ enum PostgresSchema {
     }
 
     static let migrations: [Migration] = [
-        Migration(version: 1, name: "world, bot state, timers, outbox", sql: [
-            """
-            CREATE TABLE §.chat (
-                id text PRIMARY KEY, client_id text, type text, topic text, status text, curator_id text,
-                opened_at float8, message_count bigint NOT NULL, last_client_message_at float8, last_curator_message_at float8,
-                last_event_at float8, forgotten_at float8)
-            """,
-            "CREATE INDEX chat_forgotten ON §.chat (last_event_at) WHERE forgotten_at IS NOT NULL",
-            "CREATE TABLE §.read_mark (chat_id text, reader_id text, sequence bigint NOT NULL, PRIMARY KEY (chat_id, reader_id))",
-            """
-            CREATE TABLE §.message (
-                chat_id text, sequence bigint, id text NOT NULL, sender_id text NOT NULL, sender_role text,
-                message_type text NOT NULL, created_at float8, received_at float8 NOT NULL, PRIMARY KEY (chat_id, sequence))
-            """,
-            """
-            CREATE TABLE §.chat_user (
-                id text PRIMARY KEY, role text, presence text, presence_since float8, last_assigned_at float8, topics text)
-            """,
-            """
-            CREATE TABLE §.bot_state (
-                scope text, owner text, bot text, name text, value bytea NOT NULL, PRIMARY KEY (scope, owner, bot, name))
-            """,
-            "CREATE INDEX bot_state_bot ON §.bot_state (bot)",
-            """
-            CREATE TABLE §.timer (
-                bot text, name text, kind text NOT NULL, fire_at float8 NOT NULL, chat_id text, payload bytea NOT NULL,
-                PRIMARY KEY (bot, name))
-            """,
-            "CREATE INDEX timer_chat ON §.timer (chat_id) WHERE chat_id IS NOT NULL",
-            """
-            CREATE TABLE §.outbox (
-                id bigserial PRIMARY KEY, idempotency_key text NOT NULL UNIQUE, bot text NOT NULL, chat_id text, kind text NOT NULL,
-                action bytea NOT NULL, created_at float8 NOT NULL, attempts bigint NOT NULL DEFAULT 0, next_attempt_at float8 NOT NULL,
-                status text NOT NULL DEFAULT 'pending', settled_at float8, last_error text, expires_at float8)
-            """,
-            "CREATE INDEX outbox_pending ON §.outbox (id) WHERE status = 'pending'",
-            "CREATE INDEX outbox_pending_chat ON §.outbox (chat_id, id) WHERE status = 'pending'",
-            "CREATE INDEX outbox_dead ON §.outbox (id) WHERE status = 'dead'",
-            "CREATE INDEX outbox_settled ON §.outbox (settled_at) WHERE status != 'pending'",
-        ]),
-        Migration(version: 2, name: "the leader's lease", sql: [
-            // One row: who leads, under which term, until when. The database issues the
-            // terms and judges expiry on its own clock; see LeaderLease.
-            """
-            CREATE TABLE §.leader_lease (
-                name text PRIMARY KEY, holder text, term bigint NOT NULL DEFAULT 0, expires_at timestamptz, renewed_at timestamptz,
-                taken_at timestamptz)
-            """,
-            "INSERT INTO §.leader_lease (name) VALUES ('runtime')",
-        ]),
+        Migration(
+            version: 1, name: "world, bot state, timers, outbox",
+            sql: [
+                """
+                CREATE TABLE §.chat (
+                    id text PRIMARY KEY, client_id text, type text, topic text, status text, curator_id text,
+                    opened_at float8, message_count bigint NOT NULL, last_client_message_at float8, last_curator_message_at float8,
+                    last_event_at float8, forgotten_at float8)
+                """,
+                "CREATE INDEX chat_forgotten ON §.chat (last_event_at) WHERE forgotten_at IS NOT NULL",
+                "CREATE TABLE §.read_mark (chat_id text, reader_id text, sequence bigint NOT NULL, PRIMARY KEY (chat_id, reader_id))",
+                """
+                CREATE TABLE §.message (
+                    chat_id text, sequence bigint, id text NOT NULL, sender_id text NOT NULL, sender_role text,
+                    message_type text NOT NULL, created_at float8, received_at float8 NOT NULL, PRIMARY KEY (chat_id, sequence))
+                """,
+                """
+                CREATE TABLE §.chat_user (
+                    id text PRIMARY KEY, role text, presence text, presence_since float8, last_assigned_at float8, topics text)
+                """,
+                """
+                CREATE TABLE §.bot_state (
+                    scope text, owner text, bot text, name text, value bytea NOT NULL, PRIMARY KEY (scope, owner, bot, name))
+                """,
+                "CREATE INDEX bot_state_bot ON §.bot_state (bot)",
+                """
+                CREATE TABLE §.timer (
+                    bot text, name text, kind text NOT NULL, fire_at float8 NOT NULL, chat_id text, payload bytea NOT NULL,
+                    PRIMARY KEY (bot, name))
+                """,
+                "CREATE INDEX timer_chat ON §.timer (chat_id) WHERE chat_id IS NOT NULL",
+                """
+                CREATE TABLE §.outbox (
+                    id bigserial PRIMARY KEY, idempotency_key text NOT NULL UNIQUE, bot text NOT NULL, chat_id text, kind text NOT NULL,
+                    action bytea NOT NULL, created_at float8 NOT NULL, attempts bigint NOT NULL DEFAULT 0, next_attempt_at float8 NOT NULL,
+                    status text NOT NULL DEFAULT 'pending', settled_at float8, last_error text, expires_at float8)
+                """,
+                "CREATE INDEX outbox_pending ON §.outbox (id) WHERE status = 'pending'",
+                "CREATE INDEX outbox_pending_chat ON §.outbox (chat_id, id) WHERE status = 'pending'",
+                "CREATE INDEX outbox_dead ON §.outbox (id) WHERE status = 'dead'",
+                "CREATE INDEX outbox_settled ON §.outbox (settled_at) WHERE status != 'pending'",
+            ]),
+        Migration(
+            version: 2, name: "the leader's lease",
+            sql: [
+                // One row: who leads, under which term, until when. The database issues the
+                // terms and judges expiry on its own clock; see LeaderLease.
+                """
+                CREATE TABLE §.leader_lease (
+                    name text PRIMARY KEY, holder text, term bigint NOT NULL DEFAULT 0, expires_at timestamptz, renewed_at timestamptz,
+                    taken_at timestamptz)
+                """,
+                "INSERT INTO §.leader_lease (name) VALUES ('runtime')",
+            ]),
     ]
 
     /// Takes the schema's write lock, an advisory lock held to the end of the
@@ -102,12 +106,16 @@ enum PostgresSchema {
         let quoted = "\"\(schema)\""
         try await connection.statement(writeLock(of: quoted), logger: logger).drain()
         try await connection.statement("CREATE SCHEMA IF NOT EXISTS \(unescaped: quoted)", logger: logger).drain()
-        try await connection.statement("""
+        try await connection.statement(
+            """
             CREATE TABLE IF NOT EXISTS \(unescaped: quoted).migrations (
                 version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger).drain()
+            """, logger: logger
+        ).drain()
         var applied: Set<Int> = []
-        for try await version in try await connection.statement("SELECT version FROM \(unescaped: quoted).migrations", logger: logger).decode(Int.self) {
+        for try await version in try await connection.statement("SELECT version FROM \(unescaped: quoted).migrations", logger: logger).decode(
+            Int.self)
+        {
             applied.insert(version)
         }
         if let newest = applied.max(), let known = migrations.last?.version, newest > known {

@@ -13,11 +13,14 @@ extension PostgresStore {
             ).decode((String, Int).self) {
                 byStatus[status] = count
             }
-            var timers = (count: 0, next: nil as Double?), forgotten = 0
-            for try await row in try await connection.statement("""
+            var timers = (count: 0, next: nil as Double?)
+            var forgotten = 0
+            for try await row in try await connection.statement(
+                """
                 SELECT (SELECT COUNT(*) FROM \(unescaped: schema).timer), (SELECT MIN(fire_at) FROM \(unescaped: schema).timer),
                        (SELECT COUNT(*) FROM \(unescaped: schema).chat WHERE forgotten_at IS NOT NULL)
-                """, logger: logger).decode((Int, Double?, Int).self) {
+                """, logger: logger
+            ).decode((Int, Double?, Int).self) {
                 (timers, forgotten) = ((row.0, row.1), row.2)
             }
             var summary = StoreSummary(
@@ -40,18 +43,24 @@ extension PostgresStore {
             for try await (bot, name, fireAt, payload) in try await connection.statement(
                 "SELECT bot, name, fire_at, payload FROM \(unescaped: schema).timer WHERE chat_id = \(id.rawValue) ORDER BY fire_at", logger: logger
             ).decode((String, String, Double, Data).self) {
-                timers.append(.init(bot: bot, name: name, fireAt: Date(timeIntervalSince1970: fireAt), payload: try decoder.decode(JSONValue.self, from: payload)))
+                timers.append(
+                    .init(
+                        bot: bot, name: name, fireAt: Date(timeIntervalSince1970: fireAt), payload: try decoder.decode(JSONValue.self, from: payload))
+                )
             }
             var actions: [ChatInspection.ActionEntry] = []
-            for try await row in try await connection.statement("""
+            for try await row in try await connection.statement(
+                """
                 SELECT id, idempotency_key, bot, action, created_at, attempts, status, settled_at, last_error FROM \(unescaped: schema).outbox
                 WHERE chat_id = \(id.rawValue) ORDER BY id
-                """, logger: logger).decode((Int64, String, String, Data, Double, Int, String, Double?, String?).self) {
-                actions.append(.init(
-                    id: row.0, bot: row.2, action: try decoder.decode(BotAction.self, from: row.3), idempotencyKey: row.1, status: row.6,
-                    attempts: row.5, createdAt: Date(timeIntervalSince1970: row.4), settledAt: row.7.map(Date.init(timeIntervalSince1970:)),
-                    lastError: row.8
-                ))
+                """, logger: logger
+            ).decode((Int64, String, String, Data, Double, Int, String, Double?, String?).self) {
+                actions.append(
+                    .init(
+                        id: row.0, bot: row.2, action: try decoder.decode(BotAction.self, from: row.3), idempotencyKey: row.1, status: row.6,
+                        attempts: row.5, createdAt: Date(timeIntervalSince1970: row.4), settledAt: row.7.map(Date.init(timeIntervalSince1970:)),
+                        lastError: row.8
+                    ))
             }
             return ChatInspection(chat: chat, state: ChatInspection.StateEntry.entries(states), timers: timers, actions: actions)
         }
@@ -60,14 +69,17 @@ extension PostgresStore {
     public func deadLetterList() async throws -> [DeadLetter] {
         try await client.withConnection { connection in
             var letters: [DeadLetter] = []
-            for try await row in try await connection.statement("""
+            for try await row in try await connection.statement(
+                """
                 SELECT id, bot, action, attempts, last_error, settled_at, status FROM \(unescaped: schema).outbox
                 WHERE status IN ('dead', 'expired') ORDER BY id
-                """, logger: logger).decode((Int64, String, Data, Int, String?, Double?, String).self) {
-                letters.append(DeadLetter(
-                    id: row.0, bot: row.1, action: try decoder.decode(BotAction.self, from: row.2), attempts: row.3, reason: row.4 ?? "",
-                    settledAt: row.5.map(Date.init(timeIntervalSince1970:)), expired: row.6 == "expired"
-                ))
+                """, logger: logger
+            ).decode((Int64, String, Data, Int, String?, Double?, String).self) {
+                letters.append(
+                    DeadLetter(
+                        id: row.0, bot: row.1, action: try decoder.decode(BotAction.self, from: row.2), attempts: row.3, reason: row.4 ?? "",
+                        settledAt: row.5.map(Date.init(timeIntervalSince1970:)), expired: row.6 == "expired"
+                    ))
             }
             return letters
         }
@@ -87,7 +99,8 @@ extension PostgresStore {
             let chosen = ids.map { wanted in dead.filter(wanted.contains) } ?? dead
             let sequence = "\(schema).outbox_id_seq"
             for id in chosen {
-                try await execute("""
+                try await execute(
+                    """
                     UPDATE \(unescaped: schema).outbox SET id = nextval(\(sequence)::regclass), status = 'pending',
                         next_attempt_at = \(now.timeIntervalSince1970), created_at = \(now.timeIntervalSince1970), attempts = 0, expires_at = NULL,
                         settled_at = NULL, last_error = 'requeued by hand after: ' || COALESCE(last_error, '') WHERE id = \(id)

@@ -98,11 +98,13 @@ public final class PostgresStore: RuntimeStore {
         let idle = max(fence.lease.milliseconds, 10_000)
         try await execute("SET LOCAL idle_in_transaction_session_timeout = \(unescaped: String(idle))", on: connection)
         var holds = false
-        for try await _ in try await connection.statement("""
+        for try await _ in try await connection.statement(
+            """
             SELECT term FROM \(unescaped: schema).leader_lease
             WHERE name = 'runtime' AND holder = \(fence.lease.holder) AND term = \(fence.term) AND expires_at > clock_timestamp()
             FOR SHARE
-            """, logger: logger) {
+            """, logger: logger)
+        {
             holds = true
         }
         guard holds else { throw PostgresStoreError.fencedOut(term: fence.term) }
@@ -268,7 +270,8 @@ public final class PostgresStore: RuntimeStore {
                 snapshot.chats = try await PostgresWorldRows.chats(on: connection, schema: schema, logger: logger)
                 snapshot.users = try await PostgresWorldRows.users(on: connection, schema: schema, logger: logger)
                 let filter = withState ? "" : " WHERE scope != 'chat'"
-                snapshot.botState = try await stateRows("SELECT scope, owner, bot, name, value FROM \(unescaped: schema).bot_state\(unescaped: filter)", on: connection)
+                snapshot.botState = try await stateRows(
+                    "SELECT scope, owner, bot, name, value FROM \(unescaped: schema).bot_state\(unescaped: filter)", on: connection)
                 let timers = try await connection.statement(
                     "SELECT bot, name, kind, fire_at, chat_id, payload FROM \(unescaped: schema).timer", logger: logger
                 )
@@ -333,14 +336,16 @@ public final class PostgresStore: RuntimeStore {
     static let outboxColumns = "id, idempotency_key, bot, action, created_at, attempts, next_attempt_at, expires_at"
 
     public func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
-        try await outboxEntries("""
+        try await outboxEntries(
+            """
             SELECT \(unescaped: Self.outboxColumns) FROM \(unescaped: schema).outbox
             WHERE status = 'pending' AND id > \(id) ORDER BY id LIMIT \(limit)
             """)
     }
 
     public func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
-        try await outboxEntries("""
+        try await outboxEntries(
+            """
             SELECT \(unescaped: Self.outboxColumns) FROM \(unescaped: schema).outbox
             WHERE status = 'pending' AND chat_id = \(chat.rawValue) AND id BETWEEN \(ids.lowerBound) AND \(ids.upperBound)
                 AND (kind = 'alert') = \(alerts)
@@ -355,11 +360,13 @@ public final class PostgresStore: RuntimeStore {
             for try await (id, key, bot, action, createdAt, attempts, nextAttemptAt, expiresAt) in rows.decode(
                 (Int64, String, String, Data, Double, Int, Double, Double?).self
             ) {
-                entries.append(OutboxEntry(
-                    id: id, idempotencyKey: key, bot: bot, action: try decoder.decode(BotAction.self, from: action),
-                    createdAt: Date(timeIntervalSince1970: createdAt), attempts: attempts, nextAttemptAt: Date(timeIntervalSince1970: nextAttemptAt),
-                    expiresAt: expiresAt.map(Date.init(timeIntervalSince1970:))
-                ))
+                entries.append(
+                    OutboxEntry(
+                        id: id, idempotencyKey: key, bot: bot, action: try decoder.decode(BotAction.self, from: action),
+                        createdAt: Date(timeIntervalSince1970: createdAt), attempts: attempts,
+                        nextAttemptAt: Date(timeIntervalSince1970: nextAttemptAt),
+                        expiresAt: expiresAt.map(Date.init(timeIntervalSince1970:))
+                    ))
             }
             return entries
         }
@@ -369,12 +376,13 @@ public final class PostgresStore: RuntimeStore {
         let now = now().timeIntervalSince1970
         // PostgreSQL text holds no NUL, which a response body (a gzip error page) may:
         // the reason is kept without them, or settling would fail on every attempt.
-        let outcome: DeliveryOutcome = switch outcome {
-        case .retry(let at, let reason): .retry(at: at, reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
-        case .deadLetter(let reason): .deadLetter(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
-        case .expired(let reason): .expired(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
-        case .delivered: .delivered
-        }
+        let outcome: DeliveryOutcome =
+            switch outcome {
+            case .retry(let at, let reason): .retry(at: at, reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+            case .deadLetter(let reason): .deadLetter(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+            case .expired(let reason): .expired(reason: reason.replacingOccurrences(of: "\u{0}", with: ""))
+            case .delivered: .delivered
+            }
         let outbox = "\(schema).outbox"
         try await transaction { [self] connection in
             try await checkFence(on: connection)
@@ -412,7 +420,8 @@ public final class PostgresStore: RuntimeStore {
 
     public func deleteSettledActions(_ kind: SettledActions, settledBefore date: Date, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
-        return try await count("""
+        return try await count(
+            """
             DELETE FROM \(unescaped: schema).outbox WHERE id IN (
                 SELECT id FROM \(unescaped: schema).outbox WHERE status != 'pending' AND settled_at < \(date.timeIntervalSince1970)
                     AND status IN (\(unescaped: kind.statuses)) ORDER BY settled_at LIMIT \(limit))
@@ -422,7 +431,8 @@ public final class PostgresStore: RuntimeStore {
 
     public func deleteForgottenChats(quietBefore date: Date, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
-        return try await count("""
+        return try await count(
+            """
             DELETE FROM \(unescaped: schema).chat WHERE id IN (
                 SELECT id FROM \(unescaped: schema).chat WHERE forgotten_at IS NOT NULL AND last_event_at < \(date.timeIntervalSinceReferenceDate)
                     ORDER BY last_event_at LIMIT \(limit))
@@ -441,7 +451,8 @@ public final class PostgresStore: RuntimeStore {
 
     public func outboxCounts() async throws -> OutboxCounts {
         try await client.withConnection { connection in
-            let rows = try await connection.statement("""
+            let rows = try await connection.statement(
+                """
                 SELECT (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'pending'),
                        (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'dead'),
                        (SELECT created_at FROM \(unescaped: schema).outbox WHERE status = 'pending' ORDER BY id LIMIT 1)

@@ -24,7 +24,8 @@ enum PostgresWorldRows {
         let filter = only == nil ? "forgotten_at IS NULL" : "id = $1"
         let chatFilter = only == nil ? "" : " WHERE chat_id = $1"
         let binds = only.map { [$0.rawValue] } ?? []
-        let rows = try await connection.statement(PostgresStore.query("SELECT \(chatColumns) FROM \(schema).chat WHERE \(filter)", binds), logger: logger)
+        let rows = try await connection.statement(
+            PostgresStore.query("SELECT \(chatColumns) FROM \(schema).chat WHERE \(filter)", binds), logger: logger)
         for try await row in rows.decode((String, String?, String?, String?, String?, String?, Double?, Int64, Double?, Double?, Double?).self) {
             var chat = ChatRecord(id: ChatID(row.0))
             chat.clientID = row.1.map { UserID($0) }
@@ -45,13 +46,15 @@ enum PostgresWorldRows {
         )
         for try await row in messages.decode((String, Int64, String, String, String?, String, Double?, Double).self) {
             guard let position = index[row.0] else { continue }
-            chats[position].messages.append(MessageRecord(
-                id: MessageID(row.2), senderID: UserID(row.3), senderRole: row.4.flatMap(UserRole.init(rawValue:)),
-                messageType: MessageType(wireValue: row.5), sequence: row.1, createdAt: date(row.6),
-                receivedAt: Date(timeIntervalSinceReferenceDate: row.7)
-            ))
+            chats[position].messages.append(
+                MessageRecord(
+                    id: MessageID(row.2), senderID: UserID(row.3), senderRole: row.4.flatMap(UserRole.init(rawValue:)),
+                    messageType: MessageType(wireValue: row.5), sequence: row.1, createdAt: date(row.6),
+                    receivedAt: Date(timeIntervalSinceReferenceDate: row.7)
+                ))
         }
-        let marks = try await connection.statement(PostgresStore.query("SELECT chat_id, reader_id, sequence FROM \(schema).read_mark\(chatFilter)", binds), logger: logger)
+        let marks = try await connection.statement(
+            PostgresStore.query("SELECT chat_id, reader_id, sequence FROM \(schema).read_mark\(chatFilter)", binds), logger: logger)
         for try await (chat, reader, sequence) in marks.decode((String, String, Int64).self) {
             guard let position = index[chat] else { continue }
             chats[position].readUpTo[UserID(reader)] = sequence
@@ -95,7 +98,9 @@ enum PostgresWorldRows {
         Column("chat_id", "text"), Column("sequence", "bigint"), Column("id", "text"), Column("sender_id", "text"),
         Column("sender_role", "text"), Column("message_type", "text"), Column("created_at", "float8"), Column("received_at", "float8"),
     ]
-    static let stateTable = [Column("scope", "text"), Column("owner", "text"), Column("bot", "text"), Column("name", "text"), Column("value", "bytea")]
+    static let stateTable = [
+        Column("scope", "text"), Column("owner", "text"), Column("bot", "text"), Column("name", "text"), Column("value", "bytea"),
+    ]
     static let timerTable = [
         Column("bot", "text"), Column("name", "text"), Column("kind", "text"), Column("fire_at", "float8"), Column("chat_id", "text"),
         Column("payload", "bytea"),
@@ -130,7 +135,9 @@ enum PostgresWorldRows {
                 try await connection.statement(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).drain()
             }
         }
-        let messageKeys = batch.messages.filter { $0.value == nil }.keys.map { PostgresBatch.KeyRow(chatId: $0.chatID.rawValue, sequence: $0.sequence) }
+        let messageKeys = batch.messages.filter { $0.value == nil }.keys.map {
+            PostgresBatch.KeyRow(chatId: $0.chatID.rawValue, sequence: $0.sequence)
+        }
         try await writer.delete(from: "message", key: [Column("chat_id", "text"), Column("sequence", "bigint")], messageKeys)
         try await writer.upsert("message", messageTable, key: 2, batch.messages.values.compactMap { $0 })
         let stateKeys = batch.states.filter { $0.value == nil }.keys.map { key in
@@ -159,7 +166,8 @@ enum PostgresWorldRows {
         if !batch.records.forgotten.isEmpty {
             // A chat that never recorded its last event counts from when it was forgotten.
             let rows = batch.records.forgotten.map { PostgresBatch.ForgottenRow(id: $0.key.rawValue, at: $0.value.timeIntervalSinceReferenceDate) }
-            try await writer.run("""
+            try await writer.run(
+                """
                 UPDATE \(schema).chat c SET forgotten_at = r.at, last_event_at = COALESCE(c.last_event_at, r.at)
                 FROM jsonb_to_recordset($1::jsonb) AS r(id text, at float8) WHERE c.id = r.id
                 """, rows)
@@ -176,7 +184,8 @@ enum PostgresWorldRows {
         func upsert(_ table: String, _ columns: [Column], key: Int, _ rows: [some Encodable], alsoSet: String? = nil) async throws {
             let names = columns.map(\.name).joined(separator: ", ")
             let updates = columns.dropFirst(key).map { "\($0.name) = EXCLUDED.\($0.name)" } + (alsoSet.map { [$0] } ?? [])
-            try await run("""
+            try await run(
+                """
                 INSERT INTO \(schema).\(table) (\(names)) SELECT \(columns.map(\.selected).joined(separator: ", "))
                 FROM jsonb_to_recordset($1::jsonb) AS r(\(recordDefinition(columns)))
                 ON CONFLICT (\(columns.prefix(key).map(\.name).joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))
@@ -186,7 +195,8 @@ enum PostgresWorldRows {
         /// Inserts rows in the order of their `order` column.
         func insert(_ table: String, _ columns: [Column], orderedBy order: String, _ rows: [some Encodable]) async throws {
             let orderName = order.split(separator: " ")[0]
-            try await run("""
+            try await run(
+                """
                 INSERT INTO \(schema).\(table) (\(columns.map(\.name).joined(separator: ", ")))
                 SELECT \(columns.map(\.selected).joined(separator: ", "))
                 FROM jsonb_to_recordset($1::jsonb) AS r(\(recordDefinition(columns)), \(order)) ORDER BY r.\(orderName)
@@ -195,7 +205,8 @@ enum PostgresWorldRows {
 
         /// Deletes the rows whose `key` columns match a row's.
         func delete(from table: String, key: [Column], _ rows: [some Encodable]) async throws {
-            try await run("""
+            try await run(
+                """
                 DELETE FROM \(schema).\(table) t USING jsonb_to_recordset($1::jsonb) AS r(\(recordDefinition(key)))
                 WHERE \(key.map { "t.\($0.name) = r.\($0.name)" }.joined(separator: " AND "))
                 """, rows)

@@ -57,7 +57,8 @@ public enum StoreCopy {
             guard rows == 0 else { throw Refusal.notEmpty(location: destination.location, rows: rows) }
             try await PostgresWorldRows.write(batch, on: connection, schema: schema, logger: destination.logger)
             let writer = PostgresWorldRows.Writer(connection: connection, schema: schema, logger: destination.logger)
-            try await writer.run("""
+            try await writer.run(
+                """
                 INSERT INTO \(schema).outbox (id, idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at, status,
                     settled_at, last_error, expires_at)
                 SELECT r.id, r.idempotency_key, r.bot, r.chat_id, r.kind, decode(r.action, 'base64'), r.created_at, r.attempts,
@@ -96,10 +97,13 @@ extension SQLiteStore {
     /// Every outbox row, settled or not, in id order.
     func outboxRows() async throws -> [StoreCopy.OutboxRow] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at, status, settled_at, last_error,
-                    expires_at FROM outbox ORDER BY id
-                """).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at, status, settled_at, last_error,
+                        expires_at FROM outbox ORDER BY id
+                    """
+            ).map { row in
                 StoreCopy.OutboxRow(
                     id: row["id"], idempotencyKey: row["idempotency_key"], bot: row["bot"], chatId: row["chat_id"], kind: row["kind"],
                     action: row["action"], createdAt: row["created_at"], attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"],

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Appends every frame the gateway receives to a JSON Lines file, with its arrival time:
 /// `{"received_at": "2026-11-29T19:03:05.123Z", "frame": "{\"event_type\": ...}"}`.
@@ -60,9 +61,11 @@ public final class FrameRecorder: Sendable {
                 return !failing
             }
             if first {
-                logger.error("frame not recorded; recording goes on with the next frame that can be written", metadata: [
-                    "record.path": "\(path)", "error": "\(error)",
-                ])
+                logger.error(
+                    "frame not recorded; recording goes on with the next frame that can be written",
+                    metadata: [
+                        "record.path": "\(path)", "error": "\(error)",
+                    ])
             }
         }
     }

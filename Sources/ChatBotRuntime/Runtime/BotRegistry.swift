@@ -33,7 +33,9 @@ public struct BotRegistry: Sendable {
         try sections.enumerated().map { index, section in
             guard let factory = factories[section.type] else {
                 let known = types.isEmpty ? "none are registered" : "registered: \(types.joined(separator: ", "))"
-                throw ConfigError(file: file, keyPath: "bots[\(index)].type", line: section.lines["bots[\(index)].type"], message: "unknown bot type \"\(section.type)\" (\(known))")
+                throw ConfigError(
+                    file: file, keyPath: "bots[\(index)].type", line: section.lines["bots[\(index)].type"],
+                    message: "unknown bot type \"\(section.type)\" (\(known))")
             }
             let bot: any Bot
             do {
@@ -47,7 +49,9 @@ public struct BotRegistry: Sendable {
                 throw ConfigError(file: file, keyPath: keyPath, line: ConfigLoader.nearestLine(for: keyPath, in: section.lines), message: "\(error)")
             }
             guard bot.name == section.name else {
-                throw ConfigError(file: file, keyPath: "bots[\(index)]", line: nil, message: "the \(section.type) factory named its bot \"\(bot.name)\", not \"\(section.name)\"")
+                throw ConfigError(
+                    file: file, keyPath: "bots[\(index)]", line: nil,
+                    message: "the \(section.type) factory named its bot \"\(bot.name)\", not \"\(section.name)\"")
             }
             guard section.expiresAfter != .botDefault else { return bot }
             return ExpiryConfiguredBot(bot, actionExpiry: section.expiresAfter.applied(to: bot.actionExpiry))

@@ -31,9 +31,11 @@ extension BotRuntime {
         } catch {
             logger.error("could not sign in; standing by all the same, the takeover will try again", metadata: ["error": "\(error)"])
         }
-        logger.notice("standing by for the leader's lease", metadata: [
-            "lease.holder": "\(lease.holder)", "lease.ttl": "\(lease.timeToLive)", "store": "\(store.location)",
-        ])
+        logger.notice(
+            "standing by for the leader's lease",
+            metadata: [
+                "lease.holder": "\(lease.holder)", "lease.ttl": "\(lease.timeToLive)", "store": "\(store.location)",
+            ])
         /// What ended: the turns (the runtime is stopping), or a helper beside them.
         enum Ended { case turns, helper }
         try await withThrowingTaskGroup(of: Ended.self) { group in
@@ -68,7 +70,7 @@ extension BotRuntime {
         // A stop may come while the lease is being taken: once it has, this runtime
         // leads no more, whatever the lease says.
         while !Task.isShuttingDownGracefully, !Task.isCancelled,
-              let term = await cancelWhenGracefulShutdown({ await turns.waitUntilLeading() }), !Task.isShuttingDownGracefully
+            let term = await cancelWhenGracefulShutdown({ await turns.waitUntilLeading() }), !Task.isShuttingDownGracefully
         {
             let lost = await lead(term: term, store: store, turns: turns, tokens: tokens, deliveryClient: deliveryClient)
             guard lost else { break }
@@ -96,10 +98,13 @@ extension BotRuntime {
             return true
         }
         publish(parts)
-        logger.notice("leading: store loaded, reading events", metadata: [
-            "lease.term": "\(term)", "engine.chats": "\(parts.engine.worldModel.chats.count)",
-            "takeover.load_seconds": "\((ContinuousClock.now - loadStarted).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3))))",
-        ])
+        logger.notice(
+            "leading: store loaded, reading events",
+            metadata: [
+                "lease.term": "\(term)", "engine.chats": "\(parts.engine.worldModel.chats.count)",
+                "takeover.load_seconds":
+                    "\((ContinuousClock.now - loadStarted).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3))))",
+            ])
         defer { publish(nil) }
         // The parts run in a task of their own, so that losing the lease never waits on
         // them: they are cancelled, given a moment to stop, and otherwise left behind.

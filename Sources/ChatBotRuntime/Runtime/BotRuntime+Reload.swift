@@ -56,9 +56,11 @@ extension BotRuntime {
                 logger.notice("no longer in engine.curators, but a curator keeps the role: \(outcome.curatorsKept.joined(separator: ", "))")
             }
             if !outcome.needsRestart.isEmpty {
-                logger.warning("changed but not applied until a restart: \(outcome.needsRestart.joined(separator: ", "))", metadata: [
-                    "reload.needs_restart": "\(outcome.needsRestart.joined(separator: ","))",
-                ])
+                logger.warning(
+                    "changed but not applied until a restart: \(outcome.needsRestart.joined(separator: ", "))",
+                    metadata: [
+                        "reload.needs_restart": "\(outcome.needsRestart.joined(separator: ","))"
+                    ])
             }
         } catch {
             reloads.withLock { $0.refused += 1 }

@@ -39,11 +39,13 @@ extension BotRuntime {
         dryRun: Bool = false, recordPath: String? = nil
     ) async throws {
         let configuration = try ConfigLoader.load(path: path)
-        let logger = logger ?? {
-            var made = configuration.logging.makeLogger(label: "chatbots")
-            if let logLevel { made.logLevel = logLevel }
-            return made
-        }()
+        let logger =
+            logger
+            ?? {
+                var made = configuration.logging.makeLogger(label: "chatbots")
+                if let logLevel { made.logLevel = logLevel }
+                return made
+            }()
         let bots = try registry.makeBots(configuration.bots, file: path)
         let runtime = BotRuntime(
             configuration: configuration, bots: bots, logger: logger, dryRun: dryRun, recordPath: recordPath,

@@ -213,7 +213,8 @@ public final class BotRuntime: Service, Sendable {
                     return .catchUp
                 }
             } else {
-                logger.info("no catching up after gaps: directory.open_chats_path is not set, so events sent while the stream is down are not recovered")
+                logger.info(
+                    "no catching up after gaps: directory.open_chats_path is not set, so events sent while the stream is down are not recovered")
             }
             let pruner = StorePruner(
                 store: parts.store, retention: configuration.retention, clock: clock, logger: logger, factory: metrics.factory,
@@ -263,10 +264,12 @@ public final class BotRuntime: Service, Sendable {
                 let left = (try? await parts.store.pendingActionCount()) ?? 0
                 let handled = parts.engine.statistics.eventsHandled
                 let frames = parts.gateway.statistics
-                logger.info("stopped", metadata: [
-                    "outbox.delivered_at_stop": "\(delivered)", "outbox.pending": "\(left)", "engine.events_handled": "\(handled)",
-                    "gateway.frames_received": "\(frames.framesReceived)", "gateway.frames_rejected": "\(frames.framesRejected)",
-                ])
+                logger.info(
+                    "stopped",
+                    metadata: [
+                        "outbox.delivered_at_stop": "\(delivered)", "outbox.pending": "\(left)", "engine.events_handled": "\(handled)",
+                        "gateway.frames_received": "\(frames.framesReceived)", "gateway.frames_rejected": "\(frames.framesRejected)",
+                    ])
             } else if !Task.isCancelled {
                 logger.error("a part of the runtime stopped unexpectedly", metadata: ["runtime.part": "\(first?.rawValue ?? "none")"])
             }
@@ -320,9 +323,11 @@ public final class BotRuntime: Service, Sendable {
             // Never the configured store: a live runtime on it would deliver what a dry
             // run decided, and a dry run's delivery would settle the live outbox unsent.
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("chatbots-dry-run-\(UUID().uuidString).sqlite").path
-            logger.notice("dry run: the bots decide for real; nothing is delivered, each action is logged instead", metadata: [
-                "store.path": "\(path)",
-            ])
+            logger.notice(
+                "dry run: the bots decide for real; nothing is delivered, each action is logged instead",
+                metadata: [
+                    "store.path": "\(path)"
+                ])
             return try SQLiteStore(path: path, now: now)
         }
         guard let postgres = configuration.store.postgres else {
@@ -349,7 +354,9 @@ public final class BotRuntime: Service, Sendable {
     ) async throws -> Parts {
         let tokens = try signedIn ?? makeTokenProvider()
         let directorySection = configuration.directory
-        let directory = directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil ? nil
+        let directory =
+            directorySection.curatorsPath == nil && directorySection.chatDetailsPath == nil && directorySection.openChatsPath == nil
+            ? nil
             : BackendDirectory(
                 // A new chat waits for its details before it enters the engine's sequence
                 // (and the inputs after it wait their turn): a backend that hangs costs 5 s at most.
@@ -357,7 +364,8 @@ public final class BotRuntime: Service, Sendable {
                 tokens: tokens, logger: logger
             )
         let deliverySection = configuration.delivery
-        let transport: any HTTPTransport = dryRun
+        let transport: any HTTPTransport =
+            dryRun
             ? ShadowTransport(apiBaseURL: configuration.server.apiBaseURL, alertWebhook: configuration.alerts.webhookURL, logger: logger)
             : AsyncHTTPTransport(timeout: .seconds(deliverySection.requestTimeout.seconds), client: deliveryClient)
         let delivery = OutboxDelivery(
@@ -415,7 +423,8 @@ public final class BotRuntime: Service, Sendable {
         }
         let variable = configuration.auth.staticTokenEnv ?? ""
         guard let token = environment[variable], !token.isEmpty else {
-            throw ConfigError(file: "configuration", keyPath: "auth.static_token_env", line: nil, message: "environment variable \(variable) is not set")
+            throw ConfigError(
+                file: "configuration", keyPath: "auth.static_token_env", line: nil, message: "environment variable \(variable) is not set")
         }
         return StaticTokenProvider(token: token)
     }

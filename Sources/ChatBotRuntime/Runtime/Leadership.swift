@@ -97,7 +97,11 @@ final class Leadership: Sendable {
             case .leader(let term):
                 let renewed = try await withAbandonableDeadline(interval) { try await self.store.renew(self.lease, term: term) }
                 if renewed {
-                    update { $0.deadline = started + self.actFor; $0.lastContact = started; $0.problem = nil }
+                    update {
+                        $0.deadline = started + self.actFor
+                        $0.lastContact = started
+                        $0.problem = nil
+                    }
                 } else {
                     stepDown(from: term, because: "the lease ran out or another runtime took it")
                 }
@@ -119,7 +123,11 @@ final class Leadership: Sendable {
                     logger.notice("leading: took the leader's lease", metadata: ["lease.term": "\(term)", "lease.holder": "\(lease.holder)"])
                 } else {
                     let held = try await withAbandonableDeadline(interval) { try await self.store.leaseState() }
-                    update { $0.term = held.term; $0.lastContact = started; $0.problem = nil }
+                    update {
+                        $0.term = held.term
+                        $0.lastContact = started
+                        $0.problem = nil
+                    }
                 }
             }
         } catch is CancellationError {
@@ -131,7 +139,8 @@ final class Leadership: Sendable {
             if wasProblem == nil { logger.error("\(problem); trying again", metadata: ["lease.role": "\(role)"]) }
         }
         if case .leader(let term) = state.withLock({ $0.role }), currentTerm() == nil {
-            stepDown(from: term, because: "the lease could not be renewed before it ran out (\(state.withLock { $0.problem } ?? "no answer in time"))")
+            stepDown(
+                from: term, because: "the lease could not be renewed before it ran out (\(state.withLock { $0.problem } ?? "no answer in time"))")
         }
     }
 
@@ -165,7 +174,10 @@ final class Leadership: Sendable {
     /// Gives the lease up, so a standby takes over without waiting for it to run out.
     func release() async {
         guard case .leader(let term) = state.withLock({ $0.role }) else { return }
-        update { $0.role = .standby; $0.deadline = nil }
+        update {
+            $0.role = .standby
+            $0.deadline = nil
+        }
         do {
             try await withAbandonableDeadline(interval) { try await self.store.release(self.lease, term: term) }
             logger.notice("gave the leader's lease up", metadata: ["lease.term": "\(term)"])

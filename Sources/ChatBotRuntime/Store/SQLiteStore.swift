@@ -173,33 +173,41 @@ public final class SQLiteStore: RuntimeStore {
     /// Adds actions to the outbox, in order: their ids are their commit order.
     private func insert(_ actions: [OutboxEntry], in db: Database) throws {
         for entry in actions {
-            try db.cachedStatement(sql: """
-                INSERT INTO outbox (idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-                .execute(arguments: [
-                    entry.idempotencyKey, entry.bot, entry.action.chatID?.rawValue, entry.action.kind,
-                    try encoder.encode(entry.action), entry.createdAt.timeIntervalSince1970, entry.attempts,
-                    entry.nextAttemptAt.timeIntervalSince1970, entry.expiresAt?.timeIntervalSince1970,
-                ])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO outbox (idempotency_key, bot, chat_id, kind, action, created_at, attempts, next_attempt_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            .execute(arguments: [
+                entry.idempotencyKey, entry.bot, entry.action.chatID?.rawValue, entry.action.kind,
+                try encoder.encode(entry.action), entry.createdAt.timeIntervalSince1970, entry.attempts,
+                entry.nextAttemptAt.timeIntervalSince1970, entry.expiresAt?.timeIntervalSince1970,
+            ])
         }
     }
 
     public func pendingActions(after id: Int64, limit: Int) async throws -> [OutboxEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.outboxColumns) FROM outbox WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?
-                """), arguments: [id, limit]).map(self.outboxEntry)
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.outboxColumns) FROM outbox WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?
+                        """), arguments: [id, limit]
+            ).map(self.outboxEntry)
         }
     }
 
     public func pendingActions(of chat: ChatID, alerts: Bool, in ids: ClosedRange<Int64>, limit: Int) async throws -> [OutboxEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.outboxColumns) FROM outbox
-                WHERE status = 'pending' AND chat_id = ? AND id BETWEEN ? AND ? AND (kind = 'alert') = ?
-                ORDER BY id LIMIT ?
-                """), arguments: [chat.rawValue, ids.lowerBound, ids.upperBound, alerts, limit]).map(self.outboxEntry)
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.outboxColumns) FROM outbox
+                        WHERE status = 'pending' AND chat_id = ? AND id BETWEEN ? AND ? AND (kind = 'alert') = ?
+                        ORDER BY id LIMIT ?
+                        """), arguments: [chat.rawValue, ids.lowerBound, ids.upperBound, alerts, limit]
+            ).map(self.outboxEntry)
         }
     }
 
@@ -234,16 +242,20 @@ public final class SQLiteStore: RuntimeStore {
     /// Actions the backend refused for good, with the reason, oldest first.
     public func deadLetters() async throws -> [(entry: OutboxEntry, reason: String)] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(Self.outboxColumns), last_error FROM outbox
-                WHERE status = 'dead' ORDER BY id
-                """).map { row in (try self.outboxEntry(row), row["last_error"] ?? "") }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.outboxColumns), last_error FROM outbox
+                    WHERE status = 'dead' ORDER BY id
+                    """
+            ).map { row in (try self.outboxEntry(row), row["last_error"] ?? "") }
         }
     }
 
     public func deleteSettledActions(_ kind: SettledActions, settledBefore date: Date, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
-        let sql = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status != 'pending' AND settled_at < ? "
+        let sql =
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status != 'pending' AND settled_at < ? "
             + "AND status IN (\(kind.statuses)) ORDER BY settled_at LIMIT ?)"
         return try await pool.write { db in
             try db.execute(sql: sql, arguments: [date.timeIntervalSince1970, limit])
@@ -269,13 +281,16 @@ public final class SQLiteStore: RuntimeStore {
         try await pool.read { db in
             // Counts over the index, not one pass over every row ever sent; ids grow
             // with commits, so the lowest pending id is the oldest pending action.
-            let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
-                       (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead,
-                       (SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest
-                """)
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
+                           (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead,
+                           (SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest
+                    """)
             let oldest: Double? = row?["oldest"]
-            return OutboxCounts(pending: row?["pending"] ?? 0, dead: row?["dead"] ?? 0, oldestPendingCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
+            return OutboxCounts(
+                pending: row?["pending"] ?? 0, dead: row?["dead"] ?? 0, oldestPendingCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
         }
     }
 

@@ -40,9 +40,10 @@ struct StorePruner: Sendable {
         self.clock = clock
         self.logger = logger
         self.forgetChats = forgetChats
-        counters = Dictionary(uniqueKeysWithValues: What.allCases.map { what in
-            (what, Counter(label: "chatbots_pruned_total", dimensions: [("what", what.rawValue)], factory: factory))
-        })
+        counters = Dictionary(
+            uniqueKeysWithValues: What.allCases.map { what in
+                (what, Counter(label: "chatbots_pruned_total", dimensions: [("what", what.rawValue)], factory: factory))
+            })
     }
 
     /// Prunes now, then every `prune_every`, until cancelled. After a pass that forgot
@@ -87,7 +88,8 @@ struct StorePruner: Sendable {
             return try await store.deleteSettledActions(.done, settledBefore: cutoff, limit: retention.pruneBatch)
         }
         try await repeatInSlices(of: retention.pruneBatch, counting: .deadLetters, into: &removed) {
-            try await store.deleteSettledActions(.dead, settledBefore: now.addingTimeInterval(-retention.deadLetters.timeInterval), limit: retention.pruneBatch)
+            try await store.deleteSettledActions(
+                .dead, settledBefore: now.addingTimeInterval(-retention.deadLetters.timeInterval), limit: retention.pruneBatch)
         }
         if removed.values.contains(where: { $0 > 0 }) {
             var metadata: Logger.Metadata = [:]

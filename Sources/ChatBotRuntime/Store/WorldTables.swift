@@ -17,15 +17,17 @@ enum WorldTables {
     /// Writes a chat's row and its read marks (a mark only ever moves forward, so
     /// writing each of the chat's few marks again keeps them exact).
     static func write(_ chat: ChatRecord, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO chat (id, client_id, type, topic, status, curator_id, opened_at, message_count,
-                last_client_message_at, last_curator_message_at, last_event_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                chat.id.rawValue, chat.clientID?.rawValue, chat.type?.wireValue, chat.topic, chat.status?.wireValue,
-                chat.curatorID?.rawValue, seconds(chat.openedAt), chat.messageCount,
-                seconds(chat.lastClientMessageAt), seconds(chat.lastCuratorMessageAt), seconds(chat.lastEventAt),
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO chat (id, client_id, type, topic, status, curator_id, opened_at, message_count,
+                    last_client_message_at, last_curator_message_at, last_event_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            chat.id.rawValue, chat.clientID?.rawValue, chat.type?.wireValue, chat.topic, chat.status?.wireValue,
+            chat.curatorID?.rawValue, seconds(chat.openedAt), chat.messageCount,
+            seconds(chat.lastClientMessageAt), seconds(chat.lastCuratorMessageAt), seconds(chat.lastEventAt),
+        ])
         let mark = try db.cachedStatement(sql: "INSERT OR REPLACE INTO read_mark (chat_id, reader_id, sequence) VALUES (?, ?, ?)")
         for (reader, sequence) in chat.readUpTo {
             try mark.execute(arguments: [chat.id.rawValue, reader.rawValue, sequence])
@@ -34,14 +36,16 @@ enum WorldTables {
 
     static func write(_ stored: StoredMessage, in db: Database) throws {
         let message = stored.message
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO message (chat_id, sequence, id, sender_id, sender_role, message_type, created_at, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                stored.chatID.rawValue, message.sequence, message.id.rawValue, message.senderID.rawValue,
-                message.senderRole?.rawValue, message.messageType.wireValue, seconds(message.createdAt),
-                seconds(message.receivedAt),
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO message (chat_id, sequence, id, sender_id, sender_role, message_type, created_at, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            stored.chatID.rawValue, message.sequence, message.id.rawValue, message.senderID.rawValue,
+            message.senderRole?.rawValue, message.messageType.wireValue, seconds(message.createdAt),
+            seconds(message.receivedAt),
+        ])
     }
 
     /// Forgets a chat (retention): its messages, read marks, chat-scoped bot state and
@@ -62,12 +66,14 @@ enum WorldTables {
     }
 
     static func write(_ user: UserRecord, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO user (id, role, presence, presence_since, last_assigned_at, topics) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                user.id.rawValue, user.role?.rawValue, user.presence?.wireValue, seconds(user.presenceSince),
-                seconds(user.lastAssignedAt), try user.topics.map { try json($0.sorted()) },
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO user (id, role, presence, presence_since, last_assigned_at, topics) VALUES (?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            user.id.rawValue, user.role?.rawValue, user.presence?.wireValue, seconds(user.presenceSince),
+            seconds(user.lastAssignedAt), try user.topics.map { try json($0.sorted()) },
+        ])
     }
 
     // MARK: Reading

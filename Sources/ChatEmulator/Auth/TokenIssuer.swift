@@ -42,7 +42,8 @@ final class TokenIssuer: Sendable {
         let grant = Grant(subject: subject, expiresAt: now.addingTimeInterval(lifetime.timeInterval))
         issued.withLock { $0[id] = grant }
         let header = #"{"alg":"none","typ":"JWT"}"#
-        let claims = #"{"sub":"\#(subject)","iat":\#(Int(now.timeIntervalSince1970)),"exp":\#(Int(grant.expiresAt.timeIntervalSince1970)),"jti":"\#(id)","azp":"chatbots","typ":"Bearer"}"#
+        let claims =
+            #"{"sub":"\#(subject)","iat":\#(Int(now.timeIntervalSince1970)),"exp":\#(Int(grant.expiresAt.timeIntervalSince1970)),"jti":"\#(id)","azp":"chatbots","typ":"Bearer"}"#
         return ([header, claims].map { Self.base64URL(Data($0.utf8)) }.joined(separator: ".") + ".", grant)
     }
 
@@ -63,7 +64,7 @@ final class TokenIssuer: Sendable {
     private static func tokenID(of token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let claims = decodeBase64URL(String(parts[1])),
-              let object = try? JSONSerialization.jsonObject(with: claims) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: claims) as? [String: Any]
         else { return nil }
         return object["jti"] as? String
     }

@@ -81,9 +81,10 @@ struct BackendWorld: Sendable {
         nextMessageNumber += 1
         let createdAt = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
         keep(Message(id: id, senderID: sender, type: type, createdAt: createdAt, number: 0), in: chatID)
-        return .newMessage(ChatMessage(
-            id: id, senderID: sender, chatID: chatID, text: text, messageType: type, createdAt: createdAt, files: files
-        ))
+        return .newMessage(
+            ChatMessage(
+                id: id, senderID: sender, chatID: chatID, text: text, messageType: type, createdAt: createdAt, files: files
+            ))
     }
 
     /// A curator is assigned to a chat. `nil` when the chat does not exist.

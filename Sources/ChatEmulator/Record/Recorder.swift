@@ -43,10 +43,11 @@ final class Recorder: Sendable {
     ) {
         record.withLock { record in
             // Numbered on from the last kept: trimming leaves the latest.
-            record.actions.append(RecordedAction(
-                sequence: (record.actions.last?.sequence ?? 0) + 1, receivedAt: Date(), method: method, path: path,
-                idempotencyKey: idempotencyKey, body: body, status: status, outcome: outcome
-            ))
+            record.actions.append(
+                RecordedAction(
+                    sequence: (record.actions.last?.sequence ?? 0) + 1, receivedAt: Date(), method: method, path: path,
+                    idempotencyKey: idempotencyKey, body: body, status: status, outcome: outcome
+                ))
             trim(&record.actions)
         }
     }

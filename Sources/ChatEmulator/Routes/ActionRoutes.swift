@@ -107,7 +107,7 @@ struct ActionRoutes {
             return required("text")
         }
         guard let event = world.postMessage(in: chatID, from: caller, text: text, type: type),
-              case .newMessage(let message) = event
+            case .newMessage(let message) = event
         else { return notFound }
         let created = message.createdAt.map { JSONValue.string(WireTimestamp.format($0)) } ?? .null
         let answer: JSONValue = .object([
@@ -150,12 +150,13 @@ struct ActionRoutes {
             return .detail("Given token not valid for any token type", status: 401)
         }
         guard let chat = core.read({ $0.chats[chatID] }) else { return .detail("Not found.", status: 404) }
-        return .json(JSONValue.object([
-            "id": .string(chat.id.rawValue), "user_id": .string(chat.clientID.rawValue),
-            "chat_type": .string(chat.type.wireValue), "status": .string(chat.status.wireValue),
-            "topic": chat.topic.map(JSONValue.string) ?? .null,
-            "curator_id": chat.curatorID.map { .string($0.rawValue) } ?? .null,
-        ]))
+        return .json(
+            JSONValue.object([
+                "id": .string(chat.id.rawValue), "user_id": .string(chat.clientID.rawValue),
+                "chat_type": .string(chat.type.wireValue), "status": .string(chat.status.wireValue),
+                "topic": chat.topic.map(JSONValue.string) ?? .null,
+                "curator_id": chat.curatorID.map { .string($0.rawValue) } ?? .null,
+            ]))
     }
 
     /// `GET /api/chats/?status=open&page=N[&page_size=M]`: the chats still open, oldest
@@ -175,10 +176,12 @@ struct ActionRoutes {
         let (chats, total) = core.read { $0.openChats(page: page, size: size) }
         guard page >= 1, chats.count > 0 || page == 1 else { return .detail("Invalid page.", status: 404) }
         let next: JSONValue = page * size < total ? .string("/api/chats/?status=open&page=\(page + 1)&page_size=\(size)") : .null
-        return .json(JSONValue.object([
-            "count": .integer(Int64(total)), "next": next, "previous": page > 1 ? .string("/api/chats/?status=open&page=\(page - 1)&page_size=\(size)") : .null,
-            "results": .array(chats.map(Self.listed)),
-        ]))
+        return .json(
+            JSONValue.object([
+                "count": .integer(Int64(total)), "next": next,
+                "previous": page > 1 ? .string("/api/chats/?status=open&page=\(page - 1)&page_size=\(size)") : .null,
+                "results": .array(chats.map(Self.listed)),
+            ]))
     }
 
     private static func listed(_ chat: BackendWorld.Chat) -> JSONValue {
@@ -186,14 +189,15 @@ struct ActionRoutes {
             "id": .string(chat.id.rawValue), "user_id": .string(chat.clientID.rawValue), "chat_type": .string(chat.type.wireValue),
             "status": .string(chat.status.wireValue), "topic": chat.topic.map(JSONValue.string) ?? .null,
             "curator_id": chat.curatorID.map { .string($0.rawValue) } ?? .null,
-            "messages": .array(chat.messages.map { message in
-                .object([
-                    "id": .string(message.id.rawValue), "sender": .string(message.senderID.rawValue),
-                    "message_type": .string(message.type.wireValue),
-                    "created_at": .string(message.createdAt.formatted(.iso8601)),
-                    "read_by": .array(chat.readUpTo.filter { $0.value >= message.number }.keys.sorted().map { .string($0.rawValue) }),
-                ])
-            }),
+            "messages": .array(
+                chat.messages.map { message in
+                    .object([
+                        "id": .string(message.id.rawValue), "sender": .string(message.senderID.rawValue),
+                        "message_type": .string(message.type.wireValue),
+                        "created_at": .string(message.createdAt.formatted(.iso8601)),
+                        "read_by": .array(chat.readUpTo.filter { $0.value >= message.number }.keys.sorted().map { .string($0.rawValue) }),
+                    ])
+                }),
         ])
     }
 

@@ -33,9 +33,12 @@ struct ControlRoutes {
             // When each chat's new_chat went out, in seconds since 1970: a script times
             // from it to the chat's first action, as `chatbots bench` does in process.
             let openings = core.recorder.chatsOpened
-            return Response.json(JSONValue.object(Dictionary(uniqueKeysWithValues: openings.map { chat, date in
-                (chat.rawValue, JSONValue.double(date.timeIntervalSince1970))
-            })))
+            return Response.json(
+                JSONValue.object(
+                    Dictionary(
+                        uniqueKeysWithValues: openings.map { chat, date in
+                            (chat.rawValue, JSONValue.double(date.timeIntervalSince1970))
+                        })))
         }
         router.get("emulator/state") { _, _ in
             Response.json(EmulatorStatus(core: core))
@@ -62,7 +65,7 @@ struct ControlRoutes {
         router.post("emulator/traffic") { request, _ in
             let buffer = try await request.collectBody(limit: 64 * 1024)
             guard let burst = try? JSONDecoder().decode(Burst.self, from: Data(buffer.readableBytesView)),
-                  (1...Burst.maxFrames).contains(burst.frames)
+                (1...Burst.maxFrames).contains(burst.frames)
             else {
                 return Response.detail("expected {\"frames\": N} with N from 1 to \(Burst.maxFrames)", status: 400)
             }

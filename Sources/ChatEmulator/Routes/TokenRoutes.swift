@@ -42,8 +42,9 @@ struct TokenRoutes {
     /// Keycloak accepts too.
     private func credentials(form: [String: String], request: Request) -> (String?, String?) {
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-           let data = Data(base64Encoded: String(header.dropFirst(6))),
-           let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":") {
+            let data = Data(base64Encoded: String(header.dropFirst(6))),
+            let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+        {
             let id = String(pair[..<colon]).removingPercentEncoding
             let secret = String(pair[pair.index(after: colon)...]).removingPercentEncoding
             return (id, secret)

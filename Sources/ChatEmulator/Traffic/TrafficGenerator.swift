@@ -115,7 +115,7 @@ struct TrafficGenerator: Sendable {
     private mutating func curatorTakesChat(in world: inout BackendWorld) -> [ChatEvent] {
         let online = curators.filter { world.curators[$0]?.isOnline == true }
         guard let chat = sampleOpenChat(in: world, where: { $0.curatorID == nil }),
-              let curator = online.randomElement(using: &random)
+            let curator = online.randomElement(using: &random)
         else { return [] }
         return world.assign(curator, to: chat.id).map { [$0] } ?? []
     }
@@ -123,7 +123,7 @@ struct TrafficGenerator: Sendable {
     private mutating func curatorReads(in world: inout BackendWorld) -> [ChatEvent] {
         let staffed = sampleOpenChat(in: world) { $0.curatorID != nil && !$0.messages.isEmpty }
         guard let chat = staffed, let curator = chat.curatorID,
-              let last = chat.lastMessageID
+            let last = chat.lastMessageID
         else { return [] }
         return world.read(chat.id, upTo: last, by: curator).map { [$0] } ?? []
     }

@@ -22,17 +22,20 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure events per second through the runtime, with the emulator in-process.",
         discussion: """
-        Build in release mode for figures worth writing down:
-          swift build -c release --product chatbots
-          .build/release/chatbots bench --events 200000 --bot noop
-          .build/release/chatbots bench --events 200000 --bot state
-        """
+            Build in release mode for figures worth writing down:
+              swift build -c release --product chatbots
+              .build/release/chatbots bench --events 200000 --bot noop
+              .build/release/chatbots bench --events 200000 --bot state
+            """
     )
 
     @Option(help: "How many frames the emulator sends.")
     var events = 100_000
 
-    @Option(help: "The bots to run: none (world model and commit only), noop (a handler that returns), state (a counter per chat written on every event), builtin (the three built-in bots).")
+    @Option(
+        help:
+            "The bots to run: none (world model and commit only), noop (a handler that returns), state (a counter per chat written on every event), builtin (the three built-in bots)."
+    )
     var bot: BenchBotKind = .noop
 
     @Option(help: "Frames the emulator may run ahead of what the runtime has read.")
@@ -44,7 +47,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The SQLite file; by default a new one in a temporary folder, removed afterwards.")
     var store: String?
 
-    @Option(help: "Keep the store in PostgreSQL instead: postgres://user@host:port/database (the password in $CHATBOTS_POSTGRES_PASSWORD); a new schema there, dropped afterwards.")
+    @Option(
+        help:
+            "Keep the store in PostgreSQL instead: postgres://user@host:port/database (the password in $CHATBOTS_POSTGRES_PASSWORD); a new schema there, dropped afterwards."
+    )
     var postgres: String?
 
     @Option(help: "Seed of the generated traffic.")
@@ -86,7 +92,8 @@ struct BenchCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let storePath = store ?? folder.appendingPathComponent("bench.sqlite").path
         let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-        let storeSection = postgres.map { "store:\n  postgres:\n    url: \($0)\n    schema: \(schema)\n    tls: disable\n" }
+        let storeSection =
+            postgres.map { "store:\n  postgres:\n    url: \($0)\n    schema: \(schema)\n    tls: disable\n" }
             ?? "store:\n  path: \(storePath)\n"
         let storeName = postgres.map { "\($0) (schema \(schema))" } ?? storePath
 
@@ -119,7 +126,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if let postgres { await Self.dropSchema(schema, at: postgres, logger: logger) }
         let backend = backendDelayMs > 0 ? ", backend answers \(backendDelayMs) ± \(backendJitterMs) ms, max_in_flight \(maxInFlight)" : ""
-        print(result.report(bot: bot, pacing: (rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames") + backend, store: storeName))
+        print(
+            result.report(bot: bot, pacing: (rate.map { "\($0) steps/s for \(seconds) s" } ?? "window \(window) frames") + backend, store: storeName))
     }
 
     /// Pushes the traffic through and times it.
@@ -277,16 +285,16 @@ struct BenchResult: Sendable {
         let rate = Double(eventsHandled) / max(seconds, 1e-9)
         let cpuPerThousand = cpuSeconds / Double(max(eventsHandled, 1)) * 1_000
         return """
-        chatbots bench — bot: \(bot.rawValue), \(pacing), store: \(store)
-          frames sent:        \(framesSent) (\(framesRejected) rejected)
-          events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known, \(handlerFailures) handler failures
-          throughput:         \(String(format: "%.0f", rate)) events/s
-          emulator share:     \(String(format: "%.2f", emulatorSeconds)) s generating traffic in this process
-          CPU:                \(String(format: "%.2f", cpuSeconds)) s user+system, \(String(format: "%.1f", cpuPerThousand * 1_000)) ms per 1k events (runtime and emulator)
-          memory:             \(residentAtStart.map(\.mebibytes) ?? "?") resident at start, \(peakResident.mebibytes) peak (runtime and emulator)
-        """ + (assignmentLatency.map { "\n  new_chat → assigned: \($0.report)" } ?? "")
-            + (steadyAssignmentLatency.map { "\n    after the first second: \($0.report)" } ?? "")
-            + (delivery.map { "\n  delivery:           \($0.report)" } ?? "")
+            chatbots bench — bot: \(bot.rawValue), \(pacing), store: \(store)
+              frames sent:        \(framesSent) (\(framesRejected) rejected)
+              events handled:     \(eventsHandled) in \(String(format: "%.2f", seconds)) s, \(chatsKnown) chats known, \(handlerFailures) handler failures
+              throughput:         \(String(format: "%.0f", rate)) events/s
+              emulator share:     \(String(format: "%.2f", emulatorSeconds)) s generating traffic in this process
+              CPU:                \(String(format: "%.2f", cpuSeconds)) s user+system, \(String(format: "%.1f", cpuPerThousand * 1_000)) ms per 1k events (runtime and emulator)
+              memory:             \(residentAtStart.map(\.mebibytes) ?? "?") resident at start, \(peakResident.mebibytes) peak (runtime and emulator)
+            """ + (assignmentLatency.map { "\n  new_chat → assigned: \($0.report)" } ?? "")
+                + (steadyAssignmentLatency.map { "\n    after the first second: \($0.report)" } ?? "")
+                + (delivery.map { "\n  delivery:           \($0.report)" } ?? "")
     }
 }
 
@@ -302,7 +310,8 @@ struct DeliveryFigures: Sendable {
 
     var report: String {
         let rate = Double(delivered) / max(seconds, 1e-9)
-        return "\(delivered) actions, \(String(format: "%.0f", rate)) actions/s until the outbox was empty; outbox peak \(peakOutbox), \(outboxAtEnd) when traffic stopped"
+        return
+            "\(delivered) actions, \(String(format: "%.0f", rate)) actions/s until the outbox was empty; outbox peak \(peakOutbox), \(outboxAtEnd) when traffic stopped"
     }
 }
 

@@ -14,10 +14,10 @@ struct SeedCommand: AsyncParsableCommand {
         commandName: "seed",
         abstract: "Write a new store with many chats and pending timers (for benchmarks).",
         discussion: """
-        Used by Scripts/big_store.py:
-          chatbots seed --store big.sqlite --chats 100000 --timers 100000
-        The store must not exist yet: seeding never touches a store in use.
-        """
+            Used by Scripts/big_store.py:
+              chatbots seed --store big.sqlite --chats 100000 --timers 100000
+            The store must not exist yet: seeding never touches a store in use.
+            """
     )
 
     @Option(help: "The SQLite file to create.")
@@ -35,7 +35,10 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "The SLA bot's name, which owns the timers.")
     var timerBot = "sla_alerts"
 
-    @Flag(help: "Give each chat the state the built-in bots keep for it: auto-assign's decision (every curator a candidate) and the SLA bot's clocks for its two messages.")
+    @Flag(
+        help:
+            "Give each chat the state the built-in bots keep for it: auto-assign's decision (every curator a candidate) and the SLA bot's clocks for its two messages."
+    )
     var botState = false
 
     @Option(help: "The auto-assign bot's name, with --bot-state.")
@@ -63,9 +66,12 @@ struct SeedCommand: AsyncParsableCommand {
             var change = world.apply(.newChat(NewChat(clientID: client, chatID: chat, chatType: index.isMultiple(of: 2) ? .order : .topic)), at: now)
             for message in 1...2 {
                 let text = "Where is my order \(index)? (\(message))"
-                change.formUnion(world.apply(.newMessage(ChatMessage(
-                    id: Self.message(index, message), senderID: client, chatID: chat, text: text, createdAt: now
-                )), at: now))
+                change.formUnion(
+                    world.apply(
+                        .newMessage(
+                            ChatMessage(
+                                id: Self.message(index, message), senderID: client, chatID: chat, text: text, createdAt: now
+                            )), at: now))
             }
             change.formUnion(world.apply(.assignCurator(CuratorAssignment(chatID: chat, curatorID: roster[index % curators])), at: now))
             var commit = world.commit(for: change)
@@ -88,10 +94,15 @@ struct SeedCommand: AsyncParsableCommand {
             var commit = Commit()
             commit.timersScheduled = [timer(for: Self.chat((index - 1) % chats + 1), index: index, now: now)]
             extra.append(commit)
-            if extra.count == 1_000 { try await sqlite.commit(extra); extra = [] }
+            if extra.count == 1_000 {
+                try await sqlite.commit(extra)
+                extra = []
+            }
         }
         if !extra.isEmpty { try await sqlite.commit(extra) }
-        print("seeded \(store): \(chats) chats, \(chats * 2) messages, \(timers) timers\(botState ? ", bot state" : "") in \(started.duration(to: .now))")
+        print(
+            "seeded \(store): \(chats) chats, \(chats * 2) messages, \(timers) timers\(botState ? ", bot state" : "") in \(started.duration(to: .now))"
+        )
     }
 
     /// What the built-in bots keep for a chat opened, written twice and assigned: the
@@ -105,8 +116,10 @@ struct SeedCommand: AsyncParsableCommand {
             excluded: [], tieBreak: "least loaded (\(index / curators) open)", picked: picked
         )
         let clock = { (policy: String, message: Int) -> JSONValue in
-            ["policy": .string(policy), "message": .string("\(Self.message(index, message))"), "sequence": .integer(Int64(message)),
-             "startedAt": .double(now.timeIntervalSinceReferenceDate), "alerted": []]
+            [
+                "policy": .string(policy), "message": .string("\(Self.message(index, message))"), "sequence": .integer(Int64(message)),
+                "startedAt": .double(now.timeIntervalSinceReferenceDate), "alerted": [],
+            ]
         }
         let clocks: JSONValue = [
             "running": [clock("first_response", 1), clock("unread", 1), clock("unread", 2)], "firstResponseDone": false,

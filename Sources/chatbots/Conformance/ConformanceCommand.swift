@@ -52,7 +52,7 @@ struct ConformanceCommand: AsyncParsableCommand {
                     }
                 }
                 if count.value > 0 { return count.value }
-            } catch where attempts < 60 {
+            } catch  where attempts < 60 {
                 // Not listening yet.
             }
             attempts += 1

@@ -14,9 +14,9 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Watch the built-in bots work against a local emulator with generated traffic.",
         discussion: """
-        Runs until Ctrl-C, or for --duration. Nothing leaves this machine: the backend is
-        an emulator in this process, the store a file in a temporary folder.
-        """
+            Runs until Ctrl-C, or for --duration. Nothing leaves this machine: the backend is
+            an emulator in this process, the store a file in a temporary folder.
+            """
     )
 
     @Option(help: "The configuration to run (its ${DEMO_...} values are filled in).")
@@ -89,11 +89,13 @@ struct DemoCommand: AsyncParsableCommand {
                 desk: "closed until \(opening.opensText) UTC, then open (the after-hours bot answers until then)"
             )
             let runtime = BotRuntime(configuration: loaded, bots: bots, logger: logger)
-            let group = ServiceGroup(configuration: .init(
-                services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "chatbots.demo.lifecycle") { _ in SwiftLogNoOpLogHandler() }
-            ))
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [runtime], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: Logger(label: "chatbots.demo.lifecycle") { _ in SwiftLogNoOpLogHandler() }
+                ))
             let started = ContinuousClock.now
-            enum Ended { case runtime, timer }   // `timer`: --duration or `until`
+            enum Ended { case runtime, timer }  // `timer`: --duration or `until`
             try await withThrowingTaskGroup(of: Ended.self) { tasks in
                 tasks.addTask {
                     try await group.run()
@@ -120,7 +122,8 @@ struct DemoCommand: AsyncParsableCommand {
             }
             return DemoSummary(
                 seconds: (ContinuousClock.now - started).timeInterval, record: emulator.record,
-                engine: runtime.parts?.engine.statistics, delivery: runtime.parts?.delivery.statistics, outboxPending: try? await runtime.parts?.store.pendingActionCount()
+                engine: runtime.parts?.engine.statistics, delivery: runtime.parts?.delivery.statistics,
+                outboxPending: try? await runtime.parts?.store.pendingActionCount()
             )
         }
     }
@@ -147,7 +150,8 @@ struct DemoHours {
 
     static func clockTime(_ date: Date) -> String {
         let minutes = Int(date.timeIntervalSince1970 / 60) % 1_440
-        let hour = minutes / 60, minute = minutes % 60
+        let hour = minutes / 60
+        let minute = minutes % 60
         return (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute)"
     }
 }

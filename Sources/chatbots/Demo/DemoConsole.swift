@@ -24,13 +24,14 @@ final class DemoConsole: Sendable {
     }
 
     func banner(port: Int, rate: Double, bots: [String], store: String, desk: String) {
-        print("""
-        chatbots demo — an emulator on 127.0.0.1:\(port) generating \(String(format: "%g", rate)) events/s; bots: \(bots.joined(separator: ", "))
-          desk:  \(desk)
-          store: \(store)
-          Ctrl-C stops it, lets the bots finish, and prints a summary.
+        print(
+            """
+            chatbots demo — an emulator on 127.0.0.1:\(port) generating \(String(format: "%g", rate)) events/s; bots: \(bots.joined(separator: ", "))
+              desk:  \(desk)
+              store: \(store)
+              Ctrl-C stops it, lets the bots finish, and prints a summary.
 
-        """)
+            """)
     }
 
     /// One log record, as a story line, or nothing if it is not part of the story.
@@ -42,7 +43,7 @@ final class DemoConsole: Sendable {
         case "event":
             line = showEvents ? row("event", value("event.type") ?? "", chat, value("event.summary") ?? "") : nil
         case "delivered" where value("action.kind") == "alert":
-            line = nil   // the alert's own line said it
+            line = nil  // the alert's own line said it
         case "delivered":
             line = row("act", value("action.kind") ?? "", chat, "delivered (\(value("bot.name") ?? "?"))")
         case _ where message.hasPrefix("alert: "):

@@ -20,13 +20,13 @@ struct DemoSummary {
         let failures = engine?.handlerFailures.values.reduce(0, +) ?? 0
         return """
 
-        summary after \(Int(seconds.rounded())) s
-          events handled:   \(engine?.eventsHandled ?? 0) (the bots' own messages skipped: \(engine?.ownMessagesSkipped ?? 0)), timers fired: \(engine?.timersFired ?? 0)
-          actions applied:  \(applied.count)\(byKind.isEmpty ? "" : " — \(byKind)")
-          alerts received:  \(record.alerts.count)
-          delivery:         \(delivery?.delivered ?? 0) delivered, \(delivery?.retried ?? 0) retried, \(delivery?.deadLettered ?? 0) dead-lettered; \(outboxPending.map(String.init) ?? "?") left in the outbox
-          handler failures: \(failures)
-        """
+            summary after \(Int(seconds.rounded())) s
+              events handled:   \(engine?.eventsHandled ?? 0) (the bots' own messages skipped: \(engine?.ownMessagesSkipped ?? 0)), timers fired: \(engine?.timersFired ?? 0)
+              actions applied:  \(applied.count)\(byKind.isEmpty ? "" : " — \(byKind)")
+              alerts received:  \(record.alerts.count)
+              delivery:         \(delivery?.delivered ?? 0) delivered, \(delivery?.retried ?? 0) retried, \(delivery?.deadLettered ?? 0) dead-lettered; \(outboxPending.map(String.init) ?? "?") left in the outbox
+              handler failures: \(failures)
+            """
     }
 
     /// The action a recorded request was, from its method and path.

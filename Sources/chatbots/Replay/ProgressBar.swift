@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A progress bar on standard error for long replays; silent when standard error is not
 /// a terminal or the work is short.
@@ -35,7 +36,10 @@ final class ProgressBar: Sendable {
     /// Removes the bar so a line can be printed in its place.
     func clear() {
         guard enabled, shown.withLock({ $0.visible }) else { return }
-        shown.withLock { $0.visible = false; $0.percent = -1 }
+        shown.withLock {
+            $0.visible = false
+            $0.percent = -1
+        }
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }
 }

@@ -9,11 +9,11 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Run the configured bots on a recording (run --record) with its own clock; send nothing.",
         discussion: """
-        Try a new bot or new settings on yesterday's traffic:
-          chatbots run --config prod.yaml --record monday.jsonl      # in production
-          chatbots replay monday.jsonl --config candidate.yaml       # anywhere
-        The store is in memory: nothing is written, nothing is sent.
-        """
+            Try a new bot or new settings on yesterday's traffic:
+              chatbots run --config prod.yaml --record monday.jsonl      # in production
+              chatbots replay monday.jsonl --config candidate.yaml       # anywhere
+            The store is in memory: nothing is written, nothing is sent.
+            """
     )
 
     @Argument(help: "The recording: a JSON Lines file written by run --record.")
@@ -46,7 +46,10 @@ struct ReplayCommand: AsyncParsableCommand {
             let read = try FrameRecorder.readSkippingDamage(path: recording)
             lines = read.lines
             if !read.badLines.isEmpty {
-                FileHandle.standardError.write(Data("warning: \(recording): \(read.badLines.count) lines are not recorded frames and were skipped (first: line \(read.badLines[0]))\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "warning: \(recording): \(read.badLines.count) lines are not recorded frames and were skipped (first: line \(read.badLines[0]))\n"
+                            .utf8))
             }
         } catch let error as ConfigError {
             throw fileProblem(error)
@@ -70,7 +73,8 @@ struct ReplayCommand: AsyncParsableCommand {
         progress.clear()
         if json { return print(try StoreOptions.json(summary)) }
         let kinds = summary.actionsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("""
+        print(
+            """
 
             replayed \(summary.frames) frames (\(summary.undecodable) undecodable) from \(recording)
               the bots would have taken \(summary.decisions.count) actions\(kinds.isEmpty ? "" : ": \(kinds)")

@@ -20,10 +20,10 @@ struct SoakCommand: AsyncParsableCommand {
         commandName: "soak",
         abstract: "Drive months of a busy desk through the runtime in accelerated time, reporting every week.",
         discussion: """
-        Build in release mode for figures worth writing down:
-          swift build -c release --product chatbots
-          .build/release/chatbots soak --days 90 --chats-per-day 2000
-        """
+            Build in release mode for figures worth writing down:
+              swift build -c release --product chatbots
+              .build/release/chatbots soak --days 90 --chats-per-day 2000
+            """
     )
 
     @Option(help: "Simulated days.")

@@ -51,12 +51,18 @@ struct SoakReport: Sendable {
         }
         if let settled = reports.first(where: { $0.day >= retentionDays + 7 }), settled.day < last.day {
             let ratio = Double(last.storeBytes) / Double(max(1, settled.storeBytes))
-            say(ratio <= 1.10, "store \(mebibytes(settled.storeBytes)) at day \(settled.day) → \(mebibytes(last.storeBytes)) (\(String(format: "%.2f", ratio)) ×, flat within 10 % after the \(retentionDays)-day retention)")
+            say(
+                ratio <= 1.10,
+                "store \(mebibytes(settled.storeBytes)) at day \(settled.day) → \(mebibytes(last.storeBytes)) (\(String(format: "%.2f", ratio)) ×, flat within 10 % after the \(retentionDays)-day retention)"
+            )
         } else {
             lines.append("  (store: the run is too short to pass the \(retentionDays)-day retention)")
         }
         let burst = last.burstEventsPerSecond / max(first.burstEventsPerSecond, 1e-9)
-        say(burst >= 0.9, "burst \(Int(first.burstEventsPerSecond.rounded())) → \(Int(last.burstEventsPerSecond.rounded())) ev/s (\(String(format: "%.2f", burst)) ×, within 10 %)")
+        say(
+            burst >= 0.9,
+            "burst \(Int(first.burstEventsPerSecond.rounded())) → \(Int(last.burstEventsPerSecond.rounded())) ev/s (\(String(format: "%.2f", burst)) ×, within 10 %)"
+        )
         let slowest = reports.map(\.slowestMetricsMilliseconds).max() ?? 0
         say(slowest < 50, "/metrics at most \(String(format: "%.1f", slowest)) ms (under 50 ms)")
         return lines.joined(separator: "\n")

@@ -9,12 +9,12 @@ struct CopyStoreCommand: AsyncParsableCommand {
         commandName: "copy-store",
         abstract: "Copy a SQLite store into the empty PostgreSQL store the config names.",
         discussion: """
-        Stop the runtime first. Everything is copied in one transaction: the chats, the bots'
-        state, the timers and the outbox with its idempotency keys, so nothing is forgotten
-        and nothing is sent twice. The PostgreSQL schema must be empty (it is made if missing);
-        its password comes from the variable store.postgres.password_env names.
-          chatbots copy-store --from ./chatbots.sqlite --config Config/postgres.yaml
-        """
+            Stop the runtime first. Everything is copied in one transaction: the chats, the bots'
+            state, the timers and the outbox with its idempotency keys, so nothing is forgotten
+            and nothing is sent twice. The PostgreSQL schema must be empty (it is made if missing);
+            its password comes from the variable store.postgres.password_env names.
+              chatbots copy-store --from ./chatbots.sqlite --config Config/postgres.yaml
+            """
     )
 
     @Option(help: "The SQLite store to copy.")

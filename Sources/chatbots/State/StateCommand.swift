@@ -10,11 +10,11 @@ struct StateCommand: AsyncParsableCommand {
         commandName: "state",
         abstract: "Show what the bots know and did: a summary, one chat, or the dead letters.",
         discussion: """
-        Reads the store named by the config (or --store) beside a running runtime.
-          chatbots state                       # chats, curators, queue, timers, outbox
-          chatbots state chat 42               # everything known and decided about chat 42
-          chatbots state dead-letters --requeue 7 --requeue 9
-        """,
+            Reads the store named by the config (or --store) beside a running runtime.
+              chatbots state                       # chats, curators, queue, timers, outbox
+              chatbots state chat 42               # everything known and decided about chat 42
+              chatbots state dead-letters --requeue 7 --requeue 9
+            """,
         subcommands: [StateSummaryCommand.self, StateChatCommand.self, StateDeadLettersCommand.self],
         defaultSubcommand: StateSummaryCommand.self
     )
@@ -38,7 +38,9 @@ struct StoreOptions: ParsableArguments {
         let defaults: Set<ChatStatus> = [.closed, .resolved, .archived]
         do {
             if let store {
-                let statuses = (try? ConfigLoader.loadLeavingOutUnset(path: config).configuration).map { Set($0.engine.closedStatuses.map(ChatStatus.init(wireValue:))) }
+                let statuses = (try? ConfigLoader.loadLeavingOutUnset(path: config).configuration).map {
+                    Set($0.engine.closedStatuses.map(ChatStatus.init(wireValue:)))
+                }
                 return (try SQLiteStore.existing(at: store), statuses ?? defaults)
             }
             // It reads the store only: the bots' secrets may be unset.

@@ -7,7 +7,8 @@ import Foundation
 enum StateText {
     static func summary(_ summary: StoreSummary, store: String) -> String {
         let statuses = summary.chatsByStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        let waiting = summary.waitingChats.prefix(10).map { "\($0)" }.joined(separator: ", ")
+        let waiting =
+            summary.waitingChats.prefix(10).map { "\($0)" }.joined(separator: ", ")
             + (summary.waitingChats.count > 10 ? ", …" : "")
         return """
             store \(store)
@@ -69,13 +70,19 @@ enum StateText {
         guard !letters.isEmpty else { return "no dead letters" }
         let dead = letters.filter { !$0.expired }
         let expired = letters.filter(\.expired)
-        var lines = dead.isEmpty ? [] : ["\(dead.count) dead letters (re-queue with --requeue ID or --requeue-all):"] + dead.map { letter in
-            "  #\(letter.id) \(letter.settledAt.map(time) ?? "")  \(letter.bot): \(describe(letter.action)) after \(letter.attempts) attempts — \(letter.reason)"
-        }
+        var lines =
+            dead.isEmpty
+            ? []
+            : ["\(dead.count) dead letters (re-queue with --requeue ID or --requeue-all):"]
+                + dead.map { letter in
+                    "  #\(letter.id) \(letter.settledAt.map(time) ?? "")  \(letter.bot): \(describe(letter.action)) after \(letter.attempts) attempts — \(letter.reason)"
+                }
         if !expired.isEmpty {
-            lines += ["\(expired.count) expired unsent (stale, not re-queued):"] + expired.map { letter in
-                "  #\(letter.id) \(letter.settledAt.map(time) ?? "")  \(letter.bot): \(describe(letter.action)) — \(letter.reason)"
-            }
+            lines +=
+                ["\(expired.count) expired unsent (stale, not re-queued):"]
+                + expired.map { letter in
+                    "  #\(letter.id) \(letter.settledAt.map(time) ?? "")  \(letter.bot): \(describe(letter.action)) — \(letter.reason)"
+                }
         }
         return lines.joined(separator: "\n")
     }

@@ -72,7 +72,10 @@ struct StrictDecodingTests {
 
     @Test func aRequiredKeyIsRequired() throws {
         let error = try #require(throws: DecodingError.self) { try decode(ReplySettings.self, #"{"channels": ["web"]}"#) }
-        guard case .keyNotFound(let key, _) = error else { Issue.record("expected keyNotFound, got \(error)"); return }
+        guard case .keyNotFound(let key, _) = error else {
+            Issue.record("expected keyNotFound, got \(error)")
+            return
+        }
         #expect(key.stringValue == "text")
     }
 

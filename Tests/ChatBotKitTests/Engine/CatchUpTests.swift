@@ -40,15 +40,23 @@ private func listed(
     @Test func aChatOpenedInTheGapIsOfferedWithItsMessagesAndReadMarks() async throws {
         let harness = BotHarness(bots: [WitnessBot()], start: start)
         let report = try await harness.run { harness in
-            try await harness.catchUp(CatchUpListing(openChats: [listed("7", topic: "refunds", messages: [
-                OpenChat.Message(id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-30), readBy: ["client-1", "anna"]),
-                OpenChat.Message(id: "m2", senderID: "client-1", createdAt: start.addingTimeInterval(-20), readBy: ["client-1"]),
-            ])], downFor: 31))
+            try await harness.catchUp(
+                CatchUpListing(
+                    openChats: [
+                        listed(
+                            "7", topic: "refunds",
+                            messages: [
+                                OpenChat.Message(
+                                    id: "m1", senderID: "client-1", createdAt: start.addingTimeInterval(-30), readBy: ["client-1", "anna"]),
+                                OpenChat.Message(id: "m2", senderID: "client-1", createdAt: start.addingTimeInterval(-20), readBy: ["client-1"]),
+                            ])
+                    ], downFor: 31))
         }
-        #expect(texts(harness, in: "7") == [
-            "recovered new_chat", "recovered new_message m1", "recovered new_message m2",
-            "recovered read m1 by anna", "recovered read m2 by client-1",
-        ])
+        #expect(
+            texts(harness, in: "7") == [
+                "recovered new_chat", "recovered new_message m1", "recovered new_message m2",
+                "recovered read m1 by anna", "recovered read m2 by client-1",
+            ])
         let chat = try #require(harness.world?.chats["7"])
         #expect(chat.clientID == "client-1")
         #expect(chat.topic == "refunds")
@@ -60,9 +68,13 @@ private func listed(
 
     @Test func nothingAlreadyHandledIsHandedOverAgain() async throws {
         let harness = BotHarness(bots: [WitnessBot()], start: start)
-        let listing = CatchUpListing(openChats: [listed("7", messages: [
-            OpenChat.Message(id: "m1", senderID: "client-1", readBy: ["client-1"]),
-        ])])
+        let listing = CatchUpListing(openChats: [
+            listed(
+                "7",
+                messages: [
+                    OpenChat.Message(id: "m1", senderID: "client-1", readBy: ["client-1"])
+                ])
+        ])
         let (first, second) = try await harness.run { harness in
             try await harness.send([.chatOpened("7", by: "client-1"), .message("m1", in: "7", from: "client-1")])
             try await harness.send(.messageRead(in: "7", upTo: "m1", by: "client-1"))
@@ -91,10 +103,11 @@ private func listed(
         let harness = BotHarness(bots: [WitnessBot()], start: start)
         let report = try await harness.run { harness in
             try await harness.send(.chatOpened("7", by: "client-1"))
-            return try await harness.catchUp(CatchUpListing(openChats: [
-                listed("7", curator: "anna"),
-                listed("8", client: "client-2", curator: "boris"),
-            ]))
+            return try await harness.catchUp(
+                CatchUpListing(openChats: [
+                    listed("7", curator: "anna"),
+                    listed("8", client: "client-2", curator: "boris"),
+                ]))
         }
         #expect(texts(harness, in: "7") == ["live new_chat", "recovered assign_curator anna"])
         // Learned with its curator: the bots hear of the assignment, not of a new chat.
@@ -110,7 +123,8 @@ private func listed(
         let harness = BotHarness(bots: [WitnessBot()], start: start)
         try await harness.run { harness in
             try await harness.send(.message("m1", in: "9", from: "client-3"))
-            try await harness.catchUp(CatchUpListing(openChats: [listed("9", client: "client-3", messages: [OpenChat.Message(id: "m1", senderID: "client-3")])]))
+            try await harness.catchUp(
+                CatchUpListing(openChats: [listed("9", client: "client-3", messages: [OpenChat.Message(id: "m1", senderID: "client-3")])]))
             try await harness.catchUp(CatchUpListing(openChats: [listed("9", client: "client-3")]))
         }
         #expect(texts(harness, in: "9") == ["live new_message m1", "recovered new_chat"])
@@ -137,9 +151,14 @@ private func listed(
         try await harness.run { harness in
             try await harness.send(.chatOpened("7", by: "client-1"))
             for id in 1...4 { try await harness.send(.message(MessageID(Int64(id)), in: "7", from: "client-1")) }
-            try await harness.catchUp(CatchUpListing(openChats: [listed("7", messages: (1...5).map {
-                OpenChat.Message(id: MessageID(Int64($0)), senderID: "client-1")
-            })]))
+            try await harness.catchUp(
+                CatchUpListing(openChats: [
+                    listed(
+                        "7",
+                        messages: (1...5).map {
+                            OpenChat.Message(id: MessageID(Int64($0)), senderID: "client-1")
+                        })
+                ]))
         }
         #expect(texts(harness, in: "7").last == "recovered new_message 5")
         #expect(texts(harness, in: "7").filter { $0.hasPrefix("recovered") } == ["recovered new_message 5"])
@@ -148,9 +167,13 @@ private func listed(
     /// A recording keeps the listing as it was handled: replayed, it reconciles the same.
     @Test func aCatchUpIsRecordedWholeForReplay() throws {
         let listing = CatchUpListing(
-            openChats: [listed("7", curator: "anna", topic: "refunds", messages: [
-                OpenChat.Message(id: "m1", senderID: "client-1", text: "hi", createdAt: start, readBy: ["anna"]),
-            ])],
+            openChats: [
+                listed(
+                    "7", curator: "anna", topic: "refunds",
+                    messages: [
+                        OpenChat.Message(id: "m1", senderID: "client-1", text: "hi", createdAt: start, readBy: ["anna"])
+                    ])
+            ],
             checked: ["8": ChatDetails(status: .closed)], downFor: 12.5
         )
         let input = RecordedInput.catchUp(listing, at: start)
@@ -165,9 +188,11 @@ private func listed(
         let configuration = EngineConfiguration(serviceAccountID: "1000", maxCommitBatch: 2)
         let harness = BotHarness(bots: [WitnessBot()], start: start, configuration: configuration)
         let chats = (1...20).map { index in
-            listed(ChatID("c\(index)"), client: UserID("client-\(index)"), messages: [
-                OpenChat.Message(id: MessageID("m\(index)"), senderID: UserID("client-\(index)")),
-            ])
+            listed(
+                ChatID("c\(index)"), client: UserID("client-\(index)"),
+                messages: [
+                    OpenChat.Message(id: MessageID("m\(index)"), senderID: UserID("client-\(index)"))
+                ])
         }
         let report = try await harness.run { harness in
             try await harness.catchUp(CatchUpListing(openChats: chats))
@@ -186,10 +211,12 @@ private func listed(
             let listedAt = harness.clock.now()
             try await harness.advance(by: .seconds(1))
             try await harness.send([.statusChanged(of: "7", to: .closed), .curatorAssigned("boris", to: "8")])
-            try await harness.catchUp(CatchUpListing(openChats: [
-                listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")]),
-                listed("8", client: "client-2", curator: "anna"),
-            ], listedAt: listedAt))
+            try await harness.catchUp(
+                CatchUpListing(
+                    openChats: [
+                        listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")]),
+                        listed("8", client: "client-2", curator: "anna"),
+                    ], listedAt: listedAt))
         }
         #expect(harness.world?.chats["7"]?.status == .closed)
         #expect(harness.world?.chats["8"]?.curatorID == "boris")
@@ -209,10 +236,12 @@ private func listed(
             try await harness.advance(by: .seconds(1))
             try await harness.send([.message("m2", in: "7", from: "client-1"), .message("n2", in: "8", from: "client-2")])
             try await harness.send(.statusChanged(of: "8", to: .closed))
-            try await harness.catchUp(CatchUpListing(openChats: [
-                listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")]),
-                listed("8", client: "client-2"),
-            ], listedAt: listedAt))
+            try await harness.catchUp(
+                CatchUpListing(
+                    openChats: [
+                        listed("7", messages: [OpenChat.Message(id: "m1", senderID: "client-1")]),
+                        listed("8", client: "client-2"),
+                    ], listedAt: listedAt))
         }
         #expect(texts(harness, in: "7") == ["live new_message m2", "recovered new_chat", "recovered new_message m1"])
         #expect(texts(harness, in: "8") == ["live new_message n2", "live status closed"])
@@ -222,7 +251,8 @@ private func listed(
     @Test func aListedChatThatIsClosedIsNotOffered() async throws {
         let harness = BotHarness(bots: [WitnessBot()], start: start)
         let report = try await harness.run { harness in
-            try await harness.catchUp(CatchUpListing(openChats: [listed("9", status: .closed, messages: [OpenChat.Message(id: "m1", senderID: "client-1")])]))
+            try await harness.catchUp(
+                CatchUpListing(openChats: [listed("9", status: .closed, messages: [OpenChat.Message(id: "m1", senderID: "client-1")])]))
         }
         #expect(report.events == 0)
         #expect(harness.messages.isEmpty)

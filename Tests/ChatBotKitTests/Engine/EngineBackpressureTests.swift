@@ -10,7 +10,7 @@ struct EngineBackpressureTests {
         let bot = HeldBot()
         var configuration = EngineConfiguration(serviceAccountID: "1000")
         configuration.maxQueuedEvents = 5
-        configuration.handlerTimeout = .seconds(600)   // held handlers must not time out instead
+        configuration.handlerTimeout = .seconds(600)  // held handlers must not time out instead
         try await withEngine([bot], configuration: configuration) { engine in
             let admitted = Mutex(0)
             let flood = Task {

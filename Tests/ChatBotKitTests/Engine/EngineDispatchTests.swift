@@ -59,7 +59,8 @@ struct EngineDispatchTests {
         try await withEngine([NotingBot(journal: journal)]) { engine in
             var expected: [String] = []
             for index in 0..<200 {
-                let chat = ChatID(Int64(index % 7)), id = MessageID(Int64(index))
+                let chat = ChatID(Int64(index % 7))
+                let id = MessageID(Int64(index))
                 engine.submit(Events.message(id, in: chat, from: UserID("client-\(index % 7)")), receivedAt: Date())
                 expected.append("\(chat):\(id)")
             }
@@ -72,8 +73,14 @@ struct EngineDispatchTests {
         let store = InMemoryStore()
         try await withEngine([EchoBot()], store: store) { engine in
             let decoder = FrameDecoder()
-            let own = try decoder.decode(text: #"{"event_type": "new_message", "data": {"id": 7, "sender": 1000, "chat_id": 5, "text": "from the bot", "message_type": "text"}}"#).get()
-            let ownAsString = try decoder.decode(text: #"{"event_type": "update_message", "data": {"id": 7, "sender": "1000", "chat_id": 5, "text": "edited", "message_type": "text"}}"#).get()
+            let own = try decoder.decode(
+                text:
+                    #"{"event_type": "new_message", "data": {"id": 7, "sender": 1000, "chat_id": 5, "text": "from the bot", "message_type": "text"}}"#
+            ).get()
+            let ownAsString = try decoder.decode(
+                text:
+                    #"{"event_type": "update_message", "data": {"id": 7, "sender": "1000", "chat_id": 5, "text": "edited", "message_type": "text"}}"#
+            ).get()
             engine.submit(own, receivedAt: Date())
             engine.submit(ownAsString, receivedAt: Date())
             engine.submit(Events.message("8", in: "5", from: "client-9"), receivedAt: Date())
@@ -111,7 +118,8 @@ struct EngineDispatchTests {
         defer { latch.open() }
         let logs = LogCapture()
         let configuration = EngineConfiguration(serviceAccountID: "1000", handlerTimeout: .milliseconds(300))
-        try await withRunningEngine(bots: [StuckBot(latch: latch), EchoBot()], store: store, configuration: configuration, logger: logs.logger) { engine in
+        try await withRunningEngine(bots: [StuckBot(latch: latch), EchoBot()], store: store, configuration: configuration, logger: logs.logger) {
+            engine in
             engine.submit(Events.message("1", in: "stuck", from: "client-1"), receivedAt: Date())
             engine.submit(Events.message("2", in: "other", from: "client-2"), receivedAt: Date())
             engine.submit(Events.message("3", in: "other", from: "client-2"), receivedAt: Date())
@@ -135,7 +143,8 @@ struct EngineDispatchTests {
 
     @Test func botNamesMustBeUnique() async throws {
         await #expect(throws: EngineError.duplicateBotName("echo")) {
-            _ = try await Engine(bots: [EchoBot(), EchoBot()], store: InMemoryStore(), configuration: .init(serviceAccountID: "1"), logger: .init(label: "x"))
+            _ = try await Engine(
+                bots: [EchoBot(), EchoBot()], store: InMemoryStore(), configuration: .init(serviceAccountID: "1"), logger: .init(label: "x"))
         }
     }
 }

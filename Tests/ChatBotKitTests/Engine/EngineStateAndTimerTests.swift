@@ -73,7 +73,8 @@ struct EngineStateAndTimerTests {
     /// old lineup, events after it the new; bots of the same name keep their state.
     @Test func aLineupReplacedMidStreamTakesEffectInItsTurnAndKeepsState() async throws {
         let store = InMemoryStore()
-        let first = CountingBot(name: "a"), second = CountingBot(name: "b")
+        let first = CountingBot(name: "a")
+        let second = CountingBot(name: "b")
         try await withEngine([first, second], store: store) { engine in
             for index in 0..<400 {
                 if index % 50 == 0 {

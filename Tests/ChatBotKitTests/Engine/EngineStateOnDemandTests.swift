@@ -1,7 +1,8 @@
-@testable import ChatBotKit
 import ChatBotTesting
 import Foundation
 import Testing
+
+@testable import ChatBotKit
 
 /// Counts each chat's messages in the chat's key; on a message in chat "peek", reads
 /// chat "a"'s count, another chat's key; every message schedules a check in its chat.
@@ -92,7 +93,7 @@ private final class LoadWholeStore: Store {
 struct EngineLoadWholeStoreTests {
     @Test func itsStateIsHeldFromTheStartAndCountsOnAcrossARestart() async throws {
         let store = LoadWholeStore()
-        let configuration = EngineConfiguration(serviceAccountID: "1000", stateBytesInMemory: 0)   // no budget applies
+        let configuration = EngineConfiguration(serviceAccountID: "1000", stateBytesInMemory: 0)  // no budget applies
         for round in 0..<2 {
             try await withRunningEngine(bots: [ChatCounter()], store: store, configuration: configuration) { engine in
                 #expect((engine.stateBytesInMemory > 0) == (round > 0), "loaded at start")

@@ -36,7 +36,7 @@ final class Journal: Sendable {
             }
             return ready
         }
-        ready.forEach { $0.resume() }
+        for waiter in ready { waiter.resume() }
     }
 
     var entries: [String] {

@@ -48,7 +48,8 @@ struct OutsideCallTests {
             release.open()
             try await harness.waitForAnswers()
         }
-        #expect(harness.messages.map(\.text) == ["m2: 200 intent of fast", "m3: 200 intent of fast", "m4: 200 intent of fast", "m1: 200 intent of slow"])
+        #expect(
+            harness.messages.map(\.text) == ["m2: 200 intent of fast", "m3: 200 intent of fast", "m4: 200 intent of fast", "m1: 200 intent of slow"])
         #expect(outside.requests.count == 4)
         #expect(harness.timers.isEmpty, "no call is left in flight")
     }
@@ -57,7 +58,7 @@ struct OutsideCallTests {
         let outside = ScriptedOutside { request in
             struct Refused: Error {}
             if request.body == Data("refuse".utf8) { throw Refused() }
-            try await Task.sleep(for: .seconds(3_600))   // never answers
+            try await Task.sleep(for: .seconds(3_600))  // never answers
             return (200, Data())
         }
         let harness = BotHarness(bots: [ClassifierBot(timeout: .milliseconds(200))], outside: outside)

@@ -1,6 +1,7 @@
-@testable import ChatBotKit
 import Foundation
 import Testing
+
+@testable import ChatBotKit
 
 /// What may leave memory, and in which order: the rules that keep a chat's state in the
 /// store and in memory the same.
@@ -15,7 +16,7 @@ import Testing
             table.install(ChatID(chat), [])
             table.write(key(ChatID(chat)), .value(1, bytes: 100), at: Int64(input + 1))
         }
-        table.touch("a", at: 5)   // a used again: the most recent now
+        table.touch("a", at: 5)  // a used again: the most recent now
         let perChat = 100 + StateTable.Entry.overhead
         #expect(table.chatBytes == 4 * perChat)
         // Over a budget of three chats: down to three quarters of it. Durable through

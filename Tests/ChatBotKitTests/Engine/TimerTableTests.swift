@@ -50,9 +50,10 @@ struct TimerTableTests {
         #expect(order.map(\.1) == order.map(\.1).sorted())
         #expect(!order.contains { Int($0.0.dropFirst(2)).map { $0 % 3 == 0 } ?? true })
         // Each name fired at its last time: the second round's.
-        #expect(order.allSatisfy { name, seconds in
-            let index = Int(name.dropFirst(2)) ?? -1
-            return seconds == Double(((index + 1_500) * 7_919) % 3_001)
-        })
+        #expect(
+            order.allSatisfy { name, seconds in
+                let index = Int(name.dropFirst(2)) ?? -1
+                return seconds == Double(((index + 1_500) * 7_919) % 3_001)
+            })
     }
 }

@@ -14,11 +14,14 @@ struct BackpressureLiveTests {
     @Test func slowBotsNeverMakeTheGatewayDropAHealthyConnection() async throws {
         try await Emulator.withRunning { emulator, port in
             try await withTemporaryFolder { folder in
-                let yaml = emulatorRuntimeYAML(port: port, store: folder.appendingPathComponent("bots.sqlite").path, extra: """
-                    engine:
-                      max_queued_events: 2
-                      handler_timeout_seconds: 60
-                    """).replacingOccurrences(of: "ping_interval_seconds: 5", with: "ping_interval_seconds: 1.5")
+                let yaml = emulatorRuntimeYAML(
+                    port: port, store: folder.appendingPathComponent("bots.sqlite").path,
+                    extra: """
+                        engine:
+                          max_queued_events: 2
+                          handler_timeout_seconds: 60
+                        """
+                ).replacingOccurrences(of: "ping_interval_seconds: 5", with: "ping_interval_seconds: 1.5")
                 let loaded = try ConfigLoader.parse(yaml, file: "slow.yaml", environment: [:])
                 let bot = HeldBot()
                 let runtime = BotRuntime(configuration: loaded, bots: [bot], logger: quietLogger)
@@ -30,7 +33,9 @@ struct BackpressureLiveTests {
                     // out a span is the point here: nothing must happen in it. The
                     // interval leaves a loaded machine room to answer each ping.)
                     try await Task.sleep(for: .seconds(4.5))
-                    #expect(parts.engine.queuedWork == 3, "the engine's queue stays at its bound, besides the event in hand; the rest waits in the read buffer")
+                    #expect(
+                        parts.engine.queuedWork == 3,
+                        "the engine's queue stays at its bound, besides the event in hand; the rest waits in the read buffer")
                     bot.release()
                     try await eventually("all twenty handled") { parts.engine.statistics.eventsHandled >= 20 }
                     // A socket closed for a missed pong shows only once the reader has

@@ -1,10 +1,11 @@
-@testable import ChatBotRuntime
 import ChatBotKit
 import ChatBotTesting
 import ChatEmulator
 import Foundation
 import GRDB
 import Testing
+
+@testable import ChatBotRuntime
 
 /// The store side of the fault-injection suite: a write lock held by someone else, a
 /// full disk, a damaged file. Nothing committed is lost, nothing half-written.
@@ -13,7 +14,10 @@ struct StoreFaultTests {
     /// A client opens a chat and writes, in raw frames.
     private static func clientWrites(_ emulator: Emulator, client: String) -> ChatID {
         let chat = emulator.openChat(client: UserID(client))
-        emulator.send(rawFrame: #"{"event_type": "new_message", "data": {"id": 1, "sender": "\#(client)", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#)
+        emulator.send(
+            rawFrame:
+                #"{"event_type": "new_message", "data": {"id": 1, "sender": "\#(client)", "chat_id": "\#(chat)", "text": "hello", "message_type": "text"}}"#
+        )
         return chat
     }
 
@@ -21,14 +25,18 @@ struct StoreFaultTests {
         try await Emulator.withRunning { emulator, port in
             try await withTemporaryFolder { folder in
                 let path = folder.appendingPathComponent("bots.sqlite").path
-                let loaded = try ConfigLoader.parse(emulatorRuntimeYAML(port: port, store: path, extra: """
-                    bots:
-                      - type: after_hours
-                        options:
-                          hours: {time_zone: UTC, mode: always_closed}
-                          replies: {en: "Closed."}
-                    """), file: "busy.yaml", environment: [:])
-                let runtime = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "busy.yaml"), logger: quietLogger)
+                let loaded = try ConfigLoader.parse(
+                    emulatorRuntimeYAML(
+                        port: port, store: path,
+                        extra: """
+                            bots:
+                              - type: after_hours
+                                options:
+                                  hours: {time_zone: UTC, mode: always_closed}
+                                  replies: {en: "Closed."}
+                            """), file: "busy.yaml", environment: [:])
+                let runtime = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "busy.yaml"), logger: quietLogger)
                 try await withConnectedRuntime(runtime) { parts in
                     let other = try await WriteLockHolder(path: path)
 
@@ -62,11 +70,14 @@ struct StoreFaultTests {
             let running = Task { try await engine.run() }
             let padding = String(repeating: "x", count: 2_000)
             for index in 0..<3 {
-                engine.submit(.newChat(.init(clientID: UserID("client-\(index)"), chatID: ChatID(Int64(index)), chatType: .order)), receivedAt: Date())
+                engine.submit(
+                    .newChat(.init(clientID: UserID("client-\(index)"), chatID: ChatID(Int64(index)), chatType: .order)), receivedAt: Date())
             }
             await engine.waitUntilIdle()
             for index in 3..<2_000 {
-                engine.submit(.newChat(.init(clientID: UserID("client-\(index)-\(padding)"), chatID: ChatID(Int64(index)), chatType: .order)), receivedAt: Date())
+                engine.submit(
+                    .newChat(.init(clientID: UserID("client-\(index)-\(padding)"), chatID: ChatID(Int64(index)), chatType: .order)),
+                    receivedAt: Date())
             }
             let outcome = await running.result
             guard case .failure(let error) = outcome else {
@@ -94,7 +105,8 @@ struct StoreFaultTests {
                 let store = try SQLiteStore(path: path)
                 try await withRunningEngine(bots: [WelcomeBot()], store: store) { engine in
                     for index in 0..<50 {
-                        engine.submit(.newChat(.init(clientID: UserID("client-\(index)"), chatID: ChatID(Int64(index)), chatType: .order)), receivedAt: Date())
+                        engine.submit(
+                            .newChat(.init(clientID: UserID("client-\(index)"), chatID: ChatID(Int64(index)), chatType: .order)), receivedAt: Date())
                     }
                     await engine.waitUntilIdle()
                 }
@@ -112,7 +124,10 @@ struct StoreFaultTests {
             #expect(error.map { "\($0)".contains(path) } == true, "\(String(describing: error))")
             let after = try Data(contentsOf: URL(fileURLWithPath: path))
             let differing = zip(after, bytes).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
-            #expect(after == bytes, "left as it was: \(after.count) vs \(bytes.count) bytes, differing at \(differing.prefix(10)) (\(differing.count) in all); error: \(String(describing: error))")
+            #expect(
+                after == bytes,
+                "left as it was: \(after.count) vs \(bytes.count) bytes, differing at \(differing.prefix(10)) (\(differing.count) in all); error: \(String(describing: error))"
+            )
         }
     }
 }

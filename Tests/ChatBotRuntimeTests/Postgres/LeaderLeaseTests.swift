@@ -1,9 +1,10 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import ChatBotRuntime
 
 /// The lease and its fence, on a real server: the database issues terms and judges
 /// expiry; a term that lost the lease writes nothing.
@@ -18,7 +19,8 @@ struct LeaderLeaseTests {
     @Test(arguments: [StoreKind.postgres, .pgbouncer]) func oneHolderAtATimeWithTermsTheDatabaseIssues(kind: StoreKind) async throws {
         try await StoreSite.with(kind) { site in
             let store = try #require(try await site.open() as? PostgresStore)
-            let first = LeaderLease(holder: "a", timeToLive: .seconds(30)), second = LeaderLease(holder: "b", timeToLive: .seconds(30))
+            let first = LeaderLease(holder: "a", timeToLive: .seconds(30))
+            let second = LeaderLease(holder: "b", timeToLive: .seconds(30))
             #expect(try await store.acquire(first) == 1)
             #expect(try await store.acquire(second) == nil, "held")
             #expect(try await store.acquire(first) == nil, "not taken twice, even by its holder")
@@ -59,12 +61,15 @@ struct LeaderLeaseTests {
     @Test(arguments: [StoreKind.postgres, .pgbouncer]) func aTermThatLostTheLeaseCommitsAndSettlesNothing(kind: StoreKind) async throws {
         try await StoreSite.with(kind) { site in
             let store = try #require(try await site.open() as? PostgresStore)
-            let old = LeaderLease(holder: "old", timeToLive: .seconds(30)), new = LeaderLease(holder: "new", timeToLive: .seconds(30))
+            let old = LeaderLease(holder: "old", timeToLive: .seconds(30))
+            let new = LeaderLease(holder: "new", timeToLive: .seconds(30))
             let oldTerm = try #require(try await store.acquire(old))
             let fencedOld = store.fenced(by: .init(lease: old, term: oldTerm))
             var commit = Commit()
             commit.chats = [ChatRecord(id: "1")]
-            commit.actions = [OutboxEntry(idempotencyKey: "k1", bot: "b", action: .sendMessage(chatID: "1", text: "hi"), createdAt: Date(), nextAttemptAt: Date())]
+            commit.actions = [
+                OutboxEntry(idempotencyKey: "k1", bot: "b", action: .sendMessage(chatID: "1", text: "hi"), createdAt: Date(), nextAttemptAt: Date())
+            ]
             try await fencedOld.commit([commit])
             let id = try #require(try await store.pendingActions(after: 0, limit: 10).first?.id)
 

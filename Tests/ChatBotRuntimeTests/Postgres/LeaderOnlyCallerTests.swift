@@ -1,8 +1,9 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import Foundation
 import Synchronization
 import Testing
+
+@testable import ChatBotRuntime
 
 @Suite("Outside calls only while leading")
 struct LeaderOnlyCallerTests {

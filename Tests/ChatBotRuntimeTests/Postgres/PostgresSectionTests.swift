@@ -4,13 +4,13 @@ import Foundation
 import Testing
 
 private let minimal = """
-server:
-  url: ws://127.0.0.1:8080
-auth:
-  static_token_env: TOKEN
-service_account_id: 1000
+    server:
+      url: ws://127.0.0.1:8080
+    auth:
+      static_token_env: TOKEN
+    service_account_id: 1000
 
-"""
+    """
 
 private func configError(_ text: String) -> ConfigError? {
     do {
@@ -24,11 +24,12 @@ private func configError(_ text: String) -> ConfigError? {
 @Suite("store.postgres in the configuration file")
 struct PostgresSectionTests {
     @Test func aURLAndDefaultsMakeTheSection() throws {
-        let configuration = try ConfigLoader.parse(minimal + """
-            store:
-              postgres:
-                url: postgres://desk@db.internal/support
-            """, file: "chatbots.yaml", environment: [:])
+        let configuration = try ConfigLoader.parse(
+            minimal + """
+                store:
+                  postgres:
+                    url: postgres://desk@db.internal/support
+                """, file: "chatbots.yaml", environment: [:])
         let section = try #require(configuration.store.postgres)
         #expect(section == PostgresSection(host: "db.internal", port: 5432, username: "desk", database: "support"))
         #expect(section.passwordEnv == "CHATBOTS_POSTGRES_PASSWORD")
@@ -38,20 +39,24 @@ struct PostgresSectionTests {
     }
 
     @Test func everyKeyIsRead() throws {
-        let configuration = try ConfigLoader.parse(minimal + """
-            store:
-              postgres:
-                url: postgresql://desk@10.0.0.5:6432/support
-                password_env: DESK_DB_PASSWORD
-                schema: desk_2
-                tls: require
-                connect_timeout: 30s
-                max_connections: 4
-            """, file: "chatbots.yaml", environment: [:])
-        #expect(configuration.store.postgres == PostgresSection(
-            host: "10.0.0.5", port: 6432, username: "desk", database: "support", passwordEnv: "DESK_DB_PASSWORD", schema: "desk_2", tls: .require,
-            connectTimeout: 30, maxConnections: 4
-        ))
+        let configuration = try ConfigLoader.parse(
+            minimal + """
+                store:
+                  postgres:
+                    url: postgresql://desk@10.0.0.5:6432/support
+                    password_env: DESK_DB_PASSWORD
+                    schema: desk_2
+                    tls: require
+                    connect_timeout: 30s
+                    max_connections: 4
+                """, file: "chatbots.yaml", environment: [:])
+        #expect(
+            configuration.store.postgres
+                == PostgresSection(
+                    host: "10.0.0.5", port: 6432, username: "desk", database: "support", passwordEnv: "DESK_DB_PASSWORD", schema: "desk_2",
+                    tls: .require,
+                    connectTimeout: 30, maxConnections: 4
+                ))
     }
 
     @Test(arguments: [

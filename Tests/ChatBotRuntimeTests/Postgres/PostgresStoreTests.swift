@@ -1,10 +1,11 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import Foundation
 import PostgresNIO
 import Synchronization
 import Testing
+
+@testable import ChatBotRuntime
 
 /// What only the PostgreSQL store has to show: its batches, its errors, its migrations
 /// and its outbox under concurrent writers. (What both stores guarantee runs on both:
@@ -19,10 +20,11 @@ struct PostgresStoreTests {
         chat.openedAt = start
         chat.lastEventAt = start.addingTimeInterval(5)
         for (index, message) in messages.enumerated() {
-            chat.messages.append(MessageRecord(
-                id: message, senderID: UserID("client-\(id)"), senderRole: .client, messageType: .text, sequence: Int64(index + 1),
-                createdAt: start.addingTimeInterval(-1), receivedAt: start
-            ))
+            chat.messages.append(
+                MessageRecord(
+                    id: message, senderID: UserID("client-\(id)"), senderRole: .client, messageType: .text, sequence: Int64(index + 1),
+                    createdAt: start.addingTimeInterval(-1), receivedAt: start
+                ))
         }
         chat.messageCount = Int64(messages.count)
         if let reader { chat.readUpTo[reader] = chat.messageCount }
@@ -47,7 +49,9 @@ struct PostgresStoreTests {
     private func overlappingBatch() -> (before: [Commit], batch: [Commit]) {
         var before = Commit()
         before.chats = [chat("y", messages: ["y1", "y2"], readBy: "curator-1"), chat("z"), chat("w")]
-        before.messages = ["y1", "y2"].enumerated().map { StoredMessage(chatID: "y", message: chat("y", messages: ["y1", "y2"]).messages[$0.offset]) }
+        before.messages = ["y1", "y2"].enumerated().map {
+            StoredMessage(chatID: "y", message: chat("y", messages: ["y1", "y2"]).messages[$0.offset])
+        }
         before.stateWrites = [state(.chat("y"), "k", "1"), state(.chat("z"), "k", "1")]
         before.timersScheduled = [timer("t.y", chat: "y", at: 60), timer("t.z", chat: "z", at: 60), timer("moving", chat: "w", at: 60)]
 
@@ -93,12 +97,14 @@ struct PostgresStoreTests {
         let (before, batch) = overlappingBatch()
         try await StoreSite.with(.sqlite) { sqliteSite in
             try await StoreSite.with(kind) { postgresSite in
-                let sqlite = try await sqliteSite.open(), postgres = try await postgresSite.open()
+                let sqlite = try await sqliteSite.open()
+                let postgres = try await postgresSite.open()
                 for store in [sqlite, postgres] as [any RuntimeStore] {
                     try await store.commit(before)
                     try await store.commit(batch)
                 }
-                let expected = try await sqlite.load(), found = try await postgres.load()
+                let expected = try await sqlite.load()
+                let found = try await postgres.load()
                 #expect(Set(found.chats) == Set(expected.chats))
                 #expect(Set(found.users) == Set(expected.users))
                 #expect(Set(found.botState) == Set(expected.botState))
@@ -257,7 +263,9 @@ struct PostgresStoreTests {
                     try await holder.query("BEGIN", logger: quietLogger).drain()
                     try await holder.query(PostgresSchema.writeLock(of: busy.schema), logger: quietLogger).drain()
                     var pids: [Int32] = []
-                    for try await pid in try await holder.query("SELECT pg_backend_pid()", logger: quietLogger).decode(Int32.self) { pids.append(pid) }
+                    for try await pid in try await holder.query("SELECT pg_backend_pid()", logger: quietLogger).decode(Int32.self) {
+                        pids.append(pid)
+                    }
                     let holderPID = try #require(pids.first)
 
                     @Sendable func heldUpByTheHolder() async throws -> Int {

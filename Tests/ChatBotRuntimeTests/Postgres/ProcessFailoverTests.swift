@@ -100,21 +100,24 @@ struct ProcessFailoverTests {
                 }
                 for index in 0..<2 {
                     let monitoringPort = try Self.freePort()
-                    let yaml = emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 2s\n", extra: """
-                        monitoring:
-                          enabled: true
-                          port: \(monitoringPort)
-                        logging:
-                          level: notice
-                        directory:
-                          open_chats_path: /api/chats/?status=open&page_size=100
-                          chat_details_path: /api/chats/{chat_id}/
-                        \(PostgresRuntimeLiveTests.bots)
-                        """)
+                    let yaml = emulatorRuntimeYAML(
+                        port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 2s\n",
+                        extra: """
+                            monitoring:
+                              enabled: true
+                              port: \(monitoringPort)
+                            logging:
+                              level: notice
+                            directory:
+                              open_chats_path: /api/chats/?status=open&page_size=100
+                              chat_details_path: /api/chats/{chat_id}/
+                            \(PostgresRuntimeLiveTests.bots)
+                            """)
                     let config = folder.appendingPathComponent("runtime-\(index).yaml").path
                     // Owner-only: the file holds the emulator's client secret as it is.
                     _ = FileManager.default.createFile(atPath: config, contents: Data(yaml.utf8), attributes: [.posixPermissions: 0o600])
-                    runtimes.append(try Runtime(config: config, monitoringPort: monitoringPort, log: folder.appendingPathComponent("runtime-\(index).log")))
+                    runtimes.append(
+                        try Runtime(config: config, monitoringPort: monitoringPort, log: folder.appendingPathComponent("runtime-\(index).log")))
                     if index == 0 { #expect(await Self.leader(of: runtimes, within: .seconds(60)) == 0) }
                 }
                 for curator in ["curator-1", "curator-2", "curator-3"] {
@@ -131,7 +134,9 @@ struct ProcessFailoverTests {
                 // The target is the ttl + 2 s (Scripts/failover_test.py times it on a quiet
                 // machine: docs/RELIABILITY.md); here, beside the whole suite on two cores,
                 // only a takeover that waited on something else (a timeout) fails.
-                #expect(tookOver < .seconds(12), "the lease's ttl is 2 s; took \(tookOver); the standby's log:\n\(Self.tail(of: folder.appendingPathComponent("runtime-1.log")))")
+                #expect(
+                    tookOver < .seconds(12),
+                    "the lease's ttl is 2 s; took \(tookOver); the standby's log:\n\(Self.tail(of: folder.appendingPathComponent("runtime-1.log")))")
 
                 // The killed one comes back as the standby; then the leader is paused past its lease.
                 runtimes[0] = try Runtime(

@@ -1,10 +1,11 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import ChatEmulator
 import Foundation
 import ServiceLifecycle
 import Testing
+
+@testable import ChatBotRuntime
 
 /// The monitoring that ships in Config/monitoring names only metrics a running runtime
 /// exports: a leader on PostgreSQL (so the lease's metrics are there too), driven until

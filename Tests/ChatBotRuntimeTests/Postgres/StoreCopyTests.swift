@@ -1,8 +1,9 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import Foundation
 import Testing
+
+@testable import ChatBotRuntime
 
 @Suite("Copying a SQLite store into PostgreSQL", .enabled(if: TestPostgres.isEnabled), .timeLimit(.minutes(2)))
 struct StoreCopyTests {
@@ -27,7 +28,8 @@ struct StoreCopyTests {
                 let report = try await StoreCopy.copy(from: sqlite, to: postgres)
                 #expect(report.chats == 2 && report.actions == 6 && report.pendingActions == 4 && report.timers == 2)
 
-                let expected = try await sqlite.load(), found = try await postgres.load()
+                let expected = try await sqlite.load()
+                let found = try await postgres.load()
                 #expect(Set(found.chats) == Set(expected.chats))
                 #expect(Set(found.users) == Set(expected.users))
                 #expect(Set(found.botState) == Set(expected.botState))
@@ -40,7 +42,11 @@ struct StoreCopyTests {
 
                 // New actions continue after the copied ids.
                 var commit = Commit()
-                commit.actions = [OutboxEntry(idempotencyKey: "after", bot: "b", action: .sendMessage(chatID: "c1", text: "x"), createdAt: clock.now(), nextAttemptAt: clock.now())]
+                commit.actions = [
+                    OutboxEntry(
+                        idempotencyKey: "after", bot: "b", action: .sendMessage(chatID: "c1", text: "x"), createdAt: clock.now(),
+                        nextAttemptAt: clock.now())
+                ]
                 try await postgres.commit([commit])
                 let newest = try #require(try await postgres.pendingActions(after: 0, limit: 100).last)
                 #expect(newest.idempotencyKey == "after")

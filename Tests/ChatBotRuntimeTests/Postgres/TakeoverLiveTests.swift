@@ -1,5 +1,4 @@
 import ChatBotKit
-@testable import ChatBotRuntime
 import ChatBotTesting
 import ChatEmulator
 import Foundation
@@ -7,6 +6,8 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import ChatBotRuntime
 
 /// Two runtimes on one PostgreSQL store against the emulator: one leads, the other
 /// stands by; when the leader's lease is lost under traffic, the other takes over,
@@ -16,15 +17,17 @@ struct TakeoverLiveTests {
     /// A runtime on `schema` with monitoring, the directory routes and the built-in
     /// bots, plus `moreBots` (entries of `bots:`).
     static func configuration(port: Int, schema: String, moreBots: String = "") throws -> String {
-        emulatorRuntimeYAML(port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 4s\n", extra: """
-            monitoring:
-              enabled: true
-              port: 0
-            directory:
-              open_chats_path: /api/chats/?status=open&page_size=50
-              chat_details_path: /api/chats/{chat_id}/
-            \(PostgresRuntimeLiveTests.bots)
-            """ + moreBots)
+        emulatorRuntimeYAML(
+            port: port, storeSection: try TestPostgres.storeYAML(schema: schema) + "    lease_ttl: 4s\n",
+            extra: """
+                monitoring:
+                  enabled: true
+                  port: 0
+                directory:
+                  open_chats_path: /api/chats/?status=open&page_size=50
+                  chat_details_path: /api/chats/{chat_id}/
+                \(PostgresRuntimeLiveTests.bots)
+                """ + moreBots)
     }
 
     /// What the emulator applied, per chat: the replays of an action already applied
@@ -65,8 +68,10 @@ struct TakeoverLiveTests {
                     logger.logLevel = .info
                     return logger
                 }
-                let first = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: logger(into: firstLines))
-                let second = BotRuntime(configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: logger(into: secondLines))
+                let first = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: logger(into: firstLines))
+                let second = BotRuntime(
+                    configuration: loaded, bots: try BotRegistry.builtIn.makeBots(loaded.bots, file: "x"), logger: logger(into: secondLines))
                 let groups = [first, second].map { ServiceGroup(configuration: .init(services: [$0], logger: quietLogger)) }
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await groups[0].run() }
@@ -78,7 +83,9 @@ struct TakeoverLiveTests {
                     #expect(leader.role == "leader" && leader.term == 1 && leader.takeovers == 1 && leader.problem == nil)
                     #expect(second.parts == nil, "a standby reads nothing")
                     // It signs in once it stands by (its role shows first).
-                    try await eventually("the standby to sign in") { secondLines.all.contains { $0.contains("signed in; the standby is ready to lead") } }
+                    try await eventually("the standby to sign in") {
+                        secondLines.all.contains { $0.contains("signed in; the standby is ready to lead") }
+                    }
 
                     for curator in ["curator-1", "curator-2", "curator-3"] {
                         try emulator.send(.userStatus(.init(userID: UserID(curator), status: .online)))

@@ -12,7 +12,10 @@ import Testing
 func settleTraffic(_ emulator: Emulator, _ parts: BotRuntime.Parts, sentBefore: Int = 0) async throws {
     while true {
         let sent = emulator.status.framesBroadcast
-        try await within(.seconds(45), "the gateway to read \(sent - sentBefore) frames; it has \(parts.gateway.statistics), the emulator \(emulator.status.sockets) sockets") {
+        try await within(
+            .seconds(45),
+            "the gateway to read \(sent - sentBefore) frames; it has \(parts.gateway.statistics), the emulator \(emulator.status.sockets) sockets"
+        ) {
             await parts.gateway.waitUntil { _, counters in counters.framesReceived >= sent - sentBefore }
         }
         try await within(.seconds(45), "the engine to be idle") { await parts.engine.waitUntilIdle() }

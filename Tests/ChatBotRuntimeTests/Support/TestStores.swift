@@ -1,4 +1,3 @@
-@testable import ChatBotRuntime
 import ChatBotKit
 import ChatBotTesting
 import Foundation
@@ -6,6 +5,8 @@ import Logging
 import PostgresNIO
 import Synchronization
 import Testing
+
+@testable import ChatBotRuntime
 
 /// The real PostgreSQL server the tests use, as `Scripts/postgres_throwaway.sh` (which
 /// `.ci/run` calls) describes it in the environment:
@@ -108,14 +109,15 @@ final class StoreSite: Sendable {
 
     /// Opens the store (again).
     func open(now: @escaping @Sendable () -> Date = { Date() }) async throws -> any RuntimeStore {
-        let store: any RuntimeStore = switch kind {
-        case .sqlite: try SQLiteStore(path: name, now: now)
-        case .postgres, .pgbouncer:
-            try await PostgresStore.open(
-                try TestPostgres.section(throughPooler: kind == .pgbouncer, schema: name), password: TestPostgres.password, logger: quietLogger,
-                now: now
-            )
-        }
+        let store: any RuntimeStore =
+            switch kind {
+            case .sqlite: try SQLiteStore(path: name, now: now)
+            case .postgres, .pgbouncer:
+                try await PostgresStore.open(
+                    try TestPostgres.section(throughPooler: kind == .pgbouncer, schema: name), password: TestPostgres.password, logger: quietLogger,
+                    now: now
+                )
+            }
         opened.withLock { $0.append(store) }
         return store
     }

@@ -1,5 +1,6 @@
-@testable import ChatBotRuntime
 import Testing
+
+@testable import ChatBotRuntime
 
 /// Runs a wait that should end, and records which one it was when it does not end
 /// within `limit`: a test stuck on a wait then fails naming it, not only its time limit.

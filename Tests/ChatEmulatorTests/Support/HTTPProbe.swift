@@ -2,8 +2,9 @@ import ChatBotKit
 import ChatEmulator
 import Foundation
 import Testing
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A plain HTTP client for tests: real requests over loopback.

@@ -1,7 +1,7 @@
 import Logging
+import NIOCore
 import NIOWebSocket
 import WSClient
-import NIOCore
 
 /// A real WebSocket client on a background task, whose frames a test reads in order.
 final class SocketProbe: Sendable {
