@@ -2,11 +2,17 @@
 # Builds and tests the README's "Write your own bot" as the separate package it
 # describes, against this checkout: the blocks marked `<!-- readme-example: PATH -->`
 # are written to PATH in a fresh package, whose dependency on ChatBots points here.
-# Also holds the README to its promise: the bot and its test fit in 40 lines.
+# Also holds the README to its promises: the bot and its test fit in 40 lines, as the
+# project's swift-format (.swift-format) formats them.
 #
-#   Scripts/check_readme_example.sh [FOLDER]     # default /tmp/chatbots-readme-example
+#   Scripts/check_readme_example.sh [--no-build] [FOLDER]   # default /tmp/chatbots-readme-example
+#
+# With --no-build it writes the package, counts and lints, and builds nothing: CI runs
+# that (a second package builds every dependency again, about as long as a first build).
 set -euo pipefail
 checkout="$(cd "$(dirname "$0")/.." && pwd)"
+build=true
+if [ "${1:-}" = --no-build ]; then build=false; shift; fi
 folder="${1:-/tmp/chatbots-readme-example}"
 mkdir -p "$folder"
 # The package is named by its folder: the README's `package: "chatbots"` needs one so named.
@@ -38,6 +44,11 @@ print(f"  the bot and its test: {bot_and_test} lines")
 if bot_and_test > 40:
     sys.exit(f"check_readme_example: the bot and its test take {bot_and_test} lines; the README promises forty")
 PY
+
+# Formatted as the project formats its own code.
+swift format lint --strict --configuration "$checkout/.swift-format" -r "$package/Sources" "$package/Tests"
+echo "  formatted by the project's swift-format"
+$build || exit 0
 
 cd "$package"
 swift build --build-tests
