@@ -18,7 +18,8 @@ import Foundation
 ///     reply_on_new_chat: true
 ///     new_chat_delay: 30s
 /// ```
-public struct AfterHoursSettings: Sendable, Decodable {
+@Configurable
+public struct AfterHoursSettings: Sendable, ValidatedConfiguration {
     /// The placeholders a reply may use.
     public static let placeholders: Set<String> = ["next_open", "next_open_date", "next_open_time", "time_zone"]
 
@@ -26,72 +27,39 @@ public struct AfterHoursSettings: Sendable, Decodable {
     public var hours: BusinessCalendar
     /// The reply, by language code (`en`, `ru`, ...).
     public var replies: [String: MessageTemplate]
-    /// The language used when the client's text does not point to another.
-    public var defaultLanguage: String
+    /// The language used when the client's text does not point to another; with one
+    /// reply, its language.
+    @DefaultFrom("AfterHoursSettings.onlyLanguage(of: replies)") public var defaultLanguage: String
     /// No auto-reply in a chat where a curator wrote this recently: someone is there.
-    public var curatorQuietPeriod: ConfigDuration
+    public var curatorQuietPeriod: ConfigDuration = .minutes(30)
     /// Also answer a chat opened outside hours, when the client has not written yet.
-    public var replyOnNewChat: Bool
+    public var replyOnNewChat: Bool = true
     /// How long after an out-of-hours `new_chat` to wait for the client's first message
     /// (whose text picks the reply's language) before replying in the default language.
-    public var newChatDelay: ConfigDuration
+    public var newChatDelay: ConfigDuration = 30
 
-    public init(
-        hours: BusinessCalendar, replies: [String: MessageTemplate], defaultLanguage: String,
-        curatorQuietPeriod: ConfigDuration = 1_800, replyOnNewChat: Bool = true, newChatDelay: ConfigDuration = 30
-    ) {
-        self.hours = hours
-        self.replies = replies
-        self.defaultLanguage = defaultLanguage
-        self.curatorQuietPeriod = curatorQuietPeriod
-        self.replyOnNewChat = replyOnNewChat
-        self.newChatDelay = newChatDelay
+    /// The language of the only reply; empty (not a choice) when there are several.
+    static func onlyLanguage(of replies: [String: MessageTemplate]) -> String {
+        replies.count == 1 ? replies.keys.first ?? "" : ""
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case hours, replies
-        case defaultLanguage = "default_language"
-        case curatorQuietPeriod = "curator_quiet_period"
-        case replyOnNewChat = "reply_on_new_chat"
-        case newChatDelay = "new_chat_delay"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        hours = try container.decode(BusinessCalendar.self, forKey: .hours)
-        let texts = try container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: .replies)
-        var replies: [String: MessageTemplate] = [:]
-        for key in texts.allKeys {
-            let text = try texts.decode(String.self, forKey: key)
+    public func validate() throws {
+        guard !replies.isEmpty else {
+            throw ConfigurationInvalid("replies", "give at least one reply, e.g. en: \"We are closed; back {next_open}.\"")
+        }
+        for (language, reply) in replies.sorted(by: { $0.key < $1.key }) {
             do {
-                replies[key.stringValue] = try MessageTemplate(text, placeholders: Self.placeholders)
+                try reply.allowing(Self.placeholders)
             } catch {
-                throw DecodingError.dataCorruptedError(forKey: key, in: texts, debugDescription: error.description)
+                throw ConfigurationInvalid("replies.\(language)", error.description)
             }
         }
-        guard !replies.isEmpty else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .replies, in: container, debugDescription: "give at least one reply, e.g. en: \"We are closed; back {next_open}.\"")
+        let languages = replies.keys.sorted().joined(separator: ", ")
+        guard !defaultLanguage.isEmpty else {
+            throw ConfigurationInvalid("default_language", "with more than one reply, say which is the default (one of \(languages))")
         }
-        self.replies = replies
-        let fallback = replies.count == 1 ? replies.keys.first : nil
-        guard let language = try container.decodeIfPresent(String.self, forKey: .defaultLanguage) ?? fallback else {
-            throw DecodingError.keyNotFound(
-                CodingKeys.defaultLanguage,
-                .init(
-                    codingPath: container.codingPath,
-                    debugDescription: "with more than one reply, say which is the default (one of \(replies.keys.sorted().joined(separator: ", ")))"
-                ))
+        guard replies[defaultLanguage] != nil else {
+            throw ConfigurationInvalid("default_language", "\"\(defaultLanguage)\" has no reply; replies are given for \(languages)")
         }
-        guard replies[language] != nil else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .defaultLanguage, in: container,
-                debugDescription: "\"\(language)\" has no reply; replies are given for \(replies.keys.sorted().joined(separator: ", "))"
-            )
-        }
-        defaultLanguage = language
-        curatorQuietPeriod = try container.decodeIfPresent(ConfigDuration.self, forKey: .curatorQuietPeriod) ?? 1_800
-        replyOnNewChat = try container.decodeIfPresent(Bool.self, forKey: .replyOnNewChat) ?? true
-        newChatDelay = try container.decodeIfPresent(ConfigDuration.self, forKey: .newChatDelay) ?? 30
     }
 }

@@ -14,7 +14,8 @@ import Foundation
 ///   escalate_status: urgent  # optional: set this chat status at breach
 ///   escalate_reassign: true  # optional: move the chat to another curator at breach
 /// ```
-public struct SLAPolicy: Sendable, Hashable, Decodable {
+@Configurable
+public struct SLAPolicy: Sendable, Hashable, ValidatedConfiguration {
     /// What the clock measures.
     public enum Kind: String, Sendable, Hashable, Decodable, CaseIterable {
         /// From a client's first message in a chat until a curator writes in it.
@@ -29,8 +30,9 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
         case warning, breach
     }
 
-    public var name: String
     public var kind: Kind
+    /// Keys the policy's alerts and state; the kind by default.
+    @DefaultFrom("kind.rawValue") public var name: String
     /// The chat types it applies to; `nil` for every type.
     public var chatTypes: Set<ChatType>?
     public var warning: ConfigDuration?
@@ -39,44 +41,12 @@ public struct SLAPolicy: Sendable, Hashable, Decodable {
     public var escalateStatus: ChatStatus?
     /// Move the chat to another curator when it breaches, by the settings'
     /// ``SLAAlertsSettings/reassignRules``.
-    public var escalateReassign: Bool
+    public var escalateReassign: Bool = false
 
-    public init(
-        name: String? = nil, kind: Kind, chatTypes: Set<ChatType>? = nil, warning: ConfigDuration? = nil,
-        breach: ConfigDuration, escalateStatus: ChatStatus? = nil, escalateReassign: Bool = false
-    ) {
-        self.name = name ?? kind.rawValue
-        self.kind = kind
-        self.chatTypes = chatTypes
-        self.warning = warning
-        self.breach = breach
-        self.escalateStatus = escalateStatus
-        self.escalateReassign = escalateReassign
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, kind, warning, breach
-        case chatTypes = "chat_types"
-        case escalateStatus = "escalate_status"
-        case escalateReassign = "escalate_reassign"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try container.decode(Kind.self, forKey: .kind)
-        name = try container.decodeIfPresent(String.self, forKey: .name) ?? kind.rawValue
-        chatTypes = try container.decodeIfPresent(Set<ChatType>.self, forKey: .chatTypes)
-        warning = try container.decodeIfPresent(ConfigDuration.self, forKey: .warning)
-        breach = try container.decode(ConfigDuration.self, forKey: .breach)
-        escalateStatus = try container.decodeIfPresent(ChatStatus.self, forKey: .escalateStatus)
-        escalateReassign = try container.decodeIfPresent(Bool.self, forKey: .escalateReassign) ?? false
-        guard breach.seconds > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: .breach, in: container, debugDescription: "must be more than 0s")
-        }
+    public func validate() throws {
+        guard breach.seconds > 0 else { throw ConfigurationInvalid("breach", "must be more than 0s") }
         if let warning, warning >= breach {
-            throw DecodingError.dataCorruptedError(
-                forKey: .warning, in: container, debugDescription: "the warning (\(warning)) must come before the breach (\(breach))"
-            )
+            throw ConfigurationInvalid("warning", "the warning (\(warning)) must come before the breach (\(breach))")
         }
     }
 

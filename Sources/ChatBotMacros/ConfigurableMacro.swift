@@ -10,13 +10,18 @@ import SwiftSyntaxMacros
 /// It adds a memberwise `init` whose parameters default to the properties' initial
 /// values, and an `init(from:)` that reads each property from its snake_case key:
 /// required without an initial value (unless optional), kept at its initial value when
-/// the key is absent. Unknown keys are refused by the decoding itself
+/// the key is absent. A property marked `@DefaultFrom("expression")` takes that
+/// expression, over the properties declared above it, when its key is absent. Strings
+/// are read with `decodeSetting`, which takes a whole number for a string (YAML reads
+/// `id: 42` as a number). Unknown keys are refused by the decoding itself
 /// (`StrictDecoding`), not here.
 public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
     struct Property {
         let name: String
         let type: TypeSyntax
         let initialValue: ExprSyntax?
+        /// `@DefaultFrom("...")`: the default, computed from the properties above.
+        let derivedDefault: String?
 
         var key: String { snakeCase(name) }
 
@@ -42,10 +47,13 @@ public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
         let properties = try storedProperties(of: declaration)
         let access = declaration.modifiers.first { ["public", "package"].contains($0.name.text) }.map { $0.name.text + " " } ?? ""
         let parameters = properties.map { property in
+            if property.derivedDefault != nil { return "\(property.name): \(property.type.trimmed)? = nil" }
             let defaultValue = property.initialValue.map { " = \($0.trimmed)" } ?? (property.optionalWrapped != nil ? " = nil" : "")
             return "\(property.name): \(property.type.trimmed)\(defaultValue)"
         }
-        let assignments = properties.map { "self.\($0.name) = \($0.name)" }
+        let assignments = properties.map { property in
+            "self.\(property.name) = \(property.name)" + (property.derivedDefault.map { " ?? (\($0))" } ?? "")
+        }
         let memberwise: DeclSyntax = """
             /// Settings as given; a parameter left out keeps its default.
             \(raw: access)init(\(raw: parameters.joined(separator: ", "))) {
@@ -55,13 +63,18 @@ public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
         let reads = properties.map { property -> String in
             let key = "AnyCodingKey(\"\(property.key)\")"
             if let wrapped = property.optionalWrapped {
-                return "self.\(property.name) = try container.decodeIfPresent(\(wrapped.trimmed).self, forKey: \(key))"
+                return "self.\(property.name) = try container.decodeSettingIfPresent(\(wrapped.trimmed).self, forKey: \(key))"
                     + (property.initialValue.map { " ?? \($0.trimmed)" } ?? "")
             }
-            if property.initialValue != nil {
-                return "if let value = try container.decodeIfPresent(\(property.type.trimmed).self, forKey: \(key)) { self.\(property.name) = value }"
+            if let derived = property.derivedDefault {
+                // The properties above are set by now: the expression reads them.
+                return "self.\(property.name) = try container.decodeSettingIfPresent(\(property.type.trimmed).self, forKey: \(key)) ?? (\(derived))"
             }
-            return "self.\(property.name) = try container.decode(\(property.type.trimmed).self, forKey: \(key))"
+            if property.initialValue != nil {
+                return
+                    "if let value = try container.decodeSettingIfPresent(\(property.type.trimmed).self, forKey: \(key)) { self.\(property.name) = value }"
+            }
+            return "self.\(property.name) = try container.decodeSetting(\(property.type.trimmed).self, forKey: \(key))"
         }
         let decoding: DeclSyntax = """
             \(raw: access)init(from decoder: any Decoder) throws {
@@ -100,10 +113,57 @@ public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
                         )
                     ])
                 }
-                properties.append(Property(name: name, type: type, initialValue: binding.initializer?.value))
+                if hasAttribute("NotConfigured", variable) {
+                    guard binding.initializer != nil else {
+                        throw DiagnosticsError(diagnostics: [
+                            .init(node: binding, message: Message("'\(name)' is @NotConfigured, so it needs an initial value"))
+                        ])
+                    }
+                    continue
+                }
+                let derived = try derivedDefault(of: variable)
+                if derived != nil, binding.initializer != nil {
+                    throw DiagnosticsError(diagnostics: [
+                        .init(node: binding, message: Message("'\(name)' has both an initial value and @DefaultFrom: keep one"))
+                    ])
+                }
+                properties.append(Property(name: name, type: type, initialValue: binding.initializer?.value, derivedDefault: derived))
             }
         }
         return properties
+    }
+}
+
+/// Whether a property carries the attribute `name`.
+func hasAttribute(_ name: String, _ variable: VariableDeclSyntax) -> Bool {
+    variable.attributes.contains { $0.as(AttributeSyntax.self)?.attributeName.as(IdentifierTypeSyntax.self)?.name.text == name }
+}
+
+/// The expression of a property's `@DefaultFrom("...")`, if it has one.
+func derivedDefault(of variable: VariableDeclSyntax) throws -> String? {
+    for element in variable.attributes {
+        guard let attribute = element.as(AttributeSyntax.self),
+            attribute.attributeName.as(IdentifierTypeSyntax.self)?.name.text == "DefaultFrom"
+        else { continue }
+        guard let argument = attribute.arguments?.as(LabeledExprListSyntax.self)?.first?.expression.as(StringLiteralExprSyntax.self),
+            argument.segments.count == 1, let text = argument.segments.first?.as(StringSegmentSyntax.self)?.content.text
+        else {
+            throw DiagnosticsError(diagnostics: [
+                .init(node: attribute, message: Message("@DefaultFrom takes one plain string literal: @DefaultFrom(\"kind.rawValue\")"))
+            ])
+        }
+        return text
+    }
+    return nil
+}
+
+/// `@DefaultFrom` and `@NotConfigured`: only marks that `@Configurable` reads; they add
+/// nothing themselves.
+public struct SettingMarkMacro: PeerMacro {
+    public static func expansion(
+        of node: AttributeSyntax, providingPeersOf declaration: some DeclSyntaxProtocol, in context: some MacroExpansionContext
+    ) throws -> [DeclSyntax] {
+        []
     }
 }
 
@@ -134,5 +194,5 @@ struct Message: DiagnosticMessage {
 
 @main
 struct ChatBotMacrosPlugin: CompilerPlugin {
-    let providingMacros: [any Macro.Type] = [ConfigurableMacro.self]
+    let providingMacros: [any Macro.Type] = [ConfigurableMacro.self, SettingMarkMacro.self]
 }

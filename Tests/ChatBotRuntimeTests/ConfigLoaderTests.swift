@@ -247,7 +247,10 @@ struct ConfigLoaderTests {
 
     @Test func aRouteCanBeOverriddenAlone() throws {
         let configuration = try load(minimal + "\nroutes:\n  mark_read: {method: put, path: \"/v2/read/{chat_id}\"}\n")
-        #expect(configuration.routes.markRead == .init(method: "PUT", path: "/v2/read/{chat_id}", body: [:]))
+        #expect(configuration.routes.markRead == .init(method: "put", path: "/v2/read/{chat_id}", body: [:]))
+        let request = configuration.routes.request(for: .markRead(chatID: "7", lastMessageID: "9"), baseURL: "http://backend")
+        #expect(request?.method == "PUT", "a method is sent in upper case, however it is written")
+        #expect(request?.url == "http://backend/v2/read/7")
         #expect(configuration.routes.sendMessage == ActionRoutes().sendMessage)
     }
 

@@ -55,7 +55,7 @@ struct DeliveryConfigTests {
     @Test(arguments: [
         ("delivery:\n  rate_limit: fast\n", "delivery.rate_limit", "COUNT/s"),
         ("delivery:\n  max_in_flight: 0\n", "delivery.max_in_flight", "from 1 to 1024"),
-        ("delivery:\n  retry_after_pauses: host\n", "delivery.retry_after_pauses", "\"chat\" or \"backend\""),
+        ("delivery:\n  retry_after_pauses: host\n", "delivery.retry_after_pauses", "\"host\" is not one of: chat, backend"),
         ("delivery:\n  chat_rate_burst: 3\n", "delivery.chat_rate_burst", "without chat_rate_limit"),
         ("delivery:\n  alerts: {max_inflight: 2}\n", "delivery.alerts", "max_inflight"),
         ("delivery:\n  max_age: 0s\n", "delivery.max_age", "longer than 0s"),

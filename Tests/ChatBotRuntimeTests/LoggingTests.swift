@@ -41,7 +41,7 @@ struct LoggingTests {
         #expect(object["ts"] != nil)
     }
 
-    @Test(arguments: [("level: loud", "\"loud\" is not a level"), ("format: xml", "xml")])
+    @Test(arguments: [("level: loud", "\"loud\" is not one of: trace, debug, info"), ("format: xml", "xml")])
     func badLoggingSettingsAreNamed(yaml: String, reason: String) throws {
         let text = emulatorRuntimeYAML(port: 1, store: "/tmp/x.sqlite", extra: "logging:\n  \(yaml)\n")
         #expect {

@@ -22,6 +22,12 @@ public struct MessageTemplate: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `source`, allowing only the `placeholders` named.
     public init(_ source: String, placeholders allowed: Set<String>) throws(MessageTemplateError) {
+        try self.init(source, allowing: allowed)
+    }
+
+    /// Parses `source` with any placeholder name, for settings that check the names
+    /// once they are all read (``allowing(_:)``).
+    init(_ source: String, allowing allowed: Set<String>?) throws(MessageTemplateError) {
         self.source = source
         var segments: [Segment] = []
         var literal = ""
@@ -38,7 +44,7 @@ public struct MessageTemplate: Sendable, Hashable, CustomStringConvertible {
                     throw .unclosedBrace(offset: source.distance(from: source.startIndex, to: index))
                 }
                 let name = String(source[next..<close])
-                guard allowed.contains(name) else { throw .unknownPlaceholder(name, allowed: allowed.sorted()) }
+                if let allowed, !allowed.contains(name) { throw .unknownPlaceholder(name, allowed: allowed.sorted()) }
                 if !literal.isEmpty { segments.append(.text(literal)) }
                 literal = ""
                 segments.append(.placeholder(name))
@@ -77,6 +83,27 @@ public struct MessageTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { source }
+
+    /// Throws if the text uses a placeholder not among `allowed`.
+    ///
+    /// - Parameter allowed: The placeholders the text may use.
+    public func allowing(_ allowed: Set<String>) throws(MessageTemplateError) {
+        if let unknown = placeholders.first(where: { !allowed.contains($0) }) { throw .unknownPlaceholder(unknown, allowed: allowed.sorted()) }
+    }
+}
+
+/// A template read from a config file: any placeholder name is read; the settings that
+/// hold it say which they allow (``MessageTemplate/allowing(_:)``, in their
+/// ``ValidatedConfiguration/validate()``).
+extension MessageTemplate: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        do {
+            try self.init(try container.decode(String.self), allowing: nil)
+        } catch let error as MessageTemplateError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
 }
 
 /// Why a configured text is not a valid ``MessageTemplate``.

@@ -3,21 +3,10 @@ import Foundation
 
 /// Where alerts go: a webhook that takes `{"text": ..., "alert": {...}}` (Slack and
 /// Mattermost incoming webhooks read `text`), and always the log.
-public struct AlertSink: Codable, Sendable, Equatable {
+@Configurable
+public struct AlertSink: Sendable, Equatable {
     /// The webhook URL; `nil` for the log only.
     public var webhookURL: String?
-
-    public init(webhookURL: String? = nil) {
-        self.webhookURL = webhookURL
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case webhookURL = "webhook_url"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        webhookURL = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .webhookURL)
-    }
 
     /// The webhook request for an alert, or `nil` when there is no webhook.
     func request(for alert: Alert, idempotencyKey: String) -> OutgoingRequest? {

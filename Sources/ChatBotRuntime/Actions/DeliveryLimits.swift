@@ -5,7 +5,7 @@ import Foundation
 /// hundreds of milliseconds and limiting its callers, needs of the delivery.
 public struct DeliveryLimits: Sendable, Equatable {
     /// What a 429 with `Retry-After` pauses.
-    public enum PauseScope: String, Sendable, Equatable, CaseIterable {
+    public enum PauseScope: String, Sendable, Equatable, CaseIterable, Decodable {
         /// Only the chat whose action was refused: a backend that limits per chat.
         case chat
         /// Every chat action to the backend: a backend that limits its caller as a whole.
@@ -65,102 +65,79 @@ public struct DeliveryLimits: Sendable, Equatable {
 ///     request_timeout: 10s
 ///     max_age: 24h
 /// ```
-public struct DeliverySection: Decodable, Sendable, Equatable {
-    public var limits = DeliveryLimits()
-    public var requestTimeout = ConfigDuration(seconds: 10)
-    public var maxAge = ConfigDuration(seconds: 3_600)
-    public var alertRequestTimeout = ConfigDuration(seconds: 10)
-    public var alertMaxAge = ConfigDuration(seconds: 86_400)
+@Configurable
+public struct DeliverySection: Sendable, Equatable, ValidatedConfiguration {
+    /// Chat actions sent at once, and HTTP connections to the backend.
+    public var maxInFlight: Int = 32
+    /// One request to the backend, answer included.
+    public var requestTimeout: ConfigDuration = 10
+    /// How long an action is retried after its commit; then a dead letter and an alert.
+    public var maxAge: ConfigDuration = .hours(1)
+    /// All chat actions together; none by default.
+    public var rateLimit: RateLimit?
+    /// Sent at once after a quiet spell; one second of the rate by default, at least 1.
+    public var rateBurst: Int?
+    /// Each chat's actions; none by default.
+    public var chatRateLimit: RateLimit?
+    public var chatRateBurst: Int?
+    /// What a 429 with `Retry-After` pauses.
+    public var retryAfterPauses: DeliveryLimits.PauseScope = .chat
+    /// Unsettled actions read into memory; the rest wait in the store.
+    public var heldInMemory: Int = 10_000
+    /// How alerts reach the webhook.
+    public var alerts: AlertDelivery = AlertDelivery()
 
-    public init() {}
+    /// `delivery.alerts:`
+    @Configurable
+    public struct AlertDelivery: Sendable, Equatable, ValidatedConfiguration {
+        /// Alerts sent to the webhook at once.
+        public var maxInFlight: Int = 4
+        public var requestTimeout: ConfigDuration = 10
+        public var maxAge: ConfigDuration = .hours(24)
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case alerts
-        case maxInFlight = "max_in_flight"
-        case requestTimeout = "request_timeout"
-        case maxAge = "max_age"
-        case rateLimit = "rate_limit"
-        case rateBurst = "rate_burst"
-        case chatRateLimit = "chat_rate_limit"
-        case chatRateBurst = "chat_rate_burst"
-        case retryAfterPauses = "retry_after_pauses"
-        case heldInMemory = "held_in_memory"
+        public func validate() throws {
+            try DeliverySection.check(maxInFlight, "max_in_flight", 1...256)
+            try DeliverySection.checkLonger(requestTimeout, "request_timeout")
+            try DeliverySection.checkLonger(maxAge, "max_age")
+        }
     }
 
-    enum AlertKeys: String, CodingKey, CaseIterable {
-        case maxInFlight = "max_in_flight"
-        case requestTimeout = "request_timeout"
-        case maxAge = "max_age"
+    /// The limits the delivery runs with.
+    public var limits: DeliveryLimits {
+        DeliveryLimits(
+            maxInFlight: maxInFlight, alertMaxInFlight: alerts.maxInFlight, globalRate: Self.rate(rateLimit, burst: rateBurst),
+            perChatRate: Self.rate(chatRateLimit, burst: chatRateBurst), pauseScope: retryAfterPauses, heldLimit: heldInMemory)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        var limits = DeliveryLimits()
-        limits.maxInFlight = try Self.count(container, .maxInFlight, default: limits.maxInFlight, range: 1...1_024)
-        limits.heldLimit = try Self.count(container, .heldInMemory, default: limits.heldLimit, range: 100...10_000_000)
-        limits.globalRate = try Self.rate(container, .rateLimit, burst: .rateBurst)
-        limits.perChatRate = try Self.rate(container, .chatRateLimit, burst: .chatRateBurst)
-        if let scope = try container.decodeIfPresent(String.self, forKey: .retryAfterPauses) {
-            guard let parsed = DeliveryLimits.PauseScope(rawValue: scope) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .retryAfterPauses, in: container, debugDescription: "must be \"chat\" or \"backend\", not \"\(scope)\""
-                )
-            }
-            limits.pauseScope = parsed
+    public var alertRequestTimeout: ConfigDuration { alerts.requestTimeout }
+    public var alertMaxAge: ConfigDuration { alerts.maxAge }
+
+    public func validate() throws {
+        try Self.check(maxInFlight, "max_in_flight", 1...1_024)
+        try Self.check(heldInMemory, "held_in_memory", 100...10_000_000)
+        try Self.checkLonger(requestTimeout, "request_timeout")
+        try Self.checkLonger(maxAge, "max_age")
+        for (burst, burstKey, limit, limitKey) in [
+            (rateBurst, "rate_burst", rateLimit, "rate_limit"), (chatRateBurst, "chat_rate_burst", chatRateLimit, "chat_rate_limit"),
+        ] {
+            guard let burst else { continue }
+            guard limit != nil else { throw ConfigurationInvalid(burstKey, "has no effect without \(limitKey)") }
+            guard burst >= 1 else { throw ConfigurationInvalid(burstKey, "must be at least 1, not \(burst)") }
         }
-        requestTimeout = try Self.duration(container, .requestTimeout, default: requestTimeout)
-        maxAge = try Self.duration(container, .maxAge, default: maxAge)
-        if container.contains(.alerts) {
-            let alerts = try container.superDecoder(forKey: .alerts)
-            let nested = try alerts.container(keyedBy: AlertKeys.self)
-            limits.alertMaxInFlight = try Self.count(nested, .maxInFlight, default: limits.alertMaxInFlight, range: 1...256)
-            alertRequestTimeout = try Self.duration(nested, .requestTimeout, default: alertRequestTimeout)
-            alertMaxAge = try Self.duration(nested, .maxAge, default: alertMaxAge)
-        }
-        self.limits = limits
     }
 
-    private static func count<Key: CodingKey>(
-        _ container: KeyedDecodingContainer<Key>, _ key: Key, default value: Int, range: ClosedRange<Int>
-    ) throws -> Int {
-        guard let given = try container.decodeIfPresent(Int.self, forKey: key) else { return value }
-        guard range.contains(given) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound), not \(given)"
-            )
-        }
-        return given
-    }
-
-    private static func duration<Key: CodingKey>(
-        _ container: KeyedDecodingContainer<Key>, _ key: Key, default value: ConfigDuration
-    ) throws -> ConfigDuration {
-        guard let given = try container.decodeIfPresent(ConfigDuration.self, forKey: key) else { return value }
-        guard given.seconds > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be longer than 0s")
-        }
-        return given
-    }
-
-    private static func rate(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, burst burstKey: CodingKeys) throws -> RateLimit? {
-        let burst = try container.decodeIfPresent(Int.self, forKey: burstKey)
-        guard let text = try container.decodeIfPresent(String.self, forKey: key) else {
-            if burst != nil {
-                throw DecodingError.dataCorruptedError(
-                    forKey: burstKey, in: container, debugDescription: "has no effect without \(key.stringValue)"
-                )
-            }
-            return nil
-        }
-        if let burst, burst < 1 {
-            throw DecodingError.dataCorruptedError(forKey: burstKey, in: container, debugDescription: "must be at least 1, not \(burst)")
-        }
-        guard var limit = RateLimit.parse(text, burst: burst) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "a rate is COUNT/s, COUNT/min or COUNT/h (such as 20/min), not \"\(text)\""
-            )
-        }
-        if burst == nil { limit.burst = max(1, Int(limit.perSecond.rounded(.down))) }
+    /// A rate with its burst: the one given, else a second of the rate (at least 1).
+    private static func rate(_ limit: RateLimit?, burst: Int?) -> RateLimit? {
+        guard var limit else { return nil }
+        limit.burst = max(1, burst ?? Int(limit.perSecond.rounded(.down)))
         return limit
+    }
+
+    fileprivate static func check(_ value: Int, _ key: String, _ range: ClosedRange<Int>) throws {
+        guard range.contains(value) else { throw ConfigurationInvalid(key, "must be from \(range.lowerBound) to \(range.upperBound), not \(value)") }
+    }
+
+    fileprivate static func checkLonger(_ duration: ConfigDuration, _ key: String) throws {
+        guard duration.seconds > 0 else { throw ConfigurationInvalid(key, "must be longer than 0s") }
     }
 }

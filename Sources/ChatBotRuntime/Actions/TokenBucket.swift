@@ -61,8 +61,9 @@ struct TokenBucket: Sendable, Equatable {
     }
 }
 
-/// A rate a backend imposes: `count` per `period`, with at most `burst` at once.
-public struct RateLimit: Sendable, Equatable {
+/// A rate a backend imposes: `count` per `period`, with at most `burst` at once. In a
+/// config file, `20/s`, `30/min` or `600/h` (a burst of 1, unless set beside it).
+public struct RateLimit: Sendable, Equatable, Decodable {
     public var count: Int
     public var period: Duration
     /// How many may go at once after a quiet spell; at least 1.
@@ -76,6 +77,16 @@ public struct RateLimit: Sendable, Equatable {
 
     var perSecond: Double {
         Double(count) / period.timeInterval
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let limit = Self.parse(text, burst: nil) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "a rate is COUNT/s, COUNT/min or COUNT/h (such as 20/min), not \"\(text)\"")
+        }
+        self = limit
     }
 
     /// Reads `20/s`, `30/min`, `600/h` (also `second`, `minute`, `hour`); `nil` if the

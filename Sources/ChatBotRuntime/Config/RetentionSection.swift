@@ -12,59 +12,23 @@ import ChatBotKit
 ///   prune_every: 1m         # how often the store is pruned
 ///   prune_batch: 500        # rows deleted per transaction: the event path never waits long
 /// ```
-public struct RetentionSection: Decodable, Sendable, Equatable {
-    public var closedChatsInMemory: ConfigDuration
+@Configurable
+public struct RetentionSection: Sendable, Equatable, ValidatedConfiguration {
+    public var closedChatsInMemory: ConfigDuration = .hours(7 * 24)
+    /// Thirty days, or as long as chats stay in memory if that is longer.
+    @DefaultFrom("max(.hours(30 * 24), closedChatsInMemory)")
     public var closedChatsInStore: ConfigDuration
-    public var deliveredActions: ConfigDuration
-    public var deadLetters: ConfigDuration
-    public var pruneEvery: ConfigDuration
-    public var pruneBatch: Int
+    public var deliveredActions: ConfigDuration = .hours(7 * 24)
+    public var deadLetters: ConfigDuration = .hours(30 * 24)
+    public var pruneEvery: ConfigDuration = .minutes(1)
+    public var pruneBatch: Int = 500
 
-    public init(
-        closedChatsInMemory: ConfigDuration = ConfigDuration(seconds: 7 * 86_400),
-        closedChatsInStore: ConfigDuration = ConfigDuration(seconds: 30 * 86_400),
-        deliveredActions: ConfigDuration = ConfigDuration(seconds: 7 * 86_400), deadLetters: ConfigDuration = ConfigDuration(seconds: 30 * 86_400),
-        pruneEvery: ConfigDuration = 60, pruneBatch: Int = 500
-    ) {
-        self.closedChatsInMemory = closedChatsInMemory
-        self.closedChatsInStore = closedChatsInStore
-        self.deliveredActions = deliveredActions
-        self.deadLetters = deadLetters
-        self.pruneEvery = pruneEvery
-        self.pruneBatch = pruneBatch
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case closedChatsInMemory = "closed_chats_in_memory"
-        case closedChatsInStore = "closed_chats_in_store"
-        case deliveredActions = "delivered_actions"
-        case deadLetters = "dead_letters"
-        case pruneEvery = "prune_every"
-        case pruneBatch = "prune_batch"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = RetentionSection()
-        closedChatsInMemory = try container.decodeIfPresent(ConfigDuration.self, forKey: .closedChatsInMemory) ?? defaults.closedChatsInMemory
-        closedChatsInStore =
-            try container.decodeIfPresent(ConfigDuration.self, forKey: .closedChatsInStore) ?? max(defaults.closedChatsInStore, closedChatsInMemory)
-        deliveredActions = try container.decodeIfPresent(ConfigDuration.self, forKey: .deliveredActions) ?? defaults.deliveredActions
-        deadLetters = try container.decodeIfPresent(ConfigDuration.self, forKey: .deadLetters) ?? defaults.deadLetters
-        pruneEvery = try container.decodeIfPresent(ConfigDuration.self, forKey: .pruneEvery) ?? defaults.pruneEvery
-        pruneBatch = try container.decodeIfPresent(Int.self, forKey: .pruneBatch) ?? defaults.pruneBatch
+    public func validate() throws {
         guard closedChatsInStore >= closedChatsInMemory else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .closedChatsInStore, in: container,
-                debugDescription: "must be at least closed_chats_in_memory (\(closedChatsInMemory)): a chat leaves memory before the store"
-            )
+            throw ConfigurationInvalid(
+                "closed_chats_in_store", "must be at least closed_chats_in_memory (\(closedChatsInMemory)): a chat leaves memory before the store")
         }
-        guard pruneEvery.seconds >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .pruneEvery, in: container, debugDescription: "must be at least 1s")
-        }
-        guard (1...100_000).contains(pruneBatch) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .pruneBatch, in: container, debugDescription: "must be from 1 to 100000, not \(pruneBatch)")
-        }
+        guard pruneEvery.seconds >= 1 else { throw ConfigurationInvalid("prune_every", "must be at least 1s") }
+        guard (1...100_000).contains(pruneBatch) else { throw ConfigurationInvalid("prune_batch", "must be from 1 to 100000, not \(pruneBatch)") }
     }
 }

@@ -11,41 +11,21 @@ import ChatBotKit
 ///   chat_details_path: /api/chats/{chat_id}/   # GET {"topic": ...}, asked once per new chat
 ///   open_chats_path: /api/chats/?status=open    # GET, paginated: the chats still open, for catching up
 /// ```
-public struct DirectorySection: Decodable, Sendable, Equatable {
+@Configurable
+public struct DirectorySection: Sendable, Equatable, ValidatedConfiguration {
     public var curatorsPath: String?
-    public var refreshSeconds: Double
+    public var refreshSeconds: Double = 600
     public var chatDetailsPath: String?
     /// The open chats, a page at a time: the runtime adds `page=N`, and follows `next`
     /// where the answer gives it.
     public var openChatsPath: String?
 
-    public init(curatorsPath: String? = nil, refreshSeconds: Double = 600, chatDetailsPath: String? = nil, openChatsPath: String? = nil) {
-        self.curatorsPath = curatorsPath
-        self.refreshSeconds = refreshSeconds
-        self.chatDetailsPath = chatDetailsPath
-        self.openChatsPath = openChatsPath
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case curatorsPath = "curators_path"
-        case refreshSeconds = "refresh_seconds"
-        case chatDetailsPath = "chat_details_path"
-        case openChatsPath = "open_chats_path"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        curatorsPath = try container.decodeIfPresent(String.self, forKey: .curatorsPath)
-        refreshSeconds = try container.decodeIfPresent(Double.self, forKey: .refreshSeconds) ?? 600
-        chatDetailsPath = try container.decodeIfPresent(String.self, forKey: .chatDetailsPath)
-        openChatsPath = try container.decodeIfPresent(String.self, forKey: .openChatsPath)
+    public func validate() throws {
         guard refreshSeconds >= 1, refreshSeconds <= 86_400 else {
-            throw DecodingError.dataCorruptedError(forKey: .refreshSeconds, in: container, debugDescription: "must be at least 1 and at most 86400")
+            throw ConfigurationInvalid("refresh_seconds", "must be at least 1 and at most 86400")
         }
-        for (key, path) in [(CodingKeys.curatorsPath, curatorsPath), (.chatDetailsPath, chatDetailsPath), (.openChatsPath, openChatsPath)] {
-            if let path, !path.hasPrefix("/") {
-                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "a path starts with / (\"\(path)\")")
-            }
+        for (key, path) in [("curators_path", curatorsPath), ("chat_details_path", chatDetailsPath), ("open_chats_path", openChatsPath)] {
+            if let path, !path.hasPrefix("/") { throw ConfigurationInvalid(key, "a path starts with / (\"\(path)\")") }
         }
     }
 }

@@ -8,36 +8,15 @@ import Logging
 ///   level: info      # trace, debug, info, notice, warning, error, critical
 ///   format: text     # text for people, json for log shippers (one object per line)
 /// ```
-public struct LoggingSection: Decodable, Sendable, Equatable {
+@Configurable
+public struct LoggingSection: Sendable, Equatable {
     /// The shape of each line.
     public enum Format: String, Decodable, Sendable, CaseIterable {
         case text, json
     }
 
-    public var level: Logger.Level
-    public var format: Format
-
-    public init(level: Logger.Level = .info, format: Format = .text) {
-        self.level = level
-        self.format = format
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case level, format
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let levelName = try container.decodeIfPresent(String.self, forKey: .level) ?? "info"
-        guard let level = Logger.Level(rawValue: levelName) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .level, in: container,
-                debugDescription: "\"\(levelName)\" is not a level: use \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
-            )
-        }
-        self.level = level
-        format = try container.decodeIfPresent(Format.self, forKey: .format) ?? .text
-    }
+    public var level: Logger.Level = .info
+    public var format: Format = .text
 
     /// A logger of this level and format, writing to standard error.
     public func makeLogger(label: String) -> Logger {

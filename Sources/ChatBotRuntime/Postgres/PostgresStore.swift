@@ -131,7 +131,7 @@ public final class PostgresStore: RuntimeStore {
                 try await probe(section, password: password, logger: logger)
             }
         } catch {
-            throw PostgresStoreError.cannotConnect(url: section.url, reason: PostgresErrorText.describe(error))
+            throw PostgresStoreError.cannotConnect(url: section.url.description, reason: PostgresErrorText.describe(error))
         }
         var configuration = PostgresClient.Configuration(
             host: section.host, port: section.port, username: section.username, password: password, database: section.database,
@@ -158,7 +158,7 @@ public final class PostgresStore: RuntimeStore {
         } catch {
             await store.close()
             if let problem = error as? PostgresStoreError { throw problem }
-            throw PostgresStoreError.cannotConnect(url: section.url, reason: PostgresErrorText.describe(error))
+            throw PostgresStoreError.cannotConnect(url: section.url.description, reason: PostgresErrorText.describe(error))
         }
         return store
     }

@@ -220,10 +220,7 @@ struct BenchCommand: AsyncParsableCommand {
     /// Drops the bench's schema.
     private static func dropSchema(_ schema: String, at url: String, logger: Logger) async {
         do {
-            let parsed = try PostgresSection.parse(url: url)
-            let section = PostgresSection(
-                host: parsed.host, port: parsed.port, username: parsed.username, database: parsed.database, schema: schema, tls: .disable
-            )
+            let section = PostgresSection(url: try PostgresAddress(parsing: url), schema: schema, tls: .disable)
             let store = try await PostgresStore.open(section, password: ProcessInfo.processInfo.environment[section.passwordEnv], logger: logger)
             try await store.dropSchema()
             await store.close()

@@ -25,6 +25,21 @@ struct WindowSettings: Sendable, ValidatedConfiguration {
     }
 }
 
+/// A user's settings with a default that depends on another setting, a choice, ids a
+/// person may write as numbers, and a property the file never sets.
+@Configurable
+struct EscalationSettings: Sendable, Equatable {
+    enum Channel: String, Sendable, Decodable, CaseIterable {
+        case email, pager
+    }
+
+    var channel: Channel
+    @DefaultFrom("channel == .pager ? 60 : 600") var repeatSeconds: Int
+    var ownerID: String = "nobody"
+    var watchers: [String] = []
+    @NotConfigured var seenAt: [String: Int] = [:]
+}
+
 /// Plain synthesized `Decodable`, nested, with no line about strictness.
 struct Plain: Decodable {
     struct Rule: Decodable {
@@ -116,5 +131,41 @@ struct StrictDecodingTests {
         let found = try #require(unknownKey(error))
         #expect(found.path == ".desk.to")
         #expect(found.message == "must be after from (9), got 8")
+    }
+
+    @Test func aDefaultFromOtherSettingsIsUsedOnlyWhenItsKeyIsAbsent() throws {
+        #expect(try decode(EscalationSettings.self, #"{"channel": "pager"}"#).repeatSeconds == 60)
+        #expect(try decode(EscalationSettings.self, #"{"channel": "email"}"#).repeatSeconds == 600)
+        #expect(try decode(EscalationSettings.self, #"{"channel": "pager", "repeat_seconds": 5}"#).repeatSeconds == 5)
+        // The memberwise initializer derives it the same way.
+        #expect(EscalationSettings(channel: .pager).repeatSeconds == 60)
+        #expect(EscalationSettings(channel: .pager, repeatSeconds: 7).repeatSeconds == 7)
+    }
+
+    @Test func idsWrittenAsNumbersReadAsTheirDigits() throws {
+        let settings = try decode(EscalationSettings.self, #"{"channel": "email", "owner_id": 1000, "watchers": [7, "lead-9"]}"#)
+        #expect(settings.ownerID == "1000" && settings.watchers == ["7", "lead-9"])
+        #expect(throws: DecodingError.self) { try decode(EscalationSettings.self, #"{"channel": "email", "owner_id": 1.5}"#) }
+    }
+
+    @Test func aChoiceThatIsNoneOfItsCasesIsRefusedWithTheCases() throws {
+        do {
+            _ = try decode(EscalationSettings.self, #"{"channel": "sms"}"#)
+            Issue.record("an unknown channel was accepted")
+        } catch {
+            let refused = try #require(unknownKey(error))
+            #expect(refused.path == ".channel")
+            #expect(refused.message == #""sms" is not one of: email, pager"#)
+        }
+    }
+
+    @Test func aPropertyTheFileNeverSetsIsAnUnknownKeyThere() throws {
+        #expect(try decode(EscalationSettings.self, #"{"channel": "email"}"#).seenAt.isEmpty)
+        do {
+            _ = try decode(EscalationSettings.self, #"{"channel": "email", "seen_at": {"x": 1}}"#)
+            Issue.record("a key for a @NotConfigured property was accepted")
+        } catch {
+            #expect(try #require(unknownKey(error)).path == ".seen_at")
+        }
     }
 }

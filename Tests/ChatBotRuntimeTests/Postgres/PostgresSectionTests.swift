@@ -31,7 +31,7 @@ struct PostgresSectionTests {
                     url: postgres://desk@db.internal/support
                 """, file: "chatbots.yaml", environment: [:])
         let section = try #require(configuration.store.postgres)
-        #expect(section == PostgresSection(host: "db.internal", port: 5432, username: "desk", database: "support"))
+        #expect(section == PostgresSection(url: PostgresAddress(host: "db.internal", port: 5432, username: "desk", database: "support")))
         #expect(section.passwordEnv == "CHATBOTS_POSTGRES_PASSWORD")
         #expect(section.schema == "chatbots")
         #expect(section.tls == .prefer)
@@ -53,9 +53,8 @@ struct PostgresSectionTests {
         #expect(
             configuration.store.postgres
                 == PostgresSection(
-                    host: "10.0.0.5", port: 6432, username: "desk", database: "support", passwordEnv: "DESK_DB_PASSWORD", schema: "desk_2",
-                    tls: .require,
-                    connectTimeout: 30, maxConnections: 4
+                    url: PostgresAddress(host: "10.0.0.5", port: 6432, username: "desk", database: "support"), passwordEnv: "DESK_DB_PASSWORD",
+                    schema: "desk_2", tls: .require, connectTimeout: 30, maxConnections: 4
                 ))
     }
 

@@ -39,14 +39,10 @@ enum TestPostgres {
     static func section(throughPooler: Bool = false, schema: String = newSchemaName()) throws -> PostgresSection {
         let variable = throughPooler ? "CHATBOTS_TEST_PGBOUNCER_URL" : "CHATBOTS_TEST_POSTGRES_URL"
         guard let url = environment[variable] else { throw NotConfigured(variable: variable) }
-        let parsed = try PostgresSection.parse(url: url)
         // Forty-odd tests open stores at once against one server on two cores, each
         // connection a process and a SCRAM exchange: a small pool and a patient connect
         // keep that storm from reading as "no answer in time" (seen in CI, twice).
-        return PostgresSection(
-            host: parsed.host, port: parsed.port, username: parsed.username, database: parsed.database, schema: schema, tls: .disable,
-            connectTimeout: 30, maxConnections: 4
-        )
+        return PostgresSection(url: try PostgresAddress(parsing: url), schema: schema, tls: .disable, connectTimeout: 30, maxConnections: 4)
     }
 
     static func newSchemaName() -> String {
