@@ -51,11 +51,18 @@ public struct CatchUpListing: Codable, Hashable, Sendable {
     /// since then is newer in the world than in the listing: its status and curator are
     /// left as the world has them.
     public var listedAt: Date?
+    /// The curator directory, read with the list (when its route is set): whose
+    /// presence changed while the runtime was not reading.
+    public var curators: [DirectoryEntry]?
 
-    public init(openChats: [OpenChat], checked: [ChatID: ChatDetails] = [:], downFor: TimeInterval? = nil, listedAt: Date? = nil) {
+    public init(
+        openChats: [OpenChat], checked: [ChatID: ChatDetails] = [:], downFor: TimeInterval? = nil, listedAt: Date? = nil,
+        curators: [DirectoryEntry]? = nil
+    ) {
         self.openChats = openChats
         self.checked = checked
         self.downFor = downFor
         self.listedAt = listedAt
+        self.curators = curators
     }
 }

@@ -24,6 +24,8 @@ public struct CatchUpReport: Sendable, Hashable, CustomStringConvertible {
     public var readMarks = 0
     /// Status changes meanwhile (a chat closed or reopened), recovered as `update_chat_status`.
     public var statuses = 0
+    /// Curators whose presence changed meanwhile, by the directory, recovered as `user_status`.
+    public var presences = 0
     /// How long the stream was down before it, if it followed a gap.
     public var downFor: TimeInterval?
     /// When it ran (the engine's clock).
@@ -32,12 +34,13 @@ public struct CatchUpReport: Sendable, Hashable, CustomStringConvertible {
     public init() {}
 
     /// Everything recovered, in events.
-    public var events: Int { chats + messages + assignments + readMarks + statuses }
+    public var events: Int { chats + messages + assignments + readMarks + statuses + presences }
 
     public var description: String {
         var text = "recovered \(chats) chat\(chats == 1 ? "" : "s") and \(messages) message\(messages == 1 ? "" : "s")"
         let others = [
-            (assignments, "assignment"), (readMarks, "read mark"), (statuses, "status change"), (chatsLearned, "chat learned with its curator"),
+            (assignments, "assignment"), (readMarks, "read mark"), (statuses, "status change"), (presences, "presence change"),
+            (chatsLearned, "chat learned with its curator"),
         ].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
         if !others.isEmpty { text += " (\(others.joined(separator: ", ")))" }
         if let downFor {
@@ -64,12 +67,18 @@ extension WorldModel {
     ///   since the list was asked for (the world is newer there);
     /// - a listed message not among those kept is a `new_message`, unless it is older than
     ///   what the world trimmed (it may have been seen);
-    /// - a reader whose latest read message is past their mark is a `read_chat_message`.
+    /// - a reader whose latest read message is past their mark is a `read_chat_message`;
+    /// - a curator whose presence the directory gives otherwise than the world holds is a
+    ///   `user_status`, unless a live one came since the list was asked for. These come
+    ///   first, so that the chats after them are handed out by who is there now.
     func recoveries(from listing: CatchUpListing) -> (events: [RecoveredEvent], report: CatchUpReport) {
         var events: [RecoveredEvent] = []
         var report = CatchUpReport()
         report.chatsListed = listing.openChats.count
         report.downFor = listing.downFor
+        for entry in (listing.curators ?? []).sorted(by: { $0.curatorID < $1.curatorID }) {
+            recoverPresence(entry, listedAt: listing.listedAt, into: &events, report: &report)
+        }
         for listed in listing.openChats {
             recover(listed, listedAt: listing.listedAt, into: &events, report: &report)
         }
@@ -154,6 +163,17 @@ extension WorldModel {
         guard let status, status != known.status, known.status != nil || closes(status) else { return }
         events.append(RecoveredEvent(event: .updateChatStatus(ChatStatusChange(chatID: known.id, status: status)), details: nil))
         report.statuses += 1
+    }
+
+    private func recoverPresence(_ entry: DirectoryEntry, listedAt: Date?, into events: inout [RecoveredEvent], report: inout CatchUpReport) {
+        guard let online = entry.online, entry.curatorID != serviceAccountID else { return }
+        let status: PresenceStatus = online ? .online : .offline
+        let known = users[entry.curatorID]
+        // A live user_status since the list was asked for is newer than the directory.
+        if let listedAt, let since = known?.presenceSince, since > listedAt { return }
+        guard known?.presence != status else { return }
+        events.append(RecoveredEvent(event: .userStatus(UserStatusChange(userID: entry.curatorID, status: status)), details: nil))
+        report.presences += 1
     }
 
     private func recoverCurator(_ curator: UserID?, of known: ChatRecord, into events: inout [RecoveredEvent], report: inout CatchUpReport) {

@@ -5,8 +5,9 @@ import Logging
 
 /// Catches up after every gap: once the socket is up (at start and after every
 /// reconnect) it reads every page of the open-chats route, asks the chat-details route
-/// about chats the runtime holds open that the list left out, and hands the engine the
-/// listing (``Engine/catchUp(_:)``), which gives the bots what they missed.
+/// about chats the runtime holds open that the list left out, reads the curator
+/// directory (when its route is set) for presence that changed meanwhile, and hands the
+/// engine the listing (``Engine/catchUp(_:)``), which gives the bots what they missed.
 ///
 /// The socket is up before the list is read, so whatever happens after the list was
 /// read arrives live; what happened before is in the list. A failed read is logged and
@@ -86,10 +87,28 @@ struct CatchUpRunner: Sendable {
         let listedAt = now()
         guard let chats = try await directory.openChats() else { return CatchUpReport() }
         let checked = await check(chatsMissingFrom: chats)
-        let report = try await engine.catchUp(CatchUpListing(openChats: chats, checked: checked, downFor: downFor, listedAt: listedAt))
+        let report = try await engine.catchUp(
+            CatchUpListing(openChats: chats, checked: checked, downFor: downFor, listedAt: listedAt, curators: await curators()))
         succeeded.increment()
         recovered.increment(by: Int64(report.events))
         return report
+    }
+
+    /// The curator directory, for presence missed meanwhile; `nil` without its route or
+    /// when it cannot be read (logged: the chats are caught up all the same, and the
+    /// directory's own refresh tries again).
+    private func curators() async -> [DirectoryEntry]? {
+        guard directory.section.curatorsPath != nil else { return nil }
+        do {
+            return try await directory.curators()
+        } catch {
+            logger.warning(
+                "curator directory not read while catching up; presence changed meanwhile is not known yet",
+                metadata: [
+                    "error": "\(error)"
+                ])
+            return nil
+        }
     }
 
     /// What the chat-details route says of the chats the engine holds open that the

@@ -225,6 +225,38 @@ private func listed(
         #expect(texts(harness, in: "8") == ["live new_chat", "live assign_curator boris"])
     }
 
+    /// Presence that changed in the gap, by the directory read with the list, is
+    /// recovered as `user_status`, before the chats (which are handed out by who is
+    /// there); presence a live event set since the list was asked for is left alone.
+    @Test func presenceChangedInTheGapIsRecoveredFirstUnlessALiveEventIsNewer() async throws {
+        let harness = BotHarness(bots: [WitnessBot()], start: start)
+        let report = try await harness.run { harness in
+            try await harness.send([.online("anna"), .online("boris"), .online("dora")])
+            try await harness.advance(by: .seconds(1))
+            let listedAt = harness.clock.now()
+            try await harness.advance(by: .seconds(1))
+            try await harness.send(.offline("boris"))
+            return try await harness.catchUp(
+                CatchUpListing(
+                    openChats: [listed("7")], listedAt: listedAt,
+                    curators: [
+                        DirectoryEntry(curatorID: "anna", topics: nil, online: false),
+                        DirectoryEntry(curatorID: "boris", topics: nil, online: true),
+                        DirectoryEntry(curatorID: "carl", topics: nil, online: true),
+                        DirectoryEntry(curatorID: "dora", topics: nil, online: true),
+                        DirectoryEntry(curatorID: "erik", topics: nil),
+                    ]))
+        }
+        let users = try #require(harness.world?.users)
+        #expect(users["anna"]?.presence == .offline, "went offline in the gap")
+        #expect(users["boris"]?.presence == .offline, "the live event is newer than the directory")
+        #expect(users["carl"]?.presence == .online, "came online in the gap")
+        #expect(users["dora"]?.presence == .online && users["erik"]?.presence == nil)
+        #expect(report.presences == 2)
+        #expect(report.description.contains("2 presence changes"), "\(report)")
+        #expect(texts(harness, in: "7") == ["recovered new_chat"])
+    }
+
     /// A chat opened in the gap whose first live event (a message) came after the list
     /// was read is newer in the world, yet was never opened there: it is still offered
     /// as new (a runtime that took over found this: the chat was never assigned). One
