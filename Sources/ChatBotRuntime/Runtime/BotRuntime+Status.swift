@@ -43,16 +43,24 @@ extension BotRuntime {
         return nil
     }
 
+    /// How long a status (for `/ready` and `/metrics`) waits on the store, at most: the
+    /// write probe's budget.
+    static let statusBudget: Duration = .seconds(2)
+
     func status(of parts: Parts) async -> RuntimeStatus {
         let connected = if case .connected = parts.gateway.connectionState { true } else { false }
-        let storeProblem = await parts.storeProbe.problem()
-        let counts = try? await parts.store.outboxCounts()
+        // Both bounded, and side by side: /ready and /metrics answer within the budget
+        // whatever the store does (a count waiting on a lock, or on a connection the
+        // driver never answers, held a probe for its whole HTTP timeout).
+        async let probed = parts.storeProbe.problem()
+        async let counted = try? withAbandonableDeadline(Self.statusBudget) { try await parts.store.outboxCounts() }
+        let (storeProblem, counts) = await (probed, counted)
         let lastEvent = parts.gateway.statistics.lastEventAt
         let catchUp = parts.engine.lastCatchUp
         return RuntimeStatus(
             connected: connected,
             storeWritable: storeProblem == nil && counts != nil,
-            storeProblem: storeProblem ?? (counts == nil ? "the outbox could not be read" : nil),
+            storeProblem: storeProblem ?? (counts == nil ? "the outbox could not be read within \(Self.statusBudget)" : nil),
             outboxPending: counts?.pending ?? 0,
             outboxLimit: reloadable.withLock { $0.readyMaxOutbox },
             deadLetters: counts?.dead ?? 0,
