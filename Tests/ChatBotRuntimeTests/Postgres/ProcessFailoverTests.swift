@@ -53,9 +53,21 @@ struct ProcessFailoverTests {
             try process.run()
         }
 
-        /// What `/ready` says, once it answers.
+        /// `/ready` polls that got no answer in time.
+        var unanswered = 0
+
+        /// What `/ready` says, once it answers. Asked with a short timeout (the status
+        /// waits 2 s on the store at most): a poll once waited out a 30 s timeout while
+        /// the standby had led for 28 s (its `/ready`, asked from outside, answered in
+        /// 15 ms throughout); the failure message counts such polls.
         func ready() async -> [String: Any]? {
-            guard let answer = try? await monitoringGet(port: monitoringPort, "/ready") else { return nil }
+            let answer: IncomingResponse
+            do {
+                answer = try await monitoringGet(port: monitoringPort, "/ready", timeout: .seconds(3))
+            } catch {
+                if "\(error)".contains("deadline") { unanswered += 1 }
+                return nil
+            }
             return try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
         }
 
@@ -111,6 +123,7 @@ struct ProcessFailoverTests {
                             directory:
                               open_chats_path: /api/chats/?status=open&page_size=100
                               chat_details_path: /api/chats/{chat_id}/
+                              curators_path: /api/curators/
                             \(PostgresRuntimeLiveTests.bots)
                             """)
                     let config = folder.appendingPathComponent("runtime-\(index).yaml").path
@@ -136,7 +149,8 @@ struct ProcessFailoverTests {
                 // only a takeover that waited on something else (a timeout) fails.
                 #expect(
                     tookOver < .seconds(12),
-                    "the lease's ttl is 2 s; took \(tookOver); the standby's log:\n\(Self.tail(of: folder.appendingPathComponent("runtime-1.log")))")
+                    "the lease's ttl is 2 s; took \(tookOver); /ready polls unanswered: \(runtimes.map(\.unanswered)); the standby's log:\n\(Self.tail(of: folder.appendingPathComponent("runtime-1.log")))"
+                )
 
                 // The killed one comes back as the standby; then the leader is paused past its lease.
                 runtimes[0] = try Runtime(

@@ -44,8 +44,8 @@ struct MetricsPage: Sendable {
 }
 
 /// A GET against the runtime's monitoring endpoint.
-func monitoringGet(port: Int, _ path: String) async throws -> IncomingResponse {
-    try await AsyncHTTPTransport(timeout: .seconds(30)).perform(OutgoingRequest(method: "GET", url: "http://127.0.0.1:\(port)\(path)"))
+func monitoringGet(port: Int, _ path: String, timeout: Duration = .seconds(30)) async throws -> IncomingResponse {
+    try await AsyncHTTPTransport(timeout: timeout).perform(OutgoingRequest(method: "GET", url: "http://127.0.0.1:\(port)\(path)"))
 }
 
 /// Scrapes `/metrics`.
