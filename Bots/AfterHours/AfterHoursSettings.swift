@@ -28,7 +28,8 @@ public struct AfterHoursSettings: Sendable, ValidatedConfiguration {
     /// The reply, by language code (`en`, `ru`, ...).
     public var replies: [String: MessageTemplate]
     /// The language used when the client's text does not point to another; with one
-    /// reply, its language.
+    /// reply, its language. In code, give it whenever there is more than one reply: the
+    /// memberwise initializer checks nothing (a config file's are checked when read).
     @DefaultFrom("AfterHoursSettings.onlyLanguage(of: replies)") public var defaultLanguage: String
     /// No auto-reply in a chat where a curator wrote this recently: someone is there.
     public var curatorQuietPeriod: ConfigDuration = .minutes(30)

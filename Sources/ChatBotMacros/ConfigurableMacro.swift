@@ -127,7 +127,14 @@ public struct ConfigurableMacro: MemberMacro, ExtensionMacro {
                         .init(node: binding, message: Message("'\(name)' has both an initial value and @DefaultFrom: keep one"))
                     ])
                 }
-                properties.append(Property(name: name, type: type, initialValue: binding.initializer?.value, derivedDefault: derived))
+                let property = Property(name: name, type: type, initialValue: binding.initializer?.value, derivedDefault: derived)
+                if derived != nil, property.optionalWrapped != nil {
+                    // An absent key would read as nil, never as the expression.
+                    throw DiagnosticsError(diagnostics: [
+                        .init(node: binding, message: Message("'\(name)' is optional and @DefaultFrom: absent reads as nil, so make it non-optional"))
+                    ])
+                }
+                properties.append(property)
             }
         }
         return properties

@@ -68,9 +68,10 @@ extension WorldModel {
     /// - a listed message not among those kept is a `new_message`, unless it is older than
     ///   what the world trimmed (it may have been seen);
     /// - a reader whose latest read message is past their mark is a `read_chat_message`;
-    /// - a curator whose presence the directory gives otherwise than the world holds is a
-    ///   `user_status`, unless a live one came since the list was asked for. These come
-    ///   first, so that the chats after them are handed out by who is there now.
+    /// - a known curator whose presence the directory gives otherwise than the world
+    ///   holds is a `user_status`, unless a live change came since the list was asked
+    ///   for. These come first, so that the chats after them are handed out by who is
+    ///   there now.
     func recoveries(from listing: CatchUpListing) -> (events: [RecoveredEvent], report: CatchUpReport) {
         var events: [RecoveredEvent] = []
         var report = CatchUpReport()
@@ -166,12 +167,15 @@ extension WorldModel {
     }
 
     private func recoverPresence(_ entry: DirectoryEntry, listedAt: Date?, into events: inout [RecoveredEvent], report: inout CatchUpReport) {
-        guard let online = entry.online, entry.curatorID != serviceAccountID else { return }
+        // Only users the world knows (from events, the roster or the directory's own
+        // reading): the catch-up recovers what changed, it does not learn the directory.
+        guard let online = entry.online, entry.curatorID != serviceAccountID, let known = users[entry.curatorID] else { return }
         let status: PresenceStatus = online ? .online : .offline
-        let known = users[entry.curatorID]
-        // A live user_status since the list was asked for is newer than the directory.
-        if let listedAt, let since = known?.presenceSince, since > listedAt { return }
-        guard known?.presence != status else { return }
+        // A live change of presence since the list was asked for is newer than the
+        // directory. (One that repeated the presence already held moved no date: the
+        // directory, read after the list, is trusted over it.)
+        if let listedAt, let since = known.presenceSince, since > listedAt { return }
+        guard known.presence != status else { return }
         events.append(RecoveredEvent(event: .userStatus(UserStatusChange(userID: entry.curatorID, status: status)), details: nil))
         report.presences += 1
     }

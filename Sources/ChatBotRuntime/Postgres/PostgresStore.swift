@@ -449,8 +449,26 @@ public final class PostgresStore: RuntimeStore {
         }
     }
 
+    /// What the outbox holds. The server gives up after 2 s (the status budget), so a
+    /// count waiting on a lock never keeps a connection longer than a probe waits.
     public func outboxCounts() async throws -> OutboxCounts {
-        try await client.withConnection { connection in
+        do {
+            return try await countOutbox()
+        } catch let error as PSQLError {
+            // In the server's words ("canceling statement due to statement timeout"), not
+            // PostgresNIO's generic description.
+            throw StatementFailed(description: PostgresErrorText.describe(error))
+        }
+    }
+
+    /// A statement the server refused or ended, in its own words.
+    struct StatementFailed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private func countOutbox() async throws -> OutboxCounts {
+        try await unboundedTransaction { [self] connection in
+            try await execute("SET LOCAL statement_timeout = 2000", on: connection)
             let rows = try await connection.statement(
                 """
                 SELECT (SELECT COUNT(*) FROM \(unescaped: schema).outbox WHERE status = 'pending'),

@@ -49,18 +49,21 @@ extension BotRuntime {
 
     func status(of parts: Parts) async -> RuntimeStatus {
         let connected = if case .connected = parts.gateway.connectionState { true } else { false }
-        // Both bounded, and side by side: /ready and /metrics answer within the budget
-        // whatever the store does (a count waiting on a lock, or on a connection the
-        // driver never answers, held a probe for its whole HTTP timeout).
+        // Both bounded, single-flight and side by side: /ready and /metrics answer within
+        // the budget whatever the store does, and however often they are asked, at most
+        // one of each check waits on the store. (A count waiting on a lock once held the
+        // answer past a client's 30 s timeout.)
         async let probed = parts.storeProbe.problem()
-        async let counted = try? withAbandonableDeadline(Self.statusBudget) { try await parts.store.outboxCounts() }
-        let (storeProblem, counts) = await (probed, counted)
+        async let counted = parts.outboxCount.answer()
+        let (writeProblem, countAnswer) = await (probed, counted)
+        let counts = try? countAnswer.get()
+        let storeProblem = writeProblem ?? (counts == nil ? countAnswer.failureDescription : nil)
         let lastEvent = parts.gateway.statistics.lastEventAt
         let catchUp = parts.engine.lastCatchUp
         return RuntimeStatus(
             connected: connected,
-            storeWritable: storeProblem == nil && counts != nil,
-            storeProblem: storeProblem ?? (counts == nil ? "the outbox could not be read within \(Self.statusBudget)" : nil),
+            storeWritable: storeProblem == nil,
+            storeProblem: storeProblem,
             outboxPending: counts?.pending ?? 0,
             outboxLimit: reloadable.withLock { $0.readyMaxOutbox },
             deadLetters: counts?.dead ?? 0,
@@ -71,5 +74,12 @@ extension BotRuntime {
             outboxWaiting: parts.delivery.waitingActions(),
             lastCatchUp: catchUp.map(\.description), lastCatchUpAt: catchUp?.at
         )
+    }
+}
+
+extension Result where Failure == OutboxCountProblem {
+    /// Why it failed, if it did.
+    fileprivate var failureDescription: String? {
+        if case .failure(let problem) = self { problem.description } else { nil }
     }
 }

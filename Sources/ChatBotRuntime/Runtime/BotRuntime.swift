@@ -32,6 +32,8 @@ public final class BotRuntime: Service, Sendable {
         public let directory: BackendDirectory?
         /// Whether the store takes its write lock (for `/ready`).
         let storeProbe: StoreWritableProbe
+        /// What the outbox holds (for `/ready` and `/metrics`).
+        let outboxCount: OutboxCountCheck
     }
 
     /// Where a reload on SIGHUP reads its configuration and makes its bots.
@@ -410,7 +412,8 @@ public final class BotRuntime: Service, Sendable {
         )
         return Parts(
             engine: engine, gateway: gateway, delivery: delivery, store: store, directory: directory,
-            storeProbe: StoreWritableProbe { try await store.checkWritable() }
+            storeProbe: StoreWritableProbe { try await store.checkWritable() },
+            outboxCount: OutboxCountCheck(budget: Self.statusBudget) { try await store.outboxCounts() }
         )
     }
 
