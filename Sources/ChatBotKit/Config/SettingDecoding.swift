@@ -89,11 +89,11 @@ extension KeyedDecodingContainer {
 }
 
 /// A string that may be written as a whole number in YAML (`service_account_id: 1000`).
-public struct SettingText: Decodable, Sendable, Hashable {
+struct SettingText: Decodable, Sendable, Hashable {
     /// The string, or the number's digits.
-    public let value: String
+    let value: String
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
             value = text

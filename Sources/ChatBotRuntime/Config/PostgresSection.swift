@@ -43,22 +43,10 @@ public struct PostgresSection: Sendable, Equatable, ValidatedConfiguration {
     /// leader when the leader dies, before loading the store.
     public var leaseTTL: ConfigDuration = 10
 
-    public var host: String {
-        get { url.host }
-        set { url.host = newValue }
-    }
-    public var port: Int {
-        get { url.port }
-        set { url.port = newValue }
-    }
-    public var username: String {
-        get { url.username }
-        set { url.username = newValue }
-    }
-    public var database: String {
-        get { url.database }
-        set { url.database = newValue }
-    }
+    public var host: String { url.host }
+    public var port: Int { url.port }
+    public var username: String { url.username }
+    public var database: String { url.database }
 
     public func validate() throws {
         guard Self.isPlainIdentifier(schema) else {

@@ -56,8 +56,12 @@ extension BotRuntime {
         async let probed = parts.storeProbe.problem()
         async let counted = parts.outboxCount.answer()
         let (writeProblem, countAnswer) = await (probed, counted)
-        let counts = try? countAnswer.get()
-        let storeProblem = writeProblem ?? (counts == nil ? countAnswer.failureDescription : nil)
+        let (counts, countProblem): (OutboxCounts?, String?) =
+            switch countAnswer {
+            case .success(let counts): (counts, nil)
+            case .failure(let problem): (nil, problem.description)
+            }
+        let storeProblem = writeProblem ?? countProblem
         let lastEvent = parts.gateway.statistics.lastEventAt
         let catchUp = parts.engine.lastCatchUp
         return RuntimeStatus(
@@ -74,12 +78,5 @@ extension BotRuntime {
             outboxWaiting: parts.delivery.waitingActions(),
             lastCatchUp: catchUp.map(\.description), lastCatchUpAt: catchUp?.at
         )
-    }
-}
-
-extension Result where Failure == OutboxCountProblem {
-    /// Why it failed, if it did.
-    fileprivate var failureDescription: String? {
-        if case .failure(let problem) = self { problem.description } else { nil }
     }
 }

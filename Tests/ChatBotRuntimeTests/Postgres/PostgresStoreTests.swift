@@ -143,7 +143,7 @@ struct PostgresStoreTests {
 
     @Test func anUnreachableDatabaseIsNamedWithItsHostAndNeverThePassword() async throws {
         var section = try TestPostgres.section()
-        section.port = 1
+        section.url.port = 1
         section.connectTimeout = 3
         let error = await #expect(throws: PostgresStoreError.self) {
             try await PostgresStore.open(section, password: "s3cret-pw", logger: quietLogger)
